@@ -1,0 +1,162 @@
+"""Plotly figures shared by the pages. Pure functions: arrays in, figures out; no streamlit.
+
+Small maps become heatmaps with one clickable marker per cell (a heatmap's own cells do not report
+clicks in Streamlit); large maps become an image sent as one PNG, which the browser draws far faster
+than a quarter of a million heatmap cells. Both use pixel coordinates (row r, column c at y=r, x=c),
+so the same overlay shapes work on either.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+import plotly.graph_objects as go
+
+CLICKABLE_SIDE = 64        # maps up to this many rows/columns are heatmaps with click targets
+NUMBERS_CELLS = 144        # write each value in its cell up to 12x12
+GRAY = [[0.0, "#000000"], [1.0, "#ffffff"]]
+DIVERGING = [[0.0, "#2166ac"], [0.25, "#92c5de"], [0.5, "#f7f7f7"], [0.75, "#f4a582"], [1.0, "#b2182b"]]
+HIGHLIGHT = "#00c853"
+PADDING_FILL = "rgba(255, 167, 38, 0.35)"
+
+
+def _range(values: np.ndarray, signed: bool) -> tuple[float, float]:
+    if signed:
+        m = float(np.max(np.abs(values))) or 1.0
+        return -m, m
+    lo, hi = float(np.min(values)), float(np.max(values))
+    return (lo, hi) if hi > lo else (lo, lo + 1.0)
+
+
+def colorize(values: np.ndarray, signed: bool) -> np.ndarray:
+    """(H, W) floats -> (H, W, 3) uint8 with the same colour scale the heatmaps use."""
+    lo, hi = _range(values, signed)
+    t = np.clip((values - lo) / (hi - lo), 0.0, 1.0)
+    scale = DIVERGING if signed else GRAY
+    stops = np.array([s for s, _ in scale])
+    colours = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for _, c in scale], dtype=np.float64)
+    rgb = np.stack([np.interp(t, stops, colours[:, i]) for i in range(3)], axis=-1)
+    return rgb.astype(np.uint8)
+
+
+def png_data_uri(rgb: np.ndarray) -> str:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="PNG", compress_level=1)  # speed over size: it is local
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _rect(r0: float, c0: float, r1: float, c1: float, **style) -> dict:
+    """A rectangle covering cells r0..r1, c0..c1 inclusive."""
+    return dict(type="rect", xref="x", yref="y", x0=c0 - 0.5, x1=c1 + 0.5, y0=r0 - 0.5, y1=r1 + 0.5, **style)
+
+
+def map_figure(values: np.ndarray, *, title: str = "", signed: bool = True, height: int = 340,
+               pads: tuple[tuple[int, int], tuple[int, int]] | None = None,
+               receptive: tuple[np.ndarray, np.ndarray] | None = None,
+               cell: tuple[int, int] | None = None, show_colorbar: bool = False) -> go.Figure:
+    """One map as a figure.
+
+    values (H, W) floats, or (3, H, W) RGB in [0, 1]. `pads` marks the padding band of a padded input;
+    `receptive` = (rows, cols) outlines the pixels a kernel samples; `cell` outlines one output cell.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    rgb = values.ndim == 3
+    height_px, width_px = values.shape[-2:]
+    small = max(height_px, width_px) <= CLICKABLE_SIDE
+    fig = go.Figure()
+    if rgb:
+        pixels = (np.clip(values, 0, 1) * 255).round().astype(np.uint8).transpose(1, 2, 0)
+        fig.add_trace(go.Image(source=png_data_uri(pixels), hoverinfo="skip"))
+    elif small:
+        lo, hi = _range(values, signed)
+        fig.add_trace(go.Heatmap(
+            z=values, zmin=lo, zmax=hi, colorscale=DIVERGING if signed else GRAY,
+            showscale=show_colorbar, hoverinfo="skip",
+            texttemplate="%{z:.2f}" if values.size <= NUMBERS_CELLS else None,
+            textfont=dict(size=10), xgap=1 if values.size <= NUMBERS_CELLS else 0,
+            ygap=1 if values.size <= NUMBERS_CELLS else 0,
+        ))
+    else:
+        fig.add_trace(go.Image(source=png_data_uri(colorize(values, signed)), hoverinfo="skip"))
+
+    if small:
+        # One nearly invisible marker per cell: what makes a click report (row, col).
+        rows, cols = np.mgrid[0:height_px, 0:width_px]
+        cell_px = max(4.0, (height - 60) / max(height_px, width_px))
+        shown = values if not rgb else values.mean(axis=0)
+        fig.add_trace(go.Scatter(
+            x=cols.ravel(), y=rows.ravel(), mode="markers",
+            marker=dict(symbol="square", size=cell_px, opacity=0.01, color="#000"),
+            customdata=shown.ravel(), showlegend=False,
+            hovertemplate="row %{y}, col %{x}: %{customdata:.3f}<extra></extra>",
+        ))
+
+    shapes = []
+    if pads is not None:
+        (top, bottom), (left, right) = pads
+        last_r, last_c = height_px - 1, width_px - 1
+        bands = [(0, 0, top - 1, last_c), (last_r - bottom + 1, 0, last_r, last_c),
+                 (top, 0, last_r - bottom, left - 1), (top, last_c - right + 1, last_r - bottom, last_c)]
+        for r0, c0, r1, c1 in bands:
+            if r1 >= r0 and c1 >= c0:
+                shapes.append(_rect(r0, c0, r1, c1, fillcolor=PADDING_FILL, line=dict(width=0), layer="above"))
+        if top or bottom or left or right:
+            shapes.append(_rect(top, left, last_r - bottom, last_c - right,
+                                line=dict(color="#ff9800", width=2, dash="dash")))
+    if receptive is not None:
+        rows, cols = receptive
+        for r in rows:
+            for c in cols:
+                shapes.append(_rect(r, c, r, c, line=dict(color=HIGHLIGHT, width=2),
+                                    fillcolor="rgba(0, 200, 83, 0.15)"))
+        if len(rows) > 1 and (rows[1] - rows[0] > 1 or (len(cols) > 1 and cols[1] - cols[0] > 1)):
+            shapes.append(_rect(rows[0], cols[0], rows[-1], cols[-1], line=dict(color=HIGHLIGHT, width=1, dash="dot")))
+    if cell is not None:
+        shapes.append(_rect(cell[0], cell[1], cell[0], cell[1], line=dict(color=HIGHLIGHT, width=3)))
+
+    fig.update_layout(
+        title=dict(text=title, font=dict(size=14)), height=height, shapes=shapes,
+        margin=dict(l=10, r=10, t=40, b=10), dragmode=False, clickmode="event+select",
+        plot_bgcolor="rgba(0,0,0,0)",
+    )
+    fig.update_xaxes(showgrid=False, zeroline=False, visible=False, range=[-0.5, width_px - 0.5],
+                     constrain="domain")
+    fig.update_yaxes(showgrid=False, zeroline=False, visible=False, range=[height_px - 0.5, -0.5],
+                     scaleanchor="x", constrain="domain")
+    return fig
+
+
+def matrix_figure(index: np.ndarray, weights: np.ndarray, *, title: str = "", height: int = 420) -> go.Figure:
+    """The convolution matrix, each non-zero coloured by which kernel entry it is (shared weights)."""
+    n_entries = int(index.max()) + 1 if index.max() >= 0 else 1
+    shown = np.where(index >= 0, index, np.nan)
+    palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+               "#bcbd22", "#17becf"]
+    scale = []
+    for i in range(n_entries):
+        colour = palette[i % len(palette)]
+        scale += [[i / n_entries, colour], [(i + 1) / n_entries, colour]]
+    text = np.where(index >= 0, np.char.mod("%.2g", weights), "")
+    fig = go.Figure(go.Heatmap(
+        z=shown, zmin=-0.5, zmax=n_entries - 0.5, colorscale=scale, showscale=False, xgap=1, ygap=1,
+        text=text, texttemplate="%{text}" if index.size <= 2500 else None, textfont=dict(size=8),
+        hovertemplate="output %{y}, input %{x}<br>w = %{text}<extra></extra>",
+    ))
+    fig.update_layout(title=dict(text=title, font=dict(size=14)), height=height,
+                      margin=dict(l=40, r=10, t=40, b=30), plot_bgcolor="#fafafa")
+    fig.update_yaxes(autorange="reversed", title="output cell")
+    fig.update_xaxes(title="input pixel", side="top")
+    return fig
+
+
+def size_formula_latex(axis: str, size: int, kernel: int, stride: int, pads: tuple[int, int],
+                       dilation: int, result: int) -> str:
+    """o = ⌊(i + 2p − d(k−1) − 1)/s⌋ + 1 with this moment's numbers, as LaTeX."""
+    before, after = pads
+    padding = rf"2\cdot{before}" if before == after else f"{before} + {after}"
+    return (rf"o_{{{axis}}} = \left\lfloor \frac{{{size} + {padding} - {dilation}\cdot({kernel}-1) - 1}}"
+            rf"{{{stride}}} \right\rfloor + 1 = {result}")

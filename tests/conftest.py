@@ -1,0 +1,8 @@
+"""Make the project root importable (cnn/ is a plain folder, not an installed package)."""
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
