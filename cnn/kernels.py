@@ -65,12 +65,11 @@ def normalise(kernel: np.ndarray) -> np.ndarray:
 
 
 def resize(kernel: np.ndarray, size: int) -> np.ndarray:
-    """Grow with zeros or crop around the centre, so an edited kernel survives a size change."""
+    """Grow with zeros or crop, keeping the centre pixel ((k - 1) // 2, as "same" padding aligns it)."""
     k = np.asarray(kernel, dtype=np.float64)
     out = np.zeros((size, size))
-    old = k.shape[0]
-    keep = min(old, size)
-    src = (old - keep) // 2
-    dst = (size - keep) // 2
-    out[dst:dst + keep, dst:dst + keep] = k[src:src + keep, src:src + keep]
+    shift = (size - 1) // 2 - (k.shape[0] - 1) // 2  # where old index i lands: i + shift
+    src = np.arange(k.shape[0])
+    keep = src[(src + shift >= 0) & (src + shift < size)]
+    out[np.ix_(keep + shift, keep + shift)] = k[np.ix_(keep, keep)]
     return out

@@ -120,7 +120,7 @@ def map_figure(values: np.ndarray, *, title: str = "", signed: bool = True, heig
 
     fig.update_layout(
         title=dict(text=title, font=dict(size=14)), height=height, shapes=shapes,
-        margin=dict(l=10, r=10, t=40, b=10), dragmode=False, clickmode="event+select",
+        margin=dict(l=4, r=4, t=36 if title else 4, b=4), dragmode=False, clickmode="event+select",
         plot_bgcolor="rgba(0,0,0,0)",
     )
     fig.update_xaxes(showgrid=False, zeroline=False, visible=False, range=[-0.5, width_px - 0.5],

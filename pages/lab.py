@@ -195,12 +195,13 @@ with col_kernel.container(border=True):
         bank["weights"][focus, channel] = typed
     else:
         problems.append(tr("lab.error.kernel_not_finite"))
-    buttons = st.columns(3)
-    bias = buttons[0].number_input(tr("lab.kernel.bias"), value=0.0, step=0.1, format="%.2f",
-                                   key=f"bias_{focus}", help=tr("lab.kernel.bias_help"))
-    buttons[1].button(tr("lab.kernel.random"), on_click=_randomise, args=(focus,), help=tr("lab.kernel.random_help"))
-    buttons[2].button(tr("lab.kernel.normalise"), on_click=_normalise, args=(focus,),
-                      help=tr("lab.kernel.normalise_help"))
+    st.number_input(tr("lab.kernel.bias"), value=0.0, step=0.1, format="%.2f",
+                           key=f"bias_{focus}", help=tr("lab.kernel.bias_help"))
+    buttons = st.columns(2)
+    buttons[0].button(tr("lab.kernel.random"), on_click=_randomise, args=(focus,), help=tr("lab.kernel.random_help"),
+                      width="stretch")
+    buttons[1].button(tr("lab.kernel.normalise"), on_click=_normalise, args=(focus,),
+                      help=tr("lab.kernel.normalise_help"), width="stretch")
     biases = np.array([st.session_state.get(f"bias_{m}", 0.0) for m in range(n_filters)], dtype=np.float64)
     if not np.all(np.isfinite(biases)):
         problems.append(tr("lab.error.kernel_not_finite"))
@@ -264,9 +265,10 @@ if pooling != "none":
     except ValueError:
         pool_error = tr("lab.error.pool_too_big", size=pool_size, h=out_hw[0], w=out_hw[1])
 
-for axis, name, i, s, p in (("h", "rows", image_hw[0], stride_h, pads[0]), ("w", "cols", image_hw[1], stride_w, pads[1])):
-    result = out_hw[0] if axis == "h" else out_hw[1]
-    st.latex(viz.size_formula_latex(axis, i, size, s, p, dilation, result))
+formulas = st.columns(2)
+for column, axis, i, s, p, result in zip(formulas, "hw", image_hw, strides, pads, out_hw):
+    with column:
+        st.latex(viz.size_formula_latex(axis, i, size, s, p, dilation, result))
 st.caption(tr("lab.formula.help"))
 
 
@@ -294,7 +296,9 @@ speed = SPEEDS[play_controls[1].selectbox(tr("lab.step.speed"), tuple(SPEEDS), i
 @st.fragment(run_every=speed if playing else None)
 def pipeline_view() -> None:
     n_cells = out_hw[0] * out_hw[1]
-    position = min(int(st.session_state.get("cell_pos", 0)), n_cells - 1)
+    if "cell_pos" not in st.session_state:  # open on the strongest response, not an empty corner
+        st.session_state.cell_pos = int(np.argmax(np.abs(feature)))
+    position = min(int(st.session_state.cell_pos), n_cells - 1)
     if st.session_state.get("playing"):
         position = (position + 1) % n_cells
     st.session_state.cell_pos = position
@@ -337,8 +341,9 @@ def pipeline_view() -> None:
         columns[3].info(pool_error or tr("lab.map.no_pooling"))
 
     # The scrubber: every output position in reading order.
-    st.slider(tr("lab.step.position", row=row, col=col), 0, n_cells - 1, key="cell_pos",
-              help=tr("lab.step.help"))
+    if n_cells > 1:
+        st.slider(tr("lab.step.position", row=row, col=col), 0, n_cells - 1, key="cell_pos",
+                  help=tr("lab.step.help"))
 
     arithmetic, pool_column = st.columns([3, 1])
     with arithmetic:
@@ -418,13 +423,18 @@ with st.expander(tr("lab.matrix.title")):
 
 with st.expander(tr("lab.params.title")):
     st.caption(tr("lab.params.help"))
+    # The calculator starts from the Lab's settings and follows them when they change.
+    lab_numbers = {"calc_h": int(image_hw[0]), "calc_w": int(image_hw[1]), "calc_c": channels,
+                   "calc_k": size, "calc_f": n_filters}
+    if st.session_state.get("calc_from") != lab_numbers:
+        st.session_state.update(lab_numbers, calc_from=lab_numbers)
     calc = st.columns(6)
-    p_h = calc[0].number_input(tr("lab.params.height"), 1, 4096, int(image_hw[0]), key="calc_h")
-    p_w = calc[1].number_input(tr("lab.params.width"), 1, 4096, int(image_hw[1]), key="calc_w")
-    p_c = calc[2].number_input(tr("lab.params.channels"), 1, 512, channels, key="calc_c")
-    p_k = calc[3].number_input(tr("lab.params.kernel"), 1, 15, size, key="calc_k")
-    p_f = calc[4].number_input(tr("lab.params.filters"), 1, 1024, n_filters, key="calc_f")
-    p_b = calc[5].checkbox(tr("lab.params.bias"), value=False, key="calc_b")
+    p_h = calc[0].number_input(tr("lab.params.height"), 1, 4096, key="calc_h")
+    p_w = calc[1].number_input(tr("lab.params.width"), 1, 4096, key="calc_w")
+    p_c = calc[2].number_input(tr("lab.params.channels"), 1, 512, key="calc_c")
+    p_k = calc[3].number_input(tr("lab.params.kernel"), 1, 15, key="calc_k")
+    p_f = calc[4].number_input(tr("lab.params.filters"), 1, 1024, key="calc_f")
+    p_b = calc[5].checkbox(tr("lab.params.bias"), key="calc_b")
     try:
         counts = ops.connection_parameters((p_h, p_w), (p_k, p_k), in_channels=p_c, filters=p_f,
                                            stride=strides, padding=padding, dilation=dilation, bias=p_b)

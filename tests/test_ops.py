@@ -103,7 +103,10 @@ paddings = st.one_of(
     st.tuples(st.integers(0, 3), st.integers(0, 3)),
     st.sampled_from(["valid", "same", "full"]),
 )
-int_or_pair = lambda lo, hi: st.one_of(st.integers(lo, hi), st.tuples(st.integers(lo, hi), st.integers(lo, hi)))  # noqa: E731
+
+
+def int_or_pair(lo, hi):
+    return st.one_of(st.integers(lo, hi), st.tuples(st.integers(lo, hi), st.integers(lo, hi)))
 
 
 @st.composite
@@ -135,7 +138,7 @@ def conv_cases(draw, layouts=("2d", "3d", "4d"), always_valid=True):
         bias = rng.uniform(-1, 1, maps)
     else:
         bias = float(draw(st.floats(-3, 3)))
-    kwargs = dict(stride=stride, padding=padding, dilation=dilation, bias=bias, pad_mode=pad_mode)
+    kwargs = {"stride": stride, "padding": padding, "dilation": dilation, "bias": bias, "pad_mode": pad_mode}
     return image, kernel, kwargs
 
 
@@ -474,7 +477,7 @@ def pool_cases(draw, always_valid=True):
     x = rng.uniform(-5, 5, shape)
     if draw(st.booleans()):
         x = np.round(x)  # ties for max
-    return x, dict(size=size, stride=stride, mode=mode)
+    return x, {"size": size, "stride": stride, "mode": mode}
 
 
 def reference_pool(x, *, size, stride, mode):
@@ -542,8 +545,8 @@ def test_pool2d_hand_example():
 
 
 @pytest.mark.parametrize("kwargs", [
-    dict(size=4), dict(size=(1, 6)), dict(size=0), dict(size=2, stride=0), dict(mode="min"),
-    dict(size=-1), dict(method="gpu"),
+    {"size": 4}, {"size": (1, 6)}, {"size": 0}, {"size": 2, "stride": 0}, {"mode": "min"},
+    {"size": -1}, {"method": "gpu"},
 ])
 def test_pool2d_rejects_bad_arguments(kwargs):
     with pytest.raises(ValueError):

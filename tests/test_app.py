@@ -1,0 +1,143 @@
+"""The app, headless (streamlit.testing): every page renders in both languages, and the Lab reacts."""
+
+import re
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PAGES = ["pages/home.py", "pages/lab.py", "pages/draw.py", "pages/train.py", "pages/inside.py"]
+
+
+def _open(page: str, lang: str = "en") -> AppTest:
+    """Open a shared link (?lang=...) on the home page, then go to `page` as the sidebar would."""
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params["lang"] = lang
+    at.run()
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _lab(lang: str = "en") -> AppTest:
+    return _open("pages/lab.py", lang)
+
+
+def _texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [w.value for w in at.warning]
+    parts += [e.value for e in at.error] + [i.value for i in at.info] + [s.value for s in at.subheader]
+    return "\n".join(parts)
+
+
+def _output_shape(at: AppTest) -> tuple[int, int]:
+    """(H', W') as the two substituted formulas state it."""
+    results = [int(re.search(r"= (\d+)\s*\$*\s*$", latex.value.strip()).group(1)) for latex in at.latex[:2]]
+    return results[0], results[1]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_in_both_languages(page, lang):
+    at = _open(page, lang)
+    assert at.title, "every page has a title"
+    has_chinese = bool(re.search(r"[\u4e00-\u9fff]", at.title[0].value))
+    assert has_chinese == (lang == "zh")
+
+
+def test_language_switch_in_the_sidebar_changes_the_page_and_the_url():
+    at = AppTest.from_file(APP, default_timeout=90).run()
+    assert at.title[0].value.startswith("CNN Lab — see how")
+    at.sidebar.selectbox(key="lang").set_value("zh").run()
+    assert at.title[0].value.startswith("CNN Lab —— 看卷积神经网络")
+    assert at.query_params["lang"] == ["zh"]
+    at.switch_page("pages/lab.py").run()        # the choice follows the user to other pages
+    assert at.title[0].value == "卷积实验室"
+
+
+def test_changing_the_stride_changes_the_output_shape():
+    at = _lab()
+    assert _output_shape(at) == (26, 26)         # 28x28 digit, 3x3 kernel, no padding
+    at.slider(key="stride_h").set_value(2).run()
+    assert _output_shape(at) == (13, 26)
+    assert "Feature map · 13×26" in _texts(at)
+    at.selectbox(key="pad_kind").set_value("same").run()
+    assert _output_shape(at) == (14, 28)
+
+
+def test_the_arithmetic_of_a_chosen_cell_matches_the_lecture_example():
+    at = _lab()
+    at.selectbox(key="source").set_value("grid").run()
+    at.selectbox(key="preset_0").set_value("diagonal").run()
+    at.selectbox(key="activation").set_value("none").run()
+    at.slider(key="cell_pos").set_value(2).run()  # row 0, column 2 of the 4x4 map
+    assert not at.exception
+    text = _texts(at)
+    assert "Cell (0, 2) of kernel 1's feature map" in text
+    assert "The feature map holds -3.000 here" in text
+    assert any("= -3.000" in latex.value for latex in at.latex)
+
+
+def test_kernel_larger_than_the_padded_input_gives_a_message_not_a_traceback():
+    at = _lab()
+    at.selectbox(key="source").set_value("grid").run()
+    at.slider(key="grid_size").set_value(4).run()
+    at.slider(key="kernel_size").set_value(7).run()
+    assert not at.exception
+    assert "the output would be empty" in " ".join(e.value for e in at.error)
+    at.selectbox(key="pad_kind").set_value("full").run()   # the page recovers
+    assert not at.error and _output_shape(at) == (10, 10)
+
+
+def test_reflect_padding_wider_than_the_input_is_explained():
+    at = _lab()
+    at.selectbox(key="source").set_value("grid").run()
+    at.selectbox(key="pad_kind").set_value("custom").run()
+    at.slider(key="pad_amount").set_value(6).run()
+    at.selectbox(key="pad_mode").set_value("reflect").run()
+    assert not at.exception
+    assert "must be smaller than the input" in " ".join(e.value for e in at.error)
+
+
+def test_empty_canvas_asks_for_a_drawing():
+    at = _lab()
+    at.selectbox(key="source").set_value("draw").run()
+    assert not at.exception
+    assert "The canvas is empty" in " ".join(w.value for w in at.warning)
+
+
+def test_several_kernels_make_several_maps_and_rgb_shows_the_channel_sum():
+    at = _lab()
+    at.number_input(key="n_filters").set_value(3).run()
+    assert "All 3 feature maps · 3×26×26" in _texts(at)
+    at.selectbox(key="source").set_value("photo").run()
+    at.toggle(key="photo_rgb").set_value(True).run()
+    assert not at.exception
+    assert "Colour input: one kernel slice per channel" in _texts(at)
+    assert "Padded input · 3×64×64" in _texts(at)
+
+
+def test_conv_as_matrix_and_parameter_counts_for_the_6x6_example():
+    at = _lab()
+    at.selectbox(key="source").set_value("grid").run()
+    text = _texts(at)
+    assert "W · x + b equals the feature map" in text
+    counts = at.table[0].value.iloc[:, 0].tolist()
+    assert counts == ["576", "144", "9"]
+    at.number_input(key="calc_h").set_value(28).run()
+    at.number_input(key="calc_w").set_value(28).run()
+    at.number_input(key="calc_k").set_value(5).run()
+    at.number_input(key="calc_f").set_value(10).run()
+    at.checkbox(key="calc_b").check().run()
+    assert at.table[0].value.iloc[2, 0] == "260"     # 10 filters of 5x5 with biases
+
+
+def test_pooling_window_larger_than_the_map_is_explained():
+    at = _lab()
+    at.selectbox(key="source").set_value("grid").run()
+    at.slider(key="grid_size").set_value(3).run()
+    at.slider(key="pool_size").set_value(2).run()
+    at.slider(key="kernel_size").set_value(3).run()   # 3x3 input, 3x3 kernel -> 1x1 map
+    assert not at.exception
+    assert "larger than the 1×1 map" in " ".join(i.value for i in at.info)

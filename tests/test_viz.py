@@ -1,0 +1,46 @@
+"""Figures: the right trace for the map size, click targets per cell, overlays where asked."""
+
+import numpy as np
+
+from cnn import viz
+
+
+def test_small_map_is_a_heatmap_with_one_click_target_per_cell():
+    values = np.arange(12.0).reshape(3, 4) - 5
+    fig = viz.map_figure(values)
+    heatmap, targets = fig.data
+    assert heatmap.type == "heatmap" and targets.type == "scatter"
+    assert len(targets.x) == 12
+    # Row-major: point 6 is row 1, column 2, and carries that cell's value.
+    assert (targets.y[6], targets.x[6], targets.customdata[6]) == (1, 2, values[1, 2])
+    assert heatmap.zmin == -heatmap.zmax == -6  # diverging scale centred on zero
+
+
+def test_large_map_is_sent_as_one_png():
+    fig = viz.map_figure(np.random.default_rng(0).normal(size=(200, 300)))
+    assert [t.type for t in fig.data] == ["image"]
+    assert fig.data[0].source.startswith("data:image/png;base64,")
+
+
+def test_overlays_mark_padding_receptive_field_and_cell():
+    fig = viz.map_figure(np.zeros((8, 8)), pads=((1, 1), (2, 2)),
+                         receptive=(np.array([0, 2, 4]), np.array([1, 3, 5])), cell=(3, 3))
+    fills = [s for s in fig.layout.shapes if s.fillcolor == viz.PADDING_FILL]
+    assert len(fills) == 4                   # the four padding bands
+    sampled = [s for s in fig.layout.shapes if s.fillcolor == "rgba(0, 200, 83, 0.15)"]
+    assert len(sampled) == 9                 # one square per sampled pixel (dilation 2)
+    assert (sampled[0].x0, sampled[0].y0) == (0.5, -0.5)
+
+
+def test_colorize_uses_the_ends_of_the_scale():
+    rgb = viz.colorize(np.array([[-2.0, 0.0, 2.0]]), signed=True)
+    assert tuple(rgb[0, 0]) == (0x21, 0x66, 0xAC) and tuple(rgb[0, 1]) == (0xF7, 0xF7, 0xF7)
+    assert tuple(rgb[0, 2]) == (0xB2, 0x18, 0x2B)
+    gray = viz.colorize(np.array([[0.0, 1.0]]), signed=False)
+    assert tuple(gray[0, 0]) == (0, 0, 0) and tuple(gray[0, 1]) == (255, 255, 255)
+
+
+def test_formula_shows_the_numbers():
+    text = viz.size_formula_latex("h", 28, 3, 2, (1, 1), 1, 14)
+    assert "28 + 2\\cdot1" in text and "{2}" in text and text.endswith("= 14")
+    assert "1 + 2" in viz.size_formula_latex("w", 6, 4, 1, (1, 2), 1, 6)
