@@ -23,8 +23,16 @@ page = st.navigation([
     for path, url, key, icon in PAGES
 ])
 
+
+
+def _choose_language() -> None:
+    # A plain session key, not the widget's own, so the choice outlives any page that skips the widget.
+    st.session_state.lang = st.session_state.language_choice
+
+
 with st.sidebar:
-    st.selectbox(t("sidebar.language", lang), list(LANGUAGES), key="lang", format_func=LANGUAGES.get)
-st.query_params["lang"] = st.session_state.lang
+    st.selectbox(t("sidebar.language", lang), list(LANGUAGES), index=list(LANGUAGES).index(lang),
+                 key="language_choice", format_func=LANGUAGES.get, on_change=_choose_language)
+st.query_params["lang"] = lang
 
 page.run()

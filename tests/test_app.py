@@ -49,7 +49,7 @@ def test_every_page_renders_in_both_languages(page, lang):
 def test_language_switch_in_the_sidebar_changes_the_page_and_the_url():
     at = AppTest.from_file(APP, default_timeout=90).run()
     assert at.title[0].value.startswith("CNN Lab — see how")
-    at.sidebar.selectbox(key="lang").set_value("zh").run()
+    at.sidebar.selectbox(key="language_choice").set_value("zh").run()
     assert at.title[0].value.startswith("CNN Lab —— 看卷积神经网络")
     at.switch_page("pages/lab.py").run()        # the choice follows the user to other pages
     assert at.title[0].value == "卷积实验室"
