@@ -34,7 +34,7 @@ stages = [
 ]
 columns = st.columns(len(stages))
 for column, (key, shape, picture) in zip(columns, stages):
-    with column.container(border=True, height=330):
+    with column.container(border=True, height=380):
         st.markdown(f"**{tr(f'home.stage.{key}')}**")
         st.code(shape, language=None)
         if picture is not None:

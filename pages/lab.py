@@ -309,7 +309,9 @@ def pipeline_view() -> None:
 
     pool_win = None
     if pooled is not None:
-        pool_pos = min(int(st.session_state.get("pool_pos", 0)), pooled.size - 1)
+        if "pool_pos" not in st.session_state:
+            st.session_state.pool_pos = int(np.argmax(np.abs(pooled)))
+        pool_pos = min(int(st.session_state.pool_pos), pooled.size - 1)
         pool_row, pool_col = divmod(pool_pos, pooled.shape[1])
         pool_win = ops.pool_window(activated, pool_row, pool_col, size=pool_size, stride=pool_stride, mode=pooling)
 

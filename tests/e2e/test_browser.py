@@ -1,0 +1,138 @@
+"""The Lab in a real browser (Debian Chromium + Playwright): what a new user clicks, drags and draws.
+
+Each step waits for the change it expects to see, never for a fixed time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from harness import ROOT, open_page, wait_idle
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import expect
+
+SHOTS = Path(os.environ.get("SCREENSHOT_DIR", ROOT / "tests" / "e2e" / "artifacts"))
+PAGES = ["home", "lab", "draw", "train", "inside"]
+
+
+def _choose(page, label: str, option: str) -> None:
+    """Pick `option` in the selectbox labelled `label`."""
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
+    box.click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def _nudge_slider(page, label: str, presses: int) -> None:
+    slider = page.locator('[data-testid="stSlider"]').filter(has_text=label).first
+    thumb = slider.locator('input[type="range"]')
+    thumb.focus()
+    for _ in range(abs(presses)):
+        thumb.press("ArrowRight" if presses > 0 else "ArrowLeft")
+
+
+def _box(page, selector: str) -> dict:
+    """On-screen box of an element, re-found if a rerun replaced it while we looked."""
+    for _ in range(10):
+        wait_idle(page)
+        try:
+            element = page.locator(selector).first
+            element.scroll_into_view_if_needed(timeout=5_000)
+            box = element.bounding_box()
+            if box:
+                return box
+        except PlaywrightError:
+            pass
+    raise AssertionError(f"{selector} never settled on screen")
+
+
+@pytest.fixture()
+def lab(chromium, app_url):
+    page = open_page(chromium, app_url + "/lab")
+    expect(page.get_by_text("Feature map · 26×26")).to_be_visible()
+    yield page
+    page.close()
+
+
+def test_stride_and_padding_change_the_output_shape(lab):
+    _nudge_slider(lab, "Stride ↓ rows", 1)
+    expect(lab.get_by_text("Feature map · 13×26")).to_be_visible()
+    _choose(lab, "Padding", "same")
+    expect(lab.get_by_text("Feature map · 14×28")).to_be_visible()
+    expect(lab.get_by_text("Padded input · 1×30×30")).to_be_visible()
+
+
+def test_clicking_a_feature_map_cell_shows_its_arithmetic(lab):
+    _choose(lab, "Image source", "Number grid (6×6 example)")
+    expect(lab.get_by_text("Feature map · 4×4")).to_be_visible()
+    _choose(lab, "Start from", "Diagonal (6×6 example)")
+    wait_idle(lab)
+    box = _box(lab, ".st-key-fig_feature .nsewdrag")
+    row, col = 0, 2                                  # the lecture's -3
+    lab.mouse.click(box["x"] + (col + 0.5) * box["width"] / 4, box["y"] + (row + 0.5) * box["height"] / 4)
+    expect(lab.get_by_text("Cell (0, 2) of kernel 1's feature map")).to_be_visible()
+    expect(lab.get_by_text(re.compile(r"The feature map holds -3\.000 here"))).to_be_visible()
+
+
+def test_drawing_on_the_canvas_makes_a_feature_map(lab):
+    _choose(lab, "Image source", "Draw")
+    expect(lab.get_by_text("The canvas is empty")).to_be_visible()
+    box = _box(lab, '[data-testid="stBidiComponentIsolated"] canvas.upper-canvas')
+    lab.mouse.move(box["x"] + 140, box["y"] + 40)
+    lab.mouse.down()
+    for step in range(1, 21):                        # a vertical stroke, like a "1"
+        lab.mouse.move(box["x"] + 140, box["y"] + 40 + step * 10)
+    lab.mouse.up()
+    expect(lab.get_by_text("Feature map · 26×26")).to_be_visible(timeout=20_000)
+    expect(lab.get_by_text("The canvas is empty")).to_have_count(0)
+
+
+def test_bad_upload_and_empty_kernel_cell_give_messages(lab, tmp_path):
+    fake = tmp_path / "not-really.png"
+    fake.write_text("this is text, not an image")
+    _choose(lab, "Image source", "Upload an image")
+    lab.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(fake))
+    expect(lab.get_by_text("This file is not a readable PNG or JPEG image.")).to_be_visible()
+    # The page stays usable: back to a digit, then empty one kernel cell.
+    _choose(lab, "Image source", "MNIST digit")
+    expect(lab.get_by_text("Feature map · 26×26")).to_be_visible()
+    message = lab.get_by_text(re.compile("A kernel cell or the bias is empty"))
+    for _ in range(3):  # the first click after a dropdown may only take focus back from it
+        box = _box(lab, '[data-testid="stDataFrame"]')
+        row_height = box["height"] / 4               # a header row and three kernel rows
+        lab.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + row_height * 2.5)  # the centre cell
+        lab.keyboard.press("Delete")
+        try:
+            expect(message).to_be_visible(timeout=4_000)
+            break
+        except AssertionError:
+            continue
+    expect(message).to_be_visible()
+
+
+def test_switching_to_chinese_changes_the_page_and_the_link(lab):
+    box = lab.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first
+    box.click()
+    lab.get_by_role("option", name="简体中文").click()
+    expect(lab.get_by_role("heading", name="卷积实验室")).to_be_visible()
+    expect(lab).to_have_url(re.compile(r"lang=zh"))
+    lab.locator('[data-testid="stSidebarNav"]').get_by_text("首页").click()
+    expect(lab.get_by_text("CNN Lab —— 看卷积神经网络如何读懂一张图像")).to_be_visible()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("name", PAGES)
+def test_screenshot_every_page(chromium, app_url, name, lang):
+    path = "" if name == "home" else name            # the default page lives at the root
+    page = open_page(chromium, f"{app_url}/{path}?lang={lang}", viewport=(1600, 2000 if name == "lab" else 1100))
+    expect(page.locator("h1").first).to_be_visible()
+    if name == "lab":
+        expect(page.locator(".st-key-fig_feature .nsewdrag").first).to_be_visible()
+    wait_idle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.get_by_text("Page not found").count() == 0
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}-{lang}.png"))
+    page.close()
