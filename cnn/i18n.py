@@ -6,7 +6,7 @@ Keys are dotted names ("lab.stride.help"); values may hold {placeholders} filled
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 LANGUAGES = {"en": "English", "zh": "简体中文"}
@@ -14,7 +14,7 @@ DEFAULT_LANGUAGE = "en"
 _LOCALES = Path(__file__).with_name("locales")
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalog(lang: str) -> dict[str, str]:
     """All strings of one language."""
     if lang not in LANGUAGES:

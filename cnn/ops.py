@@ -8,13 +8,13 @@ torch.nn.functional: cross-correlation, floor division in the output size, PyTor
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Union
+from typing import Literal
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-Padding = Union[int, tuple[int, int], str]
-Pair = Union[int, tuple[int, int]]
+Padding = int | tuple[int, int] | str
+Pair = int | tuple[int, int]
 
 PAD_MODES = ("zeros", "reflect", "replicate", "circular")
 PADDING_NAMES = ("valid", "same", "full")

@@ -30,28 +30,51 @@ def _range(values: np.ndarray, signed: bool) -> tuple[float, float]:
     return (lo, hi) if hi > lo else (lo, lo + 1.0)
 
 
-def colorize(values: np.ndarray, signed: bool) -> np.ndarray:
-    """(H, W) floats -> (H, W, 3) uint8 with the same colour scale the heatmaps use."""
-    lo, hi = _range(values, signed)
-    t = np.clip((values - lo) / (hi - lo), 0.0, 1.0)
+def _palette(signed: bool) -> np.ndarray:
+    """(256, 3) uint8: the heatmaps' colour scale sampled at 256 steps."""
     scale = DIVERGING if signed else GRAY
     stops = np.array([s for s, _ in scale])
     colours = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for _, c in scale], dtype=np.float64)
-    rgb = np.stack([np.interp(t, stops, colours[:, i]) for i in range(3)], axis=-1)
-    return rgb.astype(np.uint8)
+    t = np.linspace(0.0, 1.0, 256)
+    return np.stack([np.interp(t, stops, colours[:, i]) for i in range(3)], axis=-1).round().astype(np.uint8)
 
 
-def png_data_uri(rgb: np.ndarray) -> str:
+_PALETTES = {signed: _palette(signed) for signed in (False, True)}
+
+
+def _indices(values: np.ndarray, signed: bool) -> np.ndarray:
+    """(H, W) floats -> (H, W) uint8 positions on the colour scale."""
+    lo, hi = _range(values, signed)
+    return np.clip((values - lo) * (255.0 / (hi - lo)) + 0.5, 0, 255).astype(np.uint8)
+
+
+def colorize(values: np.ndarray, signed: bool) -> np.ndarray:
+    """(H, W) floats -> (H, W, 3) uint8 with the same colour scale the heatmaps use."""
+    return _PALETTES[signed][_indices(values, signed)]
+
+
+def png_data_uri(pixels: np.ndarray, palette: np.ndarray | None = None) -> str:
+    """uint8 (H, W, 3) RGB, or (H, W) indices into `palette`, as a PNG data URI."""
     from PIL import Image
 
+    img = Image.fromarray(pixels)
+    if palette is not None:  # one byte a pixel: about four times faster to encode than RGB
+        img = Image.frombytes("P", img.size, img.tobytes())
+        img.putpalette(palette.ravel().tolist())
     buffer = io.BytesIO()
-    Image.fromarray(rgb).save(buffer, format="PNG", compress_level=1)  # speed over size: it is local
+    img.save(buffer, format="PNG", compress_level=1)  # speed over size: the app runs locally
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def _rect(r0: float, c0: float, r1: float, c1: float, **style) -> dict:
     """A rectangle covering cells r0..r1, c0..c1 inclusive."""
     return dict(type="rect", xref="x", yref="y", x0=c0 - 0.5, x1=c1 + 0.5, y0=r0 - 0.5, y1=r1 + 0.5, **style)
+
+
+def _figure(data: list[dict], layout: dict) -> go.Figure:
+    # Our figures are built from known-good dicts; plotly's per-property validation would cost more
+    # than the whole convolution (tests/test_viz.py rebuilds every kind of figure with validation on).
+    return go.Figure(data=data, layout=layout, _validate=False)
 
 
 def map_figure(values: np.ndarray, *, title: str = "", signed: bool = True, height: int = 340,
@@ -67,29 +90,29 @@ def map_figure(values: np.ndarray, *, title: str = "", signed: bool = True, heig
     rgb = values.ndim == 3
     height_px, width_px = values.shape[-2:]
     small = max(height_px, width_px) <= CLICKABLE_SIDE
-    fig = go.Figure()
+    data: list[dict] = []
     if rgb:
         pixels = (np.clip(values, 0, 1) * 255).round().astype(np.uint8).transpose(1, 2, 0)
-        fig.add_trace(go.Image(source=png_data_uri(pixels), hoverinfo="skip"))
+        data.append(dict(type="image", source=png_data_uri(pixels), hoverinfo="skip"))
     elif small:
         lo, hi = _range(values, signed)
-        fig.add_trace(go.Heatmap(
-            z=values, zmin=lo, zmax=hi, colorscale=DIVERGING if signed else GRAY,
-            showscale=show_colorbar, hoverinfo="skip",
-            texttemplate="%{z:.2f}" if values.size <= NUMBERS_CELLS else None,
-            textfont=dict(size=10), xgap=1 if values.size <= NUMBERS_CELLS else 0,
-            ygap=1 if values.size <= NUMBERS_CELLS else 0,
+        numbers = values.size <= NUMBERS_CELLS
+        data.append(dict(
+            type="heatmap", z=values, zmin=lo, zmax=hi, colorscale=DIVERGING if signed else GRAY,
+            showscale=show_colorbar, hoverinfo="skip", xgap=1 if numbers else 0, ygap=1 if numbers else 0,
+            **(dict(texttemplate="%{z:.2f}", textfont=dict(size=10)) if numbers else {}),
         ))
     else:
-        fig.add_trace(go.Image(source=png_data_uri(colorize(values, signed)), hoverinfo="skip"))
+        data.append(dict(type="image", source=png_data_uri(_indices(values, signed), _PALETTES[signed]),
+                         hoverinfo="skip"))
 
     if small:
         # One nearly invisible marker per cell: what makes a click report (row, col).
         rows, cols = np.mgrid[0:height_px, 0:width_px]
         cell_px = max(4.0, (height - 60) / max(height_px, width_px))
         shown = values if not rgb else values.mean(axis=0)
-        fig.add_trace(go.Scatter(
-            x=cols.ravel(), y=rows.ravel(), mode="markers",
+        data.append(dict(
+            type="scatter", x=cols.ravel(), y=rows.ravel(), mode="markers",
             marker=dict(symbol="square", size=cell_px, opacity=0.01, color="#000"),
             customdata=shown.ravel(), showlegend=False,
             hovertemplate="row %{y}, col %{x}: %{customdata:.3f}<extra></extra>",
@@ -114,20 +137,20 @@ def map_figure(values: np.ndarray, *, title: str = "", signed: bool = True, heig
                 shapes.append(_rect(r, c, r, c, line=dict(color=HIGHLIGHT, width=2),
                                     fillcolor="rgba(0, 200, 83, 0.15)"))
         if len(rows) > 1 and (rows[1] - rows[0] > 1 or (len(cols) > 1 and cols[1] - cols[0] > 1)):
-            shapes.append(_rect(rows[0], cols[0], rows[-1], cols[-1], line=dict(color=HIGHLIGHT, width=1, dash="dot")))
+            shapes.append(_rect(rows[0], cols[0], rows[-1], cols[-1],
+                                line=dict(color=HIGHLIGHT, width=1, dash="dot")))
     if cell is not None:
         shapes.append(_rect(cell[0], cell[1], cell[0], cell[1], line=dict(color=HIGHLIGHT, width=3)))
 
-    fig.update_layout(
+    axis = dict(showgrid=False, zeroline=False, visible=False, constrain="domain")
+    layout = dict(
         title=dict(text=title, font=dict(size=14)), height=height, shapes=shapes,
         margin=dict(l=4, r=4, t=36 if title else 4, b=4), dragmode=False, clickmode="event+select",
         plot_bgcolor="rgba(0,0,0,0)",
+        xaxis=dict(axis, range=[-0.5, width_px - 0.5]),
+        yaxis=dict(axis, range=[height_px - 0.5, -0.5], scaleanchor="x"),
     )
-    fig.update_xaxes(showgrid=False, zeroline=False, visible=False, range=[-0.5, width_px - 0.5],
-                     constrain="domain")
-    fig.update_yaxes(showgrid=False, zeroline=False, visible=False, range=[height_px - 0.5, -0.5],
-                     scaleanchor="x", constrain="domain")
-    return fig
+    return _figure(data, layout)
 
 
 def matrix_figure(index: np.ndarray, weights: np.ndarray, *, title: str = "", height: int = 420) -> go.Figure:
@@ -141,16 +164,15 @@ def matrix_figure(index: np.ndarray, weights: np.ndarray, *, title: str = "", he
         colour = palette[i % len(palette)]
         scale += [[i / n_entries, colour], [(i + 1) / n_entries, colour]]
     text = np.where(index >= 0, np.char.mod("%.2g", weights), "")
-    fig = go.Figure(go.Heatmap(
-        z=shown, zmin=-0.5, zmax=n_entries - 0.5, colorscale=scale, showscale=False, xgap=1, ygap=1,
-        text=text, texttemplate="%{text}" if index.size <= 2500 else None, textfont=dict(size=8),
-        hovertemplate="output %{y}, input %{x}<br>w = %{text}<extra></extra>",
-    ))
-    fig.update_layout(title=dict(text=title, font=dict(size=14)), height=height,
-                      margin=dict(l=40, r=10, t=40, b=30), plot_bgcolor="#fafafa")
-    fig.update_yaxes(autorange="reversed", title="output cell")
-    fig.update_xaxes(title="input pixel", side="top")
-    return fig
+    heatmap = dict(type="heatmap", z=shown, zmin=-0.5, zmax=n_entries - 0.5, colorscale=scale, showscale=False,
+                   xgap=1, ygap=1, text=text, textfont=dict(size=8),
+                   hovertemplate="output %{y}, input %{x}<br>w = %{text}<extra></extra>")
+    if index.size <= 2500:
+        heatmap["texttemplate"] = "%{text}"
+    layout = dict(title=dict(text=title, font=dict(size=14)), height=height, plot_bgcolor="#fafafa",
+                  margin=dict(l=40, r=10, t=40, b=30), yaxis=dict(autorange="reversed", title="output cell"),
+                  xaxis=dict(title="input pixel", side="top"))
+    return _figure([heatmap], layout)
 
 
 def size_formula_latex(axis: str, size: int, kernel: int, stride: int, pads: tuple[int, int],

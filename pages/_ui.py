@@ -7,12 +7,12 @@ import html
 import numpy as np
 import streamlit as st
 
-from cnn.i18n import DEFAULT_LANGUAGE, t
-
 # Streamlit treats a folder named pages/ as its old file-based navigation until the entry script has
 # called st.navigation once, so a first visit straight to /lab would run that page without app.py
 # (no language switch, no wide layout). Hand control back to app.py's st.navigation and rerun.
 from streamlit.runtime.pages_manager import PagesManager  # noqa: E402
+
+from cnn.i18n import DEFAULT_LANGUAGE, t
 
 if PagesManager.uses_pages_directory:
     PagesManager.uses_pages_directory = False

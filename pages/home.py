@@ -24,7 +24,7 @@ relu = ops.activate(conv, "relu")
 pooled = ops.pool2d(relu, size=POOL)
 
 stages = [
-    ("input", f"1×28×28", viz.colorize(digit, signed=False)),
+    ("input", "1×28×28", viz.colorize(digit, signed=False)),
     ("conv", f"{FILTERS}×{conv_side}×{conv_side}", viz.colorize(conv, signed=True)),
     ("relu", f"{FILTERS}×{conv_side}×{conv_side}", viz.colorize(relu, signed=True)),
     ("pool", f"{FILTERS}×{pool_side}×{pool_side}", viz.colorize(pooled, signed=True)),

@@ -386,7 +386,8 @@ if channels == 3:
                           pad_mode=pad_mode) for c in range(3)]
     cols = st.columns(5)
     for c in range(3):
-        cols[c].plotly_chart(viz.map_figure(partial[c], height=260, title=f"{CHANNEL_NAMES[c]} ⊛ k<sub>{CHANNEL_NAMES[c]}</sub>"),
+        name = CHANNEL_NAMES[c]
+        cols[c].plotly_chart(viz.map_figure(partial[c], height=260, title=f"{name} ⊛ k<sub>{name}</sub>"),
                              key=f"fig_partial_{c}", config={"displayModeBar": False})
     cols[3].plotly_chart(viz.map_figure(sum(partial), height=260, title="Σ"), key="fig_partial_sum",
                          config={"displayModeBar": False})
@@ -417,8 +418,8 @@ with st.expander(tr("lab.matrix.title")):
             matrix = ops.conv_matrix(image_hw, kernel2d, stride=strides, padding=padding)
             st.caption(tr("lab.matrix.help", rows=matrix.shape[0], cols=matrix.shape[1],
                           nonzero=int((index >= 0).sum()), distinct=int(size * size)))
-            st.plotly_chart(viz.matrix_figure(index, matrix, title=tr("lab.matrix.figure", shape=_shape(*matrix.shape))),
-                            key="fig_matrix", config={"displayModeBar": False})
+            figure = viz.matrix_figure(index, matrix, title=tr("lab.matrix.figure", shape=_shape(*matrix.shape)))
+            st.plotly_chart(figure, key="fig_matrix", config={"displayModeBar": False})
             product = matrix @ image.ravel() + biases[focus]
             same = np.allclose(product, feature.ravel())
             st.markdown(tr("lab.matrix.check_ok" if same else "lab.matrix.check_bad"))

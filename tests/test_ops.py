@@ -369,7 +369,8 @@ BAD_CONV_CALLS = {
     "3-channel kernel on 2-D image": lambda: ops.conv2d(_ones(5, 5), _ones(3, 3, 3)),
     "wrong number of biases": lambda: ops.conv2d(_ones(5, 5), _ones(2, 1, 3, 3), bias=[1.0, 2.0, 3.0]),
     "reflect padding equal to input size": lambda: ops.conv2d(_ones(3, 3), _ones(3, 3), padding=3, pad_mode="reflect"),
-    "reflect padding larger than input": lambda: ops.conv2d(_ones(3, 6), _ones(3, 3), padding=(4, 1), pad_mode="reflect"),
+    "reflect padding larger than input":
+        lambda: ops.conv2d(_ones(3, 6), _ones(3, 3), padding=(4, 1), pad_mode="reflect"),
     "reflect 'full' on a small input": lambda: ops.conv2d(_ones(2, 2), _ones(3, 3), padding="full", pad_mode="reflect"),
     "circular padding larger than input": lambda: ops.conv2d(_ones(3, 3), _ones(3, 3), padding=4, pad_mode="circular"),
     "1-D image": lambda: ops.conv2d(np.ones(5), _ones(1, 1)),

@@ -61,11 +61,9 @@ def streamlit_server(timeout: float = 90.0):
         Path(log.name).unlink(missing_ok=True)
 
 
-def chromium_path() -> str:
-    path = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if not path:
-        raise RuntimeError("Debian's chromium is not installed (apt-get install -y chromium)")
-    return path
+def chromium_path() -> str | None:
+    """Debian's chromium (Playwright cannot download a browser here); None = Playwright's own build."""
+    return os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @contextlib.contextmanager

@@ -1,0 +1,45 @@
+# CNN Lab — two commands for a fresh machine:
+#   make run    install what is needed, then start the app in your browser
+#   make test   install what is needed, then run every test (unit, app, browser)
+# The virtual environment lives outside the clone, keyed by the requirements' hash, so a second run
+# reuses it and a change to the requirements builds a new one.
+
+PYTHON ?= python3
+REQS_HASH := $(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
+VENV ?= $(HOME)/.cache/cnn-lab/venv-$(REQS_HASH)
+BIN := $(VENV)/bin
+PORT ?= 8501
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test setup browser lint bench screenshots
+
+setup: $(VENV)/.ready
+
+$(VENV)/.ready: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+run: setup
+	$(BIN)/streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false
+
+# Browser tests use Debian's chromium when there is one (or apt can install it); elsewhere Playwright's own.
+browser: setup
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then :; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	else $(BIN)/playwright install chromium; fi
+
+lint: setup
+	$(BIN)/ruff check .
+
+test: setup browser lint
+	$(BIN)/python -m pytest -q
+
+bench: setup browser
+	$(BIN)/python bench/lab_latency.py
+
+# Refresh the README's screenshots from the browser tests.
+screenshots: setup browser
+	SCREENSHOT_DIR=assets/screenshots $(BIN)/python -m pytest -q tests/e2e -k screenshot

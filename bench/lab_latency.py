@@ -1,0 +1,116 @@
+"""How fast the Convolution Lab answers. Run by hand: `make bench` (or python bench/lab_latency.py).
+
+1. Server side: the work of one Lab update (pad, convolve, activate, pool, build the four figures and
+   serialise them as Streamlit does) for 28x28 and 512x512 inputs with 3x3 and 7x7 kernels, against a
+   reference in the same process: the exact numpy path with every map as a full plotly heatmap.
+   Targets: <= 50 ms p50 at 512x512 with 7x7.
+2. Browser: the time from a stride change to the updated feature map in Chromium, 512x512 photo and
+   7x7 kernel. Target: <= 150 ms p50.
+Numbers depend on the machine; the ratios are the point, measured side by side in one process.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+
+from cnn import images, kernels, ops, viz  # noqa: E402
+
+
+def lab_update(image, kernel, *, stride=1, method="auto", figures=viz.map_figure) -> int:
+    """What the page computes for one change; returns the bytes sent so nothing is optimised away."""
+    pads = ops.resolve_padding("same", kernel.shape)
+    padded = ops.pad(image[None], pads)
+    feature = ops.conv2d(image, kernel, stride=stride, padding="same", method=method)
+    activated = ops.activate(feature, "relu")
+    pooled = ops.pool2d(activated, size=2, method=method)
+    win = ops.window(image, kernel, 0, 0, stride=stride, padding="same")
+    figs = [figures(padded[0], signed=False, pads=pads, receptive=(win.rows, win.cols)),
+            figures(feature, cell=(0, 0)), figures(activated, cell=(0, 0)), figures(pooled, cell=(0, 0))]
+    return sum(len(f.to_json()) for f in figs)
+
+
+def heatmap_everywhere(values, signed=True, **_):
+    """The reference: every map as a plotly heatmap, every cell as a number in the JSON."""
+    return go.Figure(go.Heatmap(z=values, colorscale="RdBu" if signed else "gray"))
+
+
+def timed(fn, repeats: int) -> list[float]:
+    fn()  # warm-up: lazy imports, caches
+    out = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def server_side() -> None:
+    print("Server side, one Lab update (ms): ours vs reference (numpy conv + full heatmaps)")
+    print(f"{'input':>8} {'kernel':>6} {'ours p50':>9} {'ours p90':>9} {'ref p50':>8} {'ref/ours':>9} {'MB sent':>8}")
+    for side in (28, 512):
+        image = images.sample_photo("camera", size=side) if side > 28 else images.mnist_digit(0)[0]
+        for k in (3, 7):
+            kernel = kernels.preset("gaussian", k) - kernels.preset("box_blur", k)  # a signed kernel
+            repeats = 30 if side == 28 else 15
+            ours = timed(lambda: lab_update(image, kernel), repeats)
+            ref = timed(lambda: lab_update(image, kernel, method="numpy", figures=heatmap_everywhere), repeats)
+            sent = lab_update(image, kernel) / 1e6
+            p50, p90, r50 = np.percentile(ours, 50), np.percentile(ours, 90), np.percentile(ref, 50)
+            print(f"{side:>6}^2 {k:>4}x{k} {p50:>9.1f} {p90:>9.1f} {r50:>8.1f} {r50 / p50:>8.1f}x {sent:>8.2f}")
+
+
+def browser_side(trials: int = 15) -> None:
+    from harness import browser, open_page, streamlit_server, wait_idle
+    from playwright.sync_api import expect
+
+    print("\nBrowser (Chromium): stride change -> updated feature map title, 512x512 photo, 7x7 kernel")
+    with streamlit_server() as url, browser() as b:
+        page = open_page(b, url + "/lab")
+
+        def choose(label, option):
+            page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first.click()
+            page.get_by_role("option", name=option, exact=True).click()
+            wait_idle(page)
+
+        choose("Image source", "Photo")
+        size = page.locator('[data-testid="stSlider"]').filter(has_text="Size (pixels a side)").first
+        size.locator('input[type="range"]').focus()
+        for _ in range(3):
+            size.locator('input[type="range"]').press("ArrowRight")  # 64 -> 512
+        expect(page.get_by_text(re.compile(r"Padded input · 1×512×512"))).to_be_visible(timeout=30_000)
+        kernel = page.locator('[data-testid="stSlider"]').filter(has_text="Kernel size").first
+        kernel.locator('input[type="range"]').focus()
+        for _ in range(4):
+            kernel.locator('input[type="range"]').press("ArrowRight")  # 3 -> 7
+        expect(page.get_by_text("Feature map · 506×506")).to_be_visible(timeout=30_000)
+        wait_idle(page)
+
+        stride = page.locator('[data-testid="stSlider"]').filter(has_text="Stride ↓ rows").first
+        thumb = stride.locator('input[type="range"]')
+        times = []
+        for i in range(trials):
+            key, title = ("ArrowRight", "Feature map · 253×506") if i % 2 == 0 else ("ArrowLeft", "Feature map · 506×506")
+            thumb.focus()
+            start = time.perf_counter()
+            thumb.press(key)
+            page.get_by_text(title).wait_for(state="visible", timeout=30_000)
+            times.append((time.perf_counter() - start) * 1000)
+            wait_idle(page)
+        print(f"p50 {statistics.median(times):.0f} ms, p90 {np.percentile(times, 90):.0f} ms over {trials} changes")
+
+
+if __name__ == "__main__":
+    server_side()
+    if "--no-browser" not in sys.argv:
+        browser_side()
