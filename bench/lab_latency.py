@@ -27,7 +27,19 @@ sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 from cnn import images, kernels, ops, viz  # noqa: E402
 
 
-def lab_update(image, kernel, *, stride=1, method="auto", figures=viz.map_figure) -> int:
+def ours(values, clickable=False, **overlays) -> int:
+    """As the Lab page shows a map: a chart where cells are clicked or numbered, else a picture."""
+    if viz.as_picture(values.shape, clickable=clickable):
+        return len(viz.map_png(values, **overlays))
+    return len(viz.map_figure(values, clickable=clickable, **overlays).to_json())
+
+
+def heatmap_everywhere(values, signed=True, **_) -> int:
+    """The reference: every map as a plotly heatmap, every cell as a number in the JSON."""
+    return len(go.Figure(go.Heatmap(z=values, colorscale="RdBu" if signed else "gray")).to_json())
+
+
+def lab_update(image, kernel, *, stride=1, method="auto", show=ours) -> int:
     """What the page computes for one change; returns the bytes sent so nothing is optimised away."""
     pads = ops.resolve_padding("same", kernel.shape)
     padded = ops.pad(image[None], pads)
@@ -35,14 +47,9 @@ def lab_update(image, kernel, *, stride=1, method="auto", figures=viz.map_figure
     activated = ops.activate(feature, "relu")
     pooled = ops.pool2d(activated, size=2, method=method)
     win = ops.window(image, kernel, 0, 0, stride=stride, padding="same")
-    figs = [figures(padded[0], signed=False, pads=pads, receptive=(win.rows, win.cols)),
-            figures(feature, cell=(0, 0)), figures(activated, cell=(0, 0)), figures(pooled, cell=(0, 0))]
-    return sum(len(f.to_json()) for f in figs)
-
-
-def heatmap_everywhere(values, signed=True, **_):
-    """The reference: every map as a plotly heatmap, every cell as a number in the JSON."""
-    return go.Figure(go.Heatmap(z=values, colorscale="RdBu" if signed else "gray"))
+    return (show(padded[0], signed=False, pads=pads, receptive=(win.rows, win.cols))
+            + show(feature, cell=(0, 0), clickable=True) + show(activated, cell=(0, 0))
+            + show(pooled, cell=(0, 0), clickable=True))
 
 
 def timed(fn, repeats: int) -> list[float]:
@@ -63,20 +70,42 @@ def server_side() -> None:
         for k in (3, 7):
             kernel = kernels.preset("gaussian", k) - kernels.preset("box_blur", k)  # a signed kernel
             repeats = 30 if side == 28 else 15
-            ours = timed(lambda: lab_update(image, kernel), repeats)
-            ref = timed(lambda: lab_update(image, kernel, method="numpy", figures=heatmap_everywhere), repeats)
+            ours = timed(lambda image=image, kernel=kernel: lab_update(image, kernel), repeats)
+            ref = timed(lambda image=image, kernel=kernel: lab_update(image, kernel, method="numpy",
+                                                                       show=heatmap_everywhere), repeats)
             sent = lab_update(image, kernel) / 1e6
             p50, p90, r50 = np.percentile(ours, 50), np.percentile(ours, 90), np.percentile(ref, 50)
             print(f"{side:>6}^2 {k:>4}x{k} {p50:>9.1f} {p90:>9.1f} {r50:>8.1f} {r50 / p50:>8.1f}x {sent:>8.2f}")
 
 
-def browser_side(trials: int = 15) -> None:
+def browser_side(trials: int = 16) -> None:
     from harness import browser, open_page, streamlit_server, wait_idle
     from playwright.sync_api import expect
 
-    print("\nBrowser (Chromium): stride change -> updated feature map title, 512x512 photo, 7x7 kernel")
+    def stride_changes(page, small: str, halved: str) -> list[float]:
+        """Milliseconds from a stride key press to the feature map's new shape on screen."""
+        thumb = page.locator('[data-testid="stSlider"]').filter(has_text="Stride ↓ rows").first
+        thumb = thumb.locator('input[type="range"]')
+        times = []
+        for i in range(trials):
+            key, title = ("ArrowRight", halved) if i % 2 == 0 else ("ArrowLeft", small)
+            thumb.focus()
+            start = time.perf_counter()
+            thumb.press(key)
+            page.get_by_text(title).wait_for(state="visible", timeout=30_000)
+            times.append((time.perf_counter() - start) * 1000)
+            wait_idle(page)
+        return times
+
+    def report(label: str, times: list[float]) -> None:
+        print(f"{label:44s} p50 {statistics.median(times):5.0f} ms   p90 {np.percentile(times, 90):5.0f} ms")
+
+    print(f"\nBrowser (Chromium), stride change -> feature map with its new shape on screen, {trials} changes")
     with streamlit_server() as url, browser() as b:
         page = open_page(b, url + "/lab")
+        expect(page.get_by_text("Feature map · 26×26")).to_be_visible()
+        report("28x28 digit, 3x3 kernel (clickable charts)",
+               stride_changes(page, "Feature map · 26×26", "Feature map · 13×26"))
 
         def choose(label, option):
             page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first.click()
@@ -95,22 +124,12 @@ def browser_side(trials: int = 15) -> None:
             kernel.locator('input[type="range"]').press("ArrowRight")  # 3 -> 7
         expect(page.get_by_text("Feature map · 506×506")).to_be_visible(timeout=30_000)
         wait_idle(page)
-
-        stride = page.locator('[data-testid="stSlider"]').filter(has_text="Stride ↓ rows").first
-        thumb = stride.locator('input[type="range"]')
-        times = []
-        for i in range(trials):
-            key, title = ("ArrowRight", "Feature map · 253×506") if i % 2 == 0 else ("ArrowLeft", "Feature map · 506×506")
-            thumb.focus()
-            start = time.perf_counter()
-            thumb.press(key)
-            page.get_by_text(title).wait_for(state="visible", timeout=30_000)
-            times.append((time.perf_counter() - start) * 1000)
-            wait_idle(page)
-        print(f"p50 {statistics.median(times):.0f} ms, p90 {np.percentile(times, 90):.0f} ms over {trials} changes")
+        report("512x512 photo, 7x7 kernel (images)",
+               stride_changes(page, "Feature map · 506×506", "Feature map · 253×506"))
 
 
 if __name__ == "__main__":
-    server_side()
+    if "--browser-only" not in sys.argv:
+        server_side()
     if "--no-browser" not in sys.argv:
         browser_side()

@@ -15,6 +15,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 CLICKABLE_SIDE = 64        # maps up to this many rows/columns are heatmaps with click targets
+NUMBERS_SIDE = 12          # maps up to this size are charts with their values written in, clickable or not
 NUMBERS_CELLS = 144        # write each value in its cell up to 12x12
 GRAY = [[0.0, "#000000"], [1.0, "#ffffff"]]
 DIVERGING = [[0.0, "#2166ac"], [0.25, "#92c5de"], [0.5, "#f7f7f7"], [0.75, "#f4a582"], [1.0, "#b2182b"]]
@@ -66,6 +67,96 @@ def png_data_uri(pixels: np.ndarray, palette: np.ndarray | None = None) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+ORANGE, GREEN = (255, 152, 0), (0, 200, 83)
+_LEVELS = 254  # palette entries for the colour scale; the last two are the overlay colours
+
+
+def _overlay_palette(signed: bool) -> np.ndarray:
+    scale = _PALETTES[signed][np.linspace(0, 255, _LEVELS).round().astype(int)]
+    return np.vstack([scale, [ORANGE, GREEN]]).astype(np.uint8)
+
+
+_OVERLAY_PALETTES = {signed: _overlay_palette(signed) for signed in (False, True)}
+
+
+DISPLAY_SIDE = 320  # small maps are enlarged (nearest neighbour) to about this many pixels a side
+
+
+def as_picture(shape: tuple[int, ...], *, clickable: bool) -> bool:
+    """Whether a map is shown as a picture (map_png) rather than a chart (map_figure).
+
+    A picture redraws far faster; a chart is needed for clicking cells and for values written in them.
+    """
+    side = max(shape[-2:])
+    return side > CLICKABLE_SIDE or (not clickable and side > NUMBERS_SIDE)
+
+
+def _outline(pixels: np.ndarray, r0: int, c0: int, r1: int, c1: int, colour, scale: int = 1) -> None:
+    """A box around cells r0..r1, c0..c1 of a map drawn `scale` pixels a cell (clipped to the picture).
+
+    At scale 1 the box lies just outside the cells; enlarged, it is drawn on the cells' own border.
+    """
+    h, w = pixels.shape[:2]
+    if scale == 1:
+        top, bottom, left, right = r0 - 1, r1 + 1, c0 - 1, c1 + 1
+        width = 1
+    else:
+        top, bottom, left, right = r0 * scale, (r1 + 1) * scale - 1, c0 * scale, (c1 + 1) * scale - 1
+        width = max(1, scale // 6)
+    top, left, bottom, right = max(top, 0), max(left, 0), min(bottom, h - 1), min(right, w - 1)
+    pixels[top:top + width, left:right + 1] = colour
+    pixels[bottom - width + 1:bottom + 1, left:right + 1] = colour
+    pixels[top:bottom + 1, left:left + width] = colour
+    pixels[top:bottom + 1, right - width + 1:right + 1] = colour
+
+
+def map_png(values: np.ndarray, *, signed: bool = True,
+            pads: tuple[tuple[int, int], tuple[int, int]] | None = None,
+            receptive: tuple[np.ndarray, np.ndarray] | None = None,
+            cell: tuple[int, int] | None = None) -> bytes:
+    """A map as a PNG with map_figure's overlays drawn in as outlines.
+
+    For maps that need no clicks: an <img> redraws far faster in the browser than a chart. Small maps
+    are enlarged with square pixels; grayscale maps are palette PNGs (one byte a pixel) whose last two
+    entries are the overlay colours.
+    """
+    from PIL import Image
+
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim == 3:  # an RGB input: true colour, overlays in RGB
+        pixels = (np.clip(values, 0, 1) * 255).round().astype(np.uint8).transpose(1, 2, 0).copy()
+        orange, green = ORANGE, GREEN
+    else:
+        pixels = (_indices(values, signed).astype(np.uint16) * (_LEVELS - 1) // 255).astype(np.uint8)
+        orange, green = _LEVELS, _LEVELS + 1
+    height, width = pixels.shape[:2]
+    scale = max(1, DISPLAY_SIDE // max(height, width))
+    if scale > 1:
+        pixels = np.repeat(np.repeat(pixels, scale, axis=0), scale, axis=1)
+    if pads is not None and any(sum(p) for p in pads):
+        (top, bottom), (left, right) = pads
+        _outline(pixels, top, left, height - 1 - bottom, width - 1 - right, orange, scale)  # the original image
+    if receptive is not None:
+        rows, cols = receptive
+        if scale > 1:  # each sampled pixel (they are apart when dilated)
+            for r in rows:
+                for c in cols:
+                    _outline(pixels, r, c, r, c, green, scale)
+        else:
+            _outline(pixels, rows[0], cols[0], rows[-1], cols[-1], green)
+    if cell is not None:
+        # Below a screen pixel a cell would vanish: box it with a margin so it can be found.
+        margin = 0 if scale > 1 else max(1, max(height, width) // 100)
+        _outline(pixels, cell[0] - margin, cell[1] - margin, cell[0] + margin, cell[1] + margin, green, scale)
+    img = Image.fromarray(pixels)
+    if values.ndim != 3:
+        img = Image.frombytes("P", img.size, img.tobytes())
+        img.putpalette(_OVERLAY_PALETTES[signed].ravel().tolist())
+    buffer = io.BytesIO()
+    img.save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
 def _rect(r0: float, c0: float, r1: float, c1: float, **style) -> dict:
     """A rectangle covering cells r0..r1, c0..c1 inclusive."""
     return dict(type="rect", xref="x", yref="y", x0=c0 - 0.5, x1=c1 + 0.5, y0=r0 - 0.5, y1=r1 + 0.5, **style)
@@ -80,11 +171,13 @@ def _figure(data: list[dict], layout: dict) -> go.Figure:
 def map_figure(values: np.ndarray, *, title: str = "", signed: bool = True, height: int = 340,
                pads: tuple[tuple[int, int], tuple[int, int]] | None = None,
                receptive: tuple[np.ndarray, np.ndarray] | None = None,
-               cell: tuple[int, int] | None = None, show_colorbar: bool = False) -> go.Figure:
+               cell: tuple[int, int] | None = None, show_colorbar: bool = False,
+               clickable: bool = False) -> go.Figure:
     """One map as a figure.
 
     values (H, W) floats, or (3, H, W) RGB in [0, 1]. `pads` marks the padding band of a padded input;
     `receptive` = (rows, cols) outlines the pixels a kernel samples; `cell` outlines one output cell.
+    `clickable` adds the click targets (one SVG marker per cell: the costliest part to redraw).
     """
     values = np.asarray(values, dtype=np.float64)
     rgb = values.ndim == 3
@@ -99,14 +192,15 @@ def map_figure(values: np.ndarray, *, title: str = "", signed: bool = True, heig
         numbers = values.size <= NUMBERS_CELLS
         data.append(dict(
             type="heatmap", z=values, zmin=lo, zmax=hi, colorscale=DIVERGING if signed else GRAY,
-            showscale=show_colorbar, hoverinfo="skip", xgap=1 if numbers else 0, ygap=1 if numbers else 0,
+            showscale=show_colorbar, xgap=1 if numbers else 0, ygap=1 if numbers else 0,
+            hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra></extra>",
             **(dict(texttemplate="%{z:.2f}", textfont=dict(size=10)) if numbers else {}),
         ))
     else:
         data.append(dict(type="image", source=png_data_uri(_indices(values, signed), _PALETTES[signed]),
                          hoverinfo="skip"))
 
-    if small:
+    if small and clickable:
         # One nearly invisible marker per cell: what makes a click report (row, col).
         rows, cols = np.mgrid[0:height_px, 0:width_px]
         cell_px = max(4.0, (height - 60) / max(height_px, width_px))

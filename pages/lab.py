@@ -317,28 +317,29 @@ def pipeline_view() -> None:
 
     columns = st.columns(4)
     shown_input = padded if channels == 3 else padded[0]
-    # (chart key, title, figure, map shape, the position a click sets)
-    figures = [
+    # (chart key, title, values, overlays, the position a click sets)
+    views = [
         ("fig_input", tr("lab.map.padded", shape=_shape(channels, *padded.shape[-2:])),
-         viz.map_figure(shown_input, signed=False, pads=pads, receptive=(win.rows, win.cols)),
-         padded.shape[-2:], None),
-        ("fig_feature", tr("lab.map.feature", shape=_shape(*out_hw)),
-         viz.map_figure(feature, cell=(row, col)), out_hw, "cell_pos"),
+         shown_input, dict(signed=False, pads=pads, receptive=(win.rows, win.cols)), None),
+        ("fig_feature", tr("lab.map.feature", shape=_shape(*out_hw)), feature, dict(cell=(row, col)), "cell_pos"),
         ("fig_activated", tr("lab.map.activated", name=tr(f"activation.{activation}"), shape=_shape(*out_hw)),
-         viz.map_figure(activated, cell=(row, col),
-                        receptive=None if pool_win is None else (pool_win.rows, pool_win.cols)), out_hw, "cell_pos"),
+         activated, dict(cell=(row, col), receptive=None if pool_win is None else (pool_win.rows, pool_win.cols)),
+         None),  # the same cells as the feature map: clicks there suffice, and each click layer costs
     ]
     if pooled is not None:
-        figures.append(("fig_pooled", tr("lab.map.pooled", name=tr(f"pooling.{pooling}"), shape=_shape(*pooled.shape)),
-                        viz.map_figure(pooled, cell=(pool_row, pool_col)), pooled.shape, "pool_pos"))
-    for column, (key, title, fig, shape, target) in zip(columns, figures):
+        views.append(("fig_pooled", tr("lab.map.pooled", name=tr(f"pooling.{pooling}"), shape=_shape(*pooled.shape)),
+                      pooled, dict(cell=(pool_row, pool_col)), "pool_pos"))
+    for column, (key, title, values, overlays, target) in zip(columns, views):
         with column:
             st.markdown(f"**{title}**")
-            if target is not None and max(shape) <= viz.CLICKABLE_SIDE:
-                st.plotly_chart(fig, key=key, on_select=partial(_pick, key, target, shape[1]),
-                                selection_mode="points", config={"displayModeBar": False})
+            shape = values.shape[-2:]
+            if viz.as_picture(shape, clickable=target is not None):
+                st.image(viz.map_png(values, **overlays), width="stretch")
+            elif target is not None:
+                st.plotly_chart(viz.map_figure(values, clickable=True, **overlays), key=key, selection_mode="points",
+                                on_select=partial(_pick, key, target, shape[1]), config={"displayModeBar": False})
             else:
-                st.plotly_chart(fig, key=key, config={"displayModeBar": False})
+                st.plotly_chart(viz.map_figure(values, **overlays), key=key, config={"displayModeBar": False})
     if pooled is None:
         columns[3].info(pool_error or tr("lab.map.no_pooling"))
 

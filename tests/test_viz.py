@@ -7,7 +7,8 @@ from cnn import viz
 
 def test_small_map_is_a_heatmap_with_one_click_target_per_cell():
     values = np.arange(12.0).reshape(3, 4) - 5
-    fig = viz.map_figure(values)
+    assert len(viz.map_figure(values).data) == 1   # no click layer unless asked: it is costly to draw
+    fig = viz.map_figure(values, clickable=True)
     heatmap, targets = fig.data
     assert heatmap.type == "heatmap" and targets.type == "scatter"
     assert len(targets.x) == 12
@@ -56,7 +57,7 @@ def test_every_kind_of_figure_passes_plotly_validation():
     rng = np.random.default_rng(1)
     figures = [
         viz.map_figure(rng.normal(size=(6, 6)), title="t", pads=((1, 1), (1, 1)), cell=(2, 2),
-                       receptive=(np.array([0, 2]), np.array([1, 3])), show_colorbar=True),
+                       receptive=(np.array([0, 2]), np.array([1, 3])), show_colorbar=True, clickable=True),
         viz.map_figure(rng.normal(size=(40, 40)), signed=False),
         viz.map_figure(rng.normal(size=(100, 90))),
         viz.map_figure(rng.uniform(size=(3, 20, 20))),
@@ -78,3 +79,48 @@ def test_large_maps_are_palette_pngs_with_the_heatmap_colours():
     img = Image.open(io.BytesIO(base64.b64decode(source.split(",", 1)[1]))).convert("RGB")
     decoded = np.asarray(img)
     np.testing.assert_array_equal(decoded, viz.colorize(values, signed=True))
+
+
+def test_large_map_png_carries_colours_and_overlays():
+    import io
+
+    from PIL import Image
+
+    def decode(png):
+        return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+
+    values = np.linspace(-1, 1, 400 * 420).reshape(400, 420)   # large: one PNG pixel per cell
+    plain = decode(viz.map_png(values))
+    assert np.abs(plain - viz.colorize(values, signed=True)).max() <= 6   # 254 levels instead of 256
+    marked = decode(viz.map_png(values, pads=((2, 2), (3, 3)), receptive=(np.arange(10, 13), np.arange(20, 23)),
+                                cell=(50, 60)))
+    assert marked.shape == (400, 420, 3)
+    assert tuple(marked[1, 50]) == viz.ORANGE                 # the edge of the original image
+    assert tuple(marked[9, 21]) == viz.GREEN                  # the receptive field's box
+    assert tuple(marked[11, 21]) == tuple(plain[11, 21])      # what it encloses stays readable
+    assert tuple(marked[50, 55]) == viz.GREEN                 # the chosen cell's box (margin 4)
+    assert tuple(marked[50, 60]) == tuple(plain[50, 60])
+
+
+def test_small_map_png_is_enlarged_with_overlays_on_cell_borders():
+    import io
+
+    from PIL import Image
+
+    values = np.arange(20 * 20, dtype=float).reshape(20, 20)
+    png = viz.map_png(values, signed=False, receptive=(np.array([2, 4]), np.array([6, 8])), cell=(10, 10))
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+    scale = viz.DISPLAY_SIDE // 20
+    assert pixels.shape == (20 * scale, 20 * scale, 3)
+    inside = pixels[10 * scale + scale // 2, 10 * scale + scale // 2]
+    assert tuple(pixels[10 * scale, 10 * scale + scale // 2]) == viz.GREEN     # the cell's top border
+    assert tuple(inside) != viz.GREEN                                          # its inside stays its value
+    assert tuple(pixels[2 * scale, 6 * scale + 3]) == viz.GREEN                # a sampled pixel (dilation 2)
+    assert tuple(pixels[3 * scale + scale // 2, 7 * scale + scale // 2]) != viz.GREEN  # the gap between them
+
+
+def test_picture_or_chart():
+    assert viz.as_picture((512, 512), clickable=True)          # too many cells to click
+    assert not viz.as_picture((26, 26), clickable=True)        # clickable maps stay charts
+    assert viz.as_picture((26, 26), clickable=False)           # nothing to click or read: a picture
+    assert not viz.as_picture((3, 6, 6), clickable=False)      # small grids keep their written values
