@@ -42,4 +42,5 @@ bench: setup browser
 
 # Refresh the README's screenshots from the browser tests.
 screenshots: setup browser
-	SCREENSHOT_DIR=assets/screenshots $(BIN)/python -m pytest -q tests/e2e -k screenshot
+	$(BIN)/python -m pytest -q tests/e2e -k screenshot
+	cp tests/e2e/artifacts/home-*.png tests/e2e/artifacts/lab-*.png assets/screenshots/
