@@ -76,6 +76,17 @@ def test_clicking_a_feature_map_cell_shows_its_arithmetic(lab):
     expect(lab.get_by_text(re.compile(r"The feature map holds -3\.000 here"))).to_be_visible()
 
 
+def test_play_slides_the_window_on_its_own(lab):
+    label = lab.get_by_text(re.compile(r"Output cell: row \d+, column \d+"))
+    before = label.inner_text()
+    lab.get_by_text("▶ Play").click()                # the toggle's label
+    expect(label).not_to_have_text(before, timeout=10_000)
+    moved = label.inner_text()
+    expect(label).not_to_have_text(moved, timeout=10_000)   # and keeps going
+    lab.get_by_text("▶ Play").click()
+    wait_idle(lab)
+
+
 def test_drawing_on_the_canvas_makes_a_feature_map(lab):
     _choose(lab, "Image source", "Draw")
     expect(lab.get_by_text("The canvas is empty")).to_be_visible()
