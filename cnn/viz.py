@@ -269,10 +269,13 @@ def matrix_figure(index: np.ndarray, weights: np.ndarray, *, title: str = "", he
     return _figure([heatmap], layout)
 
 
-def size_formula_latex(axis: str, size: int, kernel: int, stride: int, pads: tuple[int, int],
-                       dilation: int, result: int) -> str:
-    """o = ⌊(i + 2p − d(k−1) − 1)/s⌋ + 1 with this moment's numbers, as LaTeX."""
+def size_formula_html(axis: str, size: int, kernel: int, stride: int, pads: tuple[int, int],
+                      dilation: int, result: int) -> str:
+    """o = ⌊(i + 2p − d(k−1) − 1)/s⌋ + 1 with this moment's numbers, as HTML.
+
+    Plain text with sub- and superscripts: typeset maths (KaTeX) took about 100 ms of every redraw.
+    """
     before, after = pads
-    padding = rf"2\cdot{before}" if before == after else f"{before} + {after}"
-    return (rf"o_{{{axis}}} = \left\lfloor \frac{{{size} + {padding} - {dilation}\cdot({kernel}-1) - 1}}"
-            rf"{{{stride}}} \right\rfloor + 1 = {result}")
+    padding = f"2·{before}" if before == after else f"{before} + {after}"
+    return (f"o<sub>{axis}</sub> = ⌊ ({size} + {padding} − {dilation}·({kernel} − 1) − 1) / {stride} ⌋ + 1"
+            f" = <b>{result}</b>")

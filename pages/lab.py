@@ -265,10 +265,10 @@ if pooling != "none":
     except ValueError:
         pool_error = tr("lab.error.pool_too_big", size=pool_size, h=out_hw[0], w=out_hw[1])
 
-formulas = st.columns(2)
-for column, axis, i, s, p, result in zip(formulas, "hw", image_hw, strides, pads, out_hw):
-    with column:
-        st.latex(viz.size_formula_latex(axis, i, size, s, p, dilation, result))
+formulas = "&emsp;&emsp;&emsp;".join(viz.size_formula_html(axis, i, size, s, p, dilation, result)
+                                    for axis, i, s, p, result in zip("hw", image_hw, strides, pads, out_hw))
+st.markdown(f'<div class="size-formula" style="font-size:1.25em;text-align:center">{formulas}</div>',
+            unsafe_allow_html=True)
 st.caption(tr("lab.formula.help"))
 
 
@@ -364,8 +364,9 @@ def pipeline_view() -> None:
                 + operator_html(f"Σ = {products[c].sum():.3f}"))
         st.markdown("<br>".join(parts), unsafe_allow_html=True)
         channel_sums = " + ".join(f"{products[c].sum():.3f}" for c in range(products.shape[0]))
-        st.latex(rf"\sum = {channel_sums if channels == 3 else ''}{' = ' if channels == 3 else ''}{win.total:.3f}"
-                 rf"\qquad {win.total:.3f} + b\,({win.bias:.2f}) = {win.value:.3f}")
+        total = f"{channel_sums} = {win.total:.3f}" if channels == 3 else f"{win.total:.3f}"
+        st.markdown(f'<div style="font-size:1.15em">Σ = {total}&emsp;&emsp;{win.total:.3f} + b ({win.bias:.2f})'
+                    f' = <b>{win.value:.3f}</b></div>', unsafe_allow_html=True)
         st.caption(tr("lab.arith.check", value=f"{feature[row, col]:.3f}",
                       act=tr(f"activation.{activation}"), activated=f"{activated[row, col]:.3f}"))
     with pool_column:

@@ -33,8 +33,9 @@ def _texts(at: AppTest) -> str:
 
 def _output_shape(at: AppTest) -> tuple[int, int]:
     """(H', W') as the two substituted formulas state it."""
-    results = [int(re.search(r"= (\d+)\s*\$*\s*$", latex.value.strip()).group(1)) for latex in at.latex[:2]]
-    return results[0], results[1]
+    formula = next(m.value for m in at.markdown if "size-formula" in m.value)
+    rows, cols = (int(n) for n in re.findall(r"= <b>(\d+)</b>", formula))
+    return rows, cols
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -75,7 +76,7 @@ def test_the_arithmetic_of_a_chosen_cell_matches_the_lecture_example():
     text = _texts(at)
     assert "Cell (0, 2) of kernel 1's feature map" in text
     assert "The feature map holds -3.000 here" in text
-    assert any("= -3.000" in latex.value for latex in at.latex)
+    assert "+ b (0.00) = <b>-3.000</b>" in text
 
 
 def test_kernel_larger_than_the_padded_input_gives_a_message_not_a_traceback():

@@ -43,9 +43,9 @@ def test_colorize_uses_the_ends_of_the_scale():
 
 
 def test_formula_shows_the_numbers():
-    text = viz.size_formula_latex("h", 28, 3, 2, (1, 1), 1, 14)
-    assert "28 + 2\\cdot1" in text and "{2}" in text and text.endswith("= 14")
-    assert "1 + 2" in viz.size_formula_latex("w", 6, 4, 1, (1, 2), 1, 6)
+    text = viz.size_formula_html("h", 28, 3, 2, (1, 1), 1, 14)
+    assert text == "o<sub>h</sub> = ⌊ (28 + 2·1 − 1·(3 − 1) − 1) / 2 ⌋ + 1 = <b>14</b>"
+    assert "(6 + 1 + 2 − " in viz.size_formula_html("w", 6, 4, 1, (1, 2), 1, 6)
 
 
 def test_every_kind_of_figure_passes_plotly_validation():
