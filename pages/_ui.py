@@ -39,7 +39,7 @@ def matrix_html(values: np.ndarray, caption: str, signed: bool = True) -> str:
     values = np.asarray(values, dtype=np.float64)
     scale = float(np.max(np.abs(values))) or 1.0
     rows = []
-    for row in values + 0.0:  # + 0.0 turns -0.0 into 0.0, so no "-0.00" appears
+    for row in np.round(values, 2) + 0.0:  # + 0.0 turns -0.0 into 0.0: no "-0.00" in the tables
         cells = []
         for v in row:
             alpha = min(abs(v) / scale, 1.0) * 0.6
