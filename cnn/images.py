@@ -14,7 +14,7 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # refuse bigger files outright
 MAX_DECODED_PIXELS = 60_000_000      # refuse decompression bombs before decoding
 MAX_SIDE = 512                       # downscale anything bigger: the Lab is about kernels, not megapixels
 
-PHOTOS = ("camera", "astronaut", "coffee", "chelsea", "coins", "rocket")
+PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "camera", "coins")  # colour first: RGB mode shows more
 
 # Hung-yi Lee's lecture example (seed 003): with the diagonal kernel at stride 1 the first output
 # row is 3, -1, -3, -1.

@@ -282,6 +282,15 @@ def _pick(chart_key: str, position_key: str, width: int) -> None:
         st.session_state[position_key] = int(points[0]["y"]) * width + int(points[0]["x"])
 
 
+def _show_map(values: np.ndarray, title: str, key: str, height: int = 260) -> None:
+    """A map nobody clicks: a picture when big enough, else a chart with its values written in."""
+    st.markdown(f"**{title}**", unsafe_allow_html=True)
+    if viz.as_picture(values.shape, clickable=False):
+        st.image(viz.map_png(values), width="stretch")
+    else:
+        st.plotly_chart(viz.map_figure(values, height=height), key=key, config={"displayModeBar": False})
+
+
 def _shape(*dims: int) -> str:
     return "×".join(str(d) for d in dims)
 
@@ -389,20 +398,20 @@ if channels == 3:
     cols = st.columns(5)
     for c in range(3):
         name = CHANNEL_NAMES[c]
-        cols[c].plotly_chart(viz.map_figure(partial[c], height=260, title=f"{name} ⊛ k<sub>{name}</sub>"),
-                             key=f"fig_partial_{c}", config={"displayModeBar": False})
-    cols[3].plotly_chart(viz.map_figure(sum(partial), height=260, title="Σ"), key="fig_partial_sum",
-                         config={"displayModeBar": False})
-    cols[4].plotly_chart(viz.map_figure(feature, height=260, title=f"Σ + b ({biases[focus]:.2f})"),
-                         key="fig_partial_bias", config={"displayModeBar": False})
+        with cols[c]:
+            _show_map(partial[c], f"{name} ⊛ k<sub>{name}</sub>", f"fig_partial_{c}")
+    with cols[3]:
+        _show_map(sum(partial), "Σ", "fig_partial_sum")
+    with cols[4]:
+        _show_map(feature, f"Σ + b ({biases[focus]:.2f})", "fig_partial_bias")
 
 if n_filters > 1:
     st.subheader(tr("lab.multi.title", n=n_filters, shape=_shape(n_filters, *out_hw)))
     st.caption(tr("lab.multi.help"))
-    cols = st.columns(n_filters)
+    cols = st.columns(4)
     for m in range(n_filters):
-        cols[m].plotly_chart(viz.map_figure(feature_maps[m], height=260, title=tr("lab.kernel.number", n=m + 1)),
-                             key=f"fig_map_{m}", config={"displayModeBar": False})
+        with cols[m]:
+            _show_map(feature_maps[m], tr("lab.kernel.number", n=m + 1), f"fig_map_{m}")
 
 
 # ------------------------------------------------------------------ convolution as a matrix; parameters
