@@ -100,6 +100,13 @@ PRESETS: dict[str, ModelSpec] = {
                          [_conv(10, 3), _act(), _conv(10, 3), _act(), _pool(),
                           _conv(10, 3), _act(), _conv(10, 3), _act(), _pool(), FLATTEN, _dense(10)],
                          [f"class {i}" for i in range(10)]),
+    # The model CNN Lab ships (assets/models/mnist-default): small enough to run instantly on a CPU,
+    # strong enough (with augmentation) to read hand-drawn, off-centre digits.
+    "mnist-default": ModelSpec("mnist-default", (1, 28, 28),
+                               [_conv(32, 5), {"type": "batchnorm"}, _act(), _pool(),
+                                _conv(64, 5), {"type": "batchnorm"}, _act(), _pool(), FLATTEN,
+                                {"type": "dropout", "p": 0.3}, _dense(128), _act(), {"type": "dropout", "p": 0.3},
+                                _dense(10)], DIGITS),
     # For seed 004's shapes: three conv blocks to 9x9, then a small classifier.
     "shapes": ModelSpec("shapes", (1, 72, 72),
                         [_conv(8, 3, padding=1), _act(), _pool(), _conv(16, 3, padding=1), _act(), _pool(),
@@ -156,7 +163,7 @@ def summary(spec: ModelSpec) -> list[LayerSummary]:
 
 def _step(layer: dict, kind: str, shape: tuple[int, ...]):
     """One layer: (output shape, parameters, multiply-adds, a short description)."""
-    if kind in ("conv", "pool", "batchnorm") and len(shape) != 3:
+    if kind in ("conv", "pool") and len(shape) != 3:
         raise SpecError(f"needs a (C, H, W) input but gets {shape}: put it before flatten.")
     if kind == "conv":
         c, h, w = shape

@@ -1,0 +1,266 @@
+"""Training over preloaded tensors: one plain loop, used by the command line and by the app's jobs.
+
+    python -m cnn.train --preset seed-mnist --dataset mnist-5k --epochs 3 --out runs/x
+
+No DataLoader and no per-sample PIL work: the whole data set sits in memory as uint8, batches are
+sliced from it, scaled to [0, 1] and (optionally) augmented on the whole batch at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from cnn import data, models
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 3
+    batch_size: int = 64
+    lr: float = 1e-3
+    optimizer: str = "adam"          # or "sgd" (with momentum)
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    schedule: str = "none"           # or "onecycle": warm up, then anneal to almost zero
+    augment: bool = False            # small random affine: rotation, scale, shift
+    seed: int = 0
+    device: str = "auto"             # auto picks CUDA, then Apple MPS, then CPU
+    channels_last: bool = True       # measured 1.3x faster on CPU for conv nets (see ENVIRONMENT)
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite: training stopped, the weights before that step are kept."""
+
+
+@dataclass
+class Progress:
+    """What the loop reports after each batch (the app's jobs publish it)."""
+
+    epoch: int                        # 1-based
+    epochs: int
+    step: int                         # 1-based within the epoch
+    steps: int
+    loss: float                       # running mean over this epoch
+    accuracy: float                   # running mean over this epoch
+    images_per_s: float
+    eta_s: float                      # for the whole run
+
+
+@dataclass
+class History:
+    epochs: list[dict] = field(default_factory=list)   # train/val loss and accuracy, seconds, images/s
+    stopped: str = "finished"                          # or "stopped" (asked to) or "diverged"
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    if name != "auto":
+        return torch.device(name)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def _batch(ds: data.Dataset, index: torch.Tensor, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    x = ds.images[index].to(device, non_blocking=True).float().div_(255.0)   # (B, C, H, W) in [0, 1]
+    return x, ds.labels[index].to(device, non_blocking=True)
+
+
+def augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Random small affine per image (±12°, scale 0.85–1.15, shift ±12%), for the whole batch at once.
+
+    Digits people draw are tilted, off-centre, bigger or smaller than MNIST's: this teaches the model that.
+    """
+    n = x.shape[0]
+    rand = torch.rand(n, 4, generator=generator).to(x.device)
+    angle = (rand[:, 0] - 0.5) * math.radians(24)
+    scale = 0.85 + 0.3 * rand[:, 1]
+    shift = (rand[:, 2:] - 0.5) * 0.24                       # in [-1, 1] grid units: ±12% of the side
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, align_corners=False, padding_mode="zeros")
+
+
+@torch.no_grad()
+def predict(model, ds: data.Dataset, *, batch_size: int = 1000, device: torch.device | None = None) -> torch.Tensor:
+    """Class probabilities (N, classes) for a whole data set."""
+    device = device or next(model.parameters()).device
+    model.eval()
+    out = []
+    for start in range(0, len(ds), batch_size):
+        x, _ = _batch(ds, torch.arange(start, min(start + batch_size, len(ds))), device)
+        out.append(F.softmax(model(x), dim=1).cpu())
+    return torch.cat(out) if out else torch.zeros(0, len(ds.classes))
+
+
+def evaluate(model, ds: data.Dataset, **kwargs) -> dict:
+    """Loss, accuracy, confusion matrix (rows: true class, columns: predicted) and the mistakes, worst first."""
+    probs = predict(model, ds, **kwargs)
+    labels = ds.labels
+    predicted = probs.argmax(1)
+    loss = F.nll_loss(torch.log(probs.clamp_min(1e-12)), labels).item() if len(ds) else float("nan")
+    k = len(ds.classes)
+    confusion = torch.bincount(labels * k + predicted, minlength=k * k).reshape(k, k)
+    wrong = torch.nonzero(predicted != labels).ravel()
+    worst = wrong[torch.argsort(probs[wrong, predicted[wrong]], descending=True)]   # most confident first
+    return {"loss": loss, "accuracy": (predicted == labels).float().mean().item() if len(ds) else float("nan"),
+            "confusion": confusion.tolist(), "mistakes": worst.tolist(), "predicted": predicted.tolist()}
+
+
+def train(model, train_ds: data.Dataset, val_ds: data.Dataset | None, config: TrainConfig, *,
+          on_batch: Callable[[Progress], None] | None = None,
+          on_epoch: Callable[[int, dict], None] | None = None,
+          should_stop: Callable[[], bool] | None = None) -> History:
+    """Train in place. `should_stop` is asked before every batch (the app's pause blocks inside it)."""
+    torch.manual_seed(config.seed)
+    generator = torch.Generator().manual_seed(config.seed)
+    device = pick_device(config.device)
+    model.to(device)
+    memory_format = torch.channels_last if config.channels_last and device.type == "cpu" else torch.contiguous_format
+    model.to(memory_format=memory_format)
+    params = model.parameters()
+    if config.optimizer == "adam":
+        optimizer = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+    elif config.optimizer == "sgd":
+        optimizer = torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
+    else:
+        raise ValueError(f"optimizer must be adam or sgd; got {config.optimizer!r}.")
+    steps = math.ceil(len(train_ds) / config.batch_size)
+    scheduler = None
+    if config.schedule == "onecycle":
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, total_steps=steps * config.epochs)
+    history = History()
+    started = time.perf_counter()
+    seen_total = 0
+    for epoch in range(1, config.epochs + 1):
+        model.train()
+        order = torch.randperm(len(train_ds), generator=generator)
+        epoch_start, seen, loss_sum, correct = time.perf_counter(), 0, 0.0, 0
+        for step in range(1, steps + 1):
+            if should_stop is not None and should_stop():
+                history.stopped = "stopped"
+                return history
+            x, y = _batch(train_ds, order[(step - 1) * config.batch_size: step * config.batch_size], device)
+            if config.augment:
+                x = augment(x, generator)
+            x = x.contiguous(memory_format=memory_format)
+            logits = model(x)
+            loss = F.cross_entropy(logits, y)
+            if not torch.isfinite(loss):
+                history.stopped = "diverged"
+                raise TrainingDiverged(f"The loss became {loss.item()} at epoch {epoch}, step {step}: lower the "
+                                       f"learning rate (now {config.lr}) and start again.")
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
+            n = y.shape[0]
+            seen, seen_total = seen + n, seen_total + n
+            loss_sum += loss.item() * n
+            correct += (logits.argmax(1) == y).sum().item()
+            if on_batch is not None:
+                elapsed = time.perf_counter() - started
+                rate = seen_total / max(elapsed, 1e-9)
+                remaining = (config.epochs - epoch) * len(train_ds) + len(train_ds) - seen
+                on_batch(Progress(epoch, config.epochs, step, steps, loss_sum / seen, correct / seen, rate,
+                                  remaining / max(rate, 1e-9)))
+        seconds = time.perf_counter() - epoch_start
+        record = {"epoch": epoch, "train_loss": loss_sum / seen, "train_accuracy": correct / seen,
+                  "seconds": seconds, "images_per_s": seen / seconds}
+        if val_ds is not None and len(val_ds):
+            result = evaluate(model, val_ds)
+            record.update(val_loss=result["loss"], val_accuracy=result["accuracy"])
+        history.epochs.append(record)
+        if on_epoch is not None:
+            on_epoch(epoch, record)
+    model.to(memory_format=torch.contiguous_format)
+    return history
+
+
+# ---------------------------------------------------------------- command line
+
+
+def _bar(p: Progress) -> str:
+    width = 30
+    done = int(width * p.step / p.steps)
+    eta = time.strftime("%M:%S", time.gmtime(p.eta_s)) if p.eta_s < 3600 else f"{p.eta_s / 3600:.1f} h"
+    return (f"\repoch {p.epoch}/{p.epochs} [{'#' * done}{'.' * (width - done)}] {p.step}/{p.steps} "
+            f"loss {p.loss:.4f} acc {p.accuracy:.3f} {p.images_per_s:,.0f} img/s ETA {eta}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m cnn.train", description="Train a CNN Lab model.")
+    parser.add_argument("--preset", default="seed-mnist", choices=list(models.PRESETS))
+    parser.add_argument("--dataset", default="mnist-5k", choices=list(data.DATASETS))
+    parser.add_argument("--data-root", default=None, help="folder holding MNIST/raw etc. (torchvision layout)")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--optimizer", default="adam", choices=["adam", "sgd"])
+    parser.add_argument("--weight-decay", type=float, default=0.0)
+    parser.add_argument("--schedule", default="none", choices=["none", "onecycle"])
+    parser.add_argument("--augment", action="store_true", help="small random affine on every batch")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
+    parser.add_argument("--out", required=True, help="run folder to write (created)")
+    args = parser.parse_args(argv)
+
+    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer,
+                         weight_decay=args.weight_decay, schedule=args.schedule, augment=args.augment,
+                         seed=args.seed, device=args.device)
+    try:
+        train_ds, val_ds, test_ds = (data.load_dataset(args.dataset, args.data_root, split) for split in data.SPLITS)
+    except data.DatasetUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    spec = models.preset(args.preset)
+    if tuple(spec.input_shape) != train_ds.input_shape or len(spec.classes) != len(train_ds.classes):
+        print(f"error: preset {args.preset} expects {spec.input_shape} and {len(spec.classes)} classes; "
+              f"{args.dataset} has {train_ds.input_shape} and {len(train_ds.classes)}.", file=sys.stderr)
+        return 2
+    spec.classes = list(train_ds.classes)
+    model = models.build(spec)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.json").write_text(json.dumps({**asdict(config), "preset": args.preset,
+                                                 "dataset": args.dataset}, indent=1))
+
+    def on_epoch(epoch: int, record: dict) -> None:
+        print(f"\nepoch {epoch}: " + ", ".join(f"{k} {v:.4f}" for k, v in record.items() if k != "epoch"),
+              file=sys.stderr)
+
+    status = "finished"
+    try:
+        history = train(model, train_ds, val_ds, config, on_batch=lambda p: print(_bar(p), end="", file=sys.stderr),
+                        on_epoch=on_epoch)
+    except TrainingDiverged as exc:
+        print(f"\nstopped: {exc}", file=sys.stderr)
+        status, history = "diverged", None
+    except KeyboardInterrupt:
+        print("\nstopped by the user; saving what was learned so far", file=sys.stderr)
+        status, history = "stopped", None
+    report = evaluate(model, test_ds)
+    metrics = {"test_accuracy": report["accuracy"], "test_loss": report["loss"], "status": status,
+               "epochs": history.epochs if history else []}
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    (out / "test.json").write_text(json.dumps({k: report[k] for k in ("accuracy", "loss", "confusion", "mistakes")}))
+    models.save(model, spec, out / "model", dataset=args.dataset, metrics={"test_accuracy": report["accuracy"]})
+    print(f"\ntest accuracy {report['accuracy']:.4f} · run written to {out}", file=sys.stderr)
+    return 0 if status == "finished" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

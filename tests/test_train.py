@@ -1,0 +1,99 @@
+"""The training loop learns, stops when asked, catches a NaN loss; the CLI writes a loadable run."""
+
+import json
+
+import pytest
+import torch
+
+from cnn import data, models, train
+
+TINY = models.ModelSpec("tiny-shapes", (1, 32, 32), [
+    models._conv(8, 3, padding=1), models._act(), models._pool(),
+    models._conv(16, 3, padding=1), models._act(), models._pool(), models.FLATTEN, models._dense(3)],
+    data.SHAPE_CLASSES)
+
+
+def _shapes(split: str, count: int) -> data.Dataset:
+    return data.load_dataset("shapes", split=split, count=count, size=32, seed=7)
+
+
+def test_the_loop_learns_shapes_in_seconds():
+    model = models.build(TINY)
+    train_ds, val_ds = _shapes("train", 600), _shapes("val", 150)
+    before = train.evaluate(model, val_ds)
+    history = train.train(model, train_ds, val_ds, train.TrainConfig(epochs=6, batch_size=32, lr=3e-3))
+    losses = [e["train_loss"] for e in history.epochs]
+    assert history.stopped == "finished" and len(losses) == 6
+    assert losses[-1] < 0.8 * losses[0]
+    assert history.epochs[-1]["val_accuracy"] > 0.6 > before["accuracy"] + 0.15   # chance is 1/3
+
+
+def test_progress_reports_every_batch_with_sane_numbers():
+    seen = []
+    train.train(models.build(TINY), _shapes("train", 96), None, train.TrainConfig(epochs=2, batch_size=32),
+                on_batch=seen.append)
+    assert [(p.epoch, p.step) for p in seen] == [(1, 1), (1, 2), (1, 3), (2, 1), (2, 2), (2, 3)]
+    assert all(p.images_per_s > 0 and p.eta_s >= 0 and 0 <= p.accuracy <= 1 for p in seen)
+    assert seen[-1].eta_s < seen[0].eta_s
+
+
+def test_stop_is_obeyed_before_the_next_batch():
+    calls = []
+
+    def stop_after_four():
+        calls.append(1)
+        return len(calls) > 4
+
+    model = models.build(TINY)
+    history = train.train(model, _shapes("train", 320), None, train.TrainConfig(epochs=3, batch_size=32),
+                          should_stop=stop_after_four)
+    assert history.stopped == "stopped" and len(calls) == 5 and history.epochs == []
+
+
+def test_a_nan_loss_stops_training_with_a_reason():
+    model = models.build(TINY)
+    with torch.no_grad():
+        model[0].weight[0, 0, 0, 0] = float("nan")
+    with pytest.raises(train.TrainingDiverged, match="learning rate"):
+        train.train(model, _shapes("train", 64), None, train.TrainConfig(epochs=1, batch_size=32))
+
+
+def test_evaluate_counts_every_image_and_sorts_mistakes_by_confidence():
+    ds = _shapes("test", 90)
+    model = models.build(TINY)
+    report = train.evaluate(model, ds)
+    confusion = torch.tensor(report["confusion"])
+    assert confusion.sum() == 90 and confusion.shape == (3, 3)
+    assert confusion.sum(1).tolist() == torch.bincount(ds.labels, minlength=3).tolist()
+    assert abs(report["accuracy"] - confusion.diag().sum().item() / 90) < 1e-6
+    probs = train.predict(model, ds)
+    confidence = [probs[i].max().item() for i in report["mistakes"]]
+    assert confidence == sorted(confidence, reverse=True)
+    assert len(report["mistakes"]) == 90 - confusion.diag().sum().item()
+
+
+def test_augmentation_moves_pixels_but_keeps_the_digit():
+    x = torch.zeros(16, 1, 28, 28)
+    x[:, :, 8:20, 12:16] = 1.0
+    out = train.augment(x, torch.Generator().manual_seed(0))
+    assert out.shape == x.shape
+    assert not torch.allclose(out, x)
+    mass = out.sum((1, 2, 3)) / x.sum((1, 2, 3))
+    assert ((mass > 0.6) & (mass < 1.5)).all()               # scaled by at most ±15% per side
+
+
+def test_cli_writes_a_run_that_loads(tmp_path, capsys):
+    code = train.main(["--preset", "seed-mnist", "--dataset", "mnist-5k", "--epochs", "1",
+                       "--out", str(tmp_path / "run")])
+    assert code == 0
+    run = tmp_path / "run"
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["status"] == "finished" and 0.5 < metrics["test_accuracy"] <= 1.0
+    model, spec = models.load(run / "model")
+    assert spec.name == "seed-mnist" and models.total_parameters(spec) == 542_230
+    assert "test accuracy" in capsys.readouterr().err
+
+
+def test_cli_explains_a_mismatched_preset(tmp_path, capsys):
+    assert train.main(["--preset", "shapes", "--dataset", "mnist-5k", "--out", str(tmp_path / "x")]) == 2
+    assert "expects" in capsys.readouterr().err
