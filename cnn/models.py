@@ -311,7 +311,7 @@ def _paths(path: str | os.PathLike) -> tuple[Path, Path]:
     return base.with_suffix(".safetensors"), base.with_suffix(".json")
 
 
-def _atomic_write(path: Path, write) -> None:
+def atomic_write(path: Path, write) -> None:
     """Write to a temporary file beside `path`, then rename: a kill mid-save leaves the old file intact."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
@@ -331,11 +331,11 @@ def save(model, spec: ModelSpec, path: str | os.PathLike, *, dataset: str | None
 
     weights_path, json_path = _paths(path)
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    _atomic_write(weights_path, lambda tmp: save_file(tensors, tmp))
+    atomic_write(weights_path, lambda tmp: save_file(tensors, tmp))
     sidecar = {"format": "cnn-lab/1", "spec": spec.to_dict(), "dataset": dataset, "metrics": metrics or {},
                "saved": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                "weights": weights_path.name}
-    _atomic_write(json_path, lambda tmp: Path(tmp).write_text(json.dumps(sidecar, indent=1), encoding="utf-8"))
+    atomic_write(json_path, lambda tmp: Path(tmp).write_text(json.dumps(sidecar, indent=1), encoding="utf-8"))
     return weights_path, json_path
 
 

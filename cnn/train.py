@@ -9,18 +9,17 @@ sliced from it, scaled to [0, 1] and (optionally) augmented on the whole batch a
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-from cnn import data, models
+from cnn import data, models, runs
 
 
 @dataclass
@@ -234,30 +233,26 @@ def main(argv: list[str] | None = None) -> int:
     spec.classes = list(train_ds.classes)
     model = models.build(spec)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(json.dumps({**asdict(config), "preset": args.preset,
-                                                 "dataset": args.dataset}, indent=1))
 
     def on_epoch(epoch: int, record: dict) -> None:
         print(f"\nepoch {epoch}: " + ", ".join(f"{k} {v:.4f}" for k, v in record.items() if k != "epoch"),
               file=sys.stderr)
 
-    status = "finished"
+    status, epochs = "finished", []
     try:
         history = train(model, train_ds, val_ds, config, on_batch=lambda p: print(_bar(p), end="", file=sys.stderr),
-                        on_epoch=on_epoch)
+                        on_epoch=lambda epoch, record: (epochs.append(record), on_epoch(epoch, record)))
     except TrainingDiverged as exc:
         print(f"\nstopped: {exc}", file=sys.stderr)
-        status, history = "diverged", None
+        status = "diverged"
     except KeyboardInterrupt:
         print("\nstopped by the user; saving what was learned so far", file=sys.stderr)
-        status, history = "stopped", None
+        status = "stopped"
+    else:
+        status = history.stopped
     report = evaluate(model, test_ds)
-    metrics = {"test_accuracy": report["accuracy"], "test_loss": report["loss"], "status": status,
-               "epochs": history.epochs if history else []}
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
-    (out / "test.json").write_text(json.dumps({k: report[k] for k in ("accuracy", "loss", "confusion", "mistakes")}))
-    models.save(model, spec, out / "model", dataset=args.dataset, metrics={"test_accuracy": report["accuracy"]})
+    runs.save_run(out, model=model, spec=spec, config=config, name=args.preset, dataset=args.dataset, epochs=epochs,
+                  report=report, status=status)
     print(f"\ntest accuracy {report['accuracy']:.4f} · run written to {out}", file=sys.stderr)
     return 0 if status == "finished" else 1
 
