@@ -1,5 +1,7 @@
 """CNN Lab: the router. Page registry, language switch and the sidebar every page shares."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from cnn.i18n import LANGUAGES, normalise_language, t
@@ -34,5 +36,20 @@ with st.sidebar:
     st.selectbox(t("sidebar.language", lang), list(LANGUAGES), index=list(LANGUAGES).index(lang),
                  key="language_choice", format_func=LANGUAGES.get, on_change=_choose_language)
 st.query_params["lang"] = lang
+
+
+def _current_model_name() -> str:
+    # Chosen with "Use this model" on the Train page; the shipped model until then.
+    run_id = st.session_state.get("current_model")
+    if run_id:
+        return run_id
+    from cnn import models
+
+    shipped = Path(__file__).resolve().parent / "assets" / "models" / "mnist-default"
+    accuracy = models.read_sidecar(shipped)["metrics"]["test_accuracy"]
+    return t("sidebar.model_shipped", lang, acc=f"{100 * accuracy:.2f}%")
+
+
+st.sidebar.caption(t("sidebar.model", lang, name=_current_model_name()))
 
 page.run()

@@ -54,3 +54,19 @@ def matrix_html(values: np.ndarray, caption: str, signed: bool = True) -> str:
 
 def operator_html(symbol: str) -> str:
     return f'<div style="display:inline-block;font-size:1.6em;margin:0 6px;vertical-align:middle">{symbol}</div>'
+
+
+@st.cache_resource
+def job_manager():
+    """One training worker per server, shared by every session (jobs outlive pages and reloads)."""
+    from cnn.jobs import JobManager
+
+    return JobManager()
+
+
+@st.cache_resource(max_entries=8)
+def test_split(name: str):
+    """A data set's test split, for galleries and the confusion matrix (loaded once per server)."""
+    from cnn import data
+
+    return data.load_dataset(name, split="test")

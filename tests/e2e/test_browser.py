@@ -147,3 +147,21 @@ def test_screenshot_every_page(chromium, app_url, name, lang):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}-{lang}.png"))
     page.close()
+
+
+def test_train_a_model_watch_the_curve_grow_and_stop_it(chromium, app_url):
+    page = open_page(chromium, app_url + "/train", viewport=(1600, 1400))
+    expect(page.get_by_text("No run yet")).to_be_visible()
+    page.get_by_role("button", name="Start training").click()
+    expect(page.get_by_text(re.compile(r"epoch 1/3 · step \d+/\d+"))).to_be_visible(timeout=60_000)
+    points = """() => { const p = document.querySelector('.st-key-train_curves .js-plotly-plot');
+                       return p && p.data && p.data.length ? p.data[0].x.length : 0; }"""
+    page.wait_for_function(f"({points})() > 0", timeout=30_000)
+    first = page.evaluate(points)
+    page.wait_for_function(f"({points})() > {first}", timeout=30_000)   # the curve grows while we watch
+    page.get_by_role("button", name="Stop").click()
+    expect(page.get_by_text(re.compile("stopped by you"))).to_be_visible(timeout=60_000)
+    expect(page.get_by_test_id("stMetricLabel").filter(has_text="Test accuracy")).to_be_visible(timeout=60_000)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "train-after-run-en.png"), full_page=True)
+    page.close()
