@@ -95,6 +95,16 @@ class Job:
                 setattr(self, key, value)
 
 
+def _yield_to_the_app() -> None:
+    """On Linux, give the training thread a lower scheduling priority than the threads serving pages."""
+    import os
+
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):
+        pass  # not Linux, or not allowed: only a politeness
+
+
 class JobManager:
     """Owns the jobs of one server and the worker thread that trains them in order."""
 
@@ -135,6 +145,7 @@ class JobManager:
         return job
 
     def _work(self) -> None:
+        _yield_to_the_app()
         while True:
             with self._wake:
                 while not self._queue:

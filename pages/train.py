@@ -242,6 +242,21 @@ if chosen_runs:
                           yaxis_title=tr("train.curve.val_acc"))
     st.plotly_chart(compare, key="compare_chart", config={"displayModeBar": False})
 
+with st.expander(tr("train.manage")):
+    for run in runs.list_runs(manager.runs_root)[:20]:
+        row = st.columns([3, 2, 1, 1])
+        accuracy = run.get("metrics", {}).get("test_accuracy")
+        row[0].markdown(f"`{run['id'][:15]}` · {run.get('dataset', '')} · {run.get('status', '')}"
+                        + (f" · {100 * accuracy:.2f}%" if accuracy is not None else ""))
+        new_name = row[1].text_input(tr("train.rename"), value=run.get("name", ""), key=f"name_{run['id']}",
+                                     label_visibility="collapsed")
+        if row[2].button(tr("train.rename"), key=f"rename_{run['id']}"):
+            runs.rename(run["id"], new_name, manager.runs_root)
+            st.rerun()
+        if row[3].button(tr("train.delete"), key=f"delete_{run['id']}", disabled=run["id"] == job.run_id):
+            runs.delete(run["id"], manager.runs_root)
+            st.rerun()
+
 if job.run_id:
     folder = runs.run_dir(job.run_id, manager.runs_root)
     actions = st.columns(4)

@@ -159,6 +159,9 @@ def test_train_a_model_watch_the_curve_grow_and_stop_it(chromium, app_url):
     page.wait_for_function(f"({points})() > 0", timeout=30_000)
     first = page.evaluate(points)
     page.wait_for_function(f"({points})() > {first}", timeout=30_000)   # the curve grows while we watch
+    page.reload()                                                       # the page re-attaches to the run
+    expect(page.get_by_text(re.compile(r"epoch \d/3 · step \d+/\d+"))).to_be_visible(timeout=30_000)
+    page.wait_for_function(f"({points})() > {first}", timeout=30_000)
     page.get_by_role("button", name="Stop").click()
     expect(page.get_by_text(re.compile("stopped by you"))).to_be_visible(timeout=60_000)
     expect(page.get_by_test_id("stMetricLabel").filter(has_text="Test accuracy")).to_be_visible(timeout=60_000)
