@@ -85,7 +85,10 @@ def _dataset(name, split, images: np.ndarray, labels: np.ndarray, classes) -> Da
 
     if images.ndim == 3:
         images = images[:, None]
-    return Dataset(name, split, torch.from_numpy(np.ascontiguousarray(images, dtype=np.uint8)),
+    images = np.ascontiguousarray(images, dtype=np.uint8)
+    if not images.flags.writeable:  # read straight from a file's bytes: torch wants memory it may write
+        images = images.copy()
+    return Dataset(name, split, torch.from_numpy(images),
                    torch.from_numpy(np.asarray(labels, dtype=np.int64)), list(classes))
 
 

@@ -37,6 +37,9 @@ class TrainConfig:
     channels_last: bool = True       # measured 1.3x faster on CPU for conv nets (see ENVIRONMENT)
 
 
+EXPLODED = 1e4  # a cross-entropy this large means the weights have blown up (chance level is about 2.3)
+
+
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite: training stopped, the weights before that step are kept."""
 
@@ -157,10 +160,10 @@ def train(model, train_ds: data.Dataset, val_ds: data.Dataset | None, config: Tr
             x = x.contiguous(memory_format=memory_format)
             logits = model(x)
             loss = F.cross_entropy(logits, y)
-            if not torch.isfinite(loss):
+            if not torch.isfinite(loss) or loss.item() > EXPLODED:
                 history.stopped = "diverged"
-                raise TrainingDiverged(f"The loss became {loss.item()} at epoch {epoch}, step {step}: lower the "
-                                       f"learning rate (now {config.lr}) and start again.")
+                raise TrainingDiverged(f"The loss became {loss.item():.3g} at epoch {epoch}, step {step}: lower "
+                                       f"the learning rate (now {config.lr}) and start again.")
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

@@ -18,14 +18,16 @@ def _shapes(split: str, count: int) -> data.Dataset:
 
 
 def test_the_loop_learns_shapes_in_seconds():
+    torch.manual_seed(0)  # the initial weights, independent of whatever ran before
     model = models.build(TINY)
     train_ds, val_ds = _shapes("train", 600), _shapes("val", 150)
     before = train.evaluate(model, val_ds)
-    history = train.train(model, train_ds, val_ds, train.TrainConfig(epochs=6, batch_size=32, lr=3e-3))
+    history = train.train(model, train_ds, val_ds, train.TrainConfig(epochs=8, batch_size=32, lr=5e-3))
     losses = [e["train_loss"] for e in history.epochs]
-    assert history.stopped == "finished" and len(losses) == 6
-    assert losses[-1] < 0.8 * losses[0]
-    assert history.epochs[-1]["val_accuracy"] > 0.6 > before["accuracy"] + 0.15   # chance is 1/3
+    assert history.stopped == "finished" and len(losses) == 8
+    assert losses[-1] < 0.7 * losses[0]
+    # Seeds 0-4 reached 0.63-0.69 here; chance is 1/3.
+    assert history.epochs[-1]["val_accuracy"] > 0.55 > before["accuracy"] + 0.15
 
 
 def test_progress_reports_every_batch_with_sane_numbers():

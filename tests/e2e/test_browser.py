@@ -165,6 +165,10 @@ def test_train_a_model_watch_the_curve_grow_and_stop_it(chromium, app_url):
     page.get_by_role("button", name="Stop").click()
     expect(page.get_by_text(re.compile("stopped by you"))).to_be_visible(timeout=60_000)
     expect(page.get_by_test_id("stMetricLabel").filter(has_text="Test accuracy")).to_be_visible(timeout=60_000)
+    # Click the confusion matrix's cell for true 1, answered 1: its images appear beside it.
+    box = _box(page, ".st-key-confusion_chart .nsewdrag")
+    page.mouse.click(box["x"] + 1.5 * box["width"] / 10, box["y"] + 1.5 * box["height"] / 10)
+    expect(page.get_by_text(re.compile(r"1 read as 1: \d+ shown"))).to_be_visible(timeout=20_000)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "train-after-run-en.png"), full_page=True)
     page.close()
