@@ -42,5 +42,6 @@ bench: setup browser
 
 # Refresh the README's screenshots from the browser tests.
 screenshots: setup browser
-	$(BIN)/python -m pytest -q tests/e2e -k screenshot
-	cp tests/e2e/artifacts/home-*.png tests/e2e/artifacts/lab-*.png assets/screenshots/
+	$(BIN)/python -m pytest -q tests/e2e -k "screenshot or train_a_model"
+	cp tests/e2e/artifacts/home-*.png tests/e2e/artifacts/lab-*.png tests/e2e/artifacts/train-zh.png assets/screenshots/
+	cp tests/e2e/artifacts/train-after-run-en.png assets/screenshots/train-en.png

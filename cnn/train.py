@@ -13,6 +13,7 @@ import math
 import sys
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,11 +122,39 @@ def evaluate(model, ds: data.Dataset, **kwargs) -> dict:
             "confusion": confusion.tolist(), "mistakes": worst.tolist(), "predicted": predicted.tolist()}
 
 
+@contextmanager
+def pool_before_relu(model):
+    """While training, run each ReLU -> MaxPool pair as MaxPool -> ReLU.
+
+    The two are the same function (ReLU is monotone, so the max of the ReLUs is the ReLU of the max),
+    but the second applies ReLU, forward and backward, to a quarter of the values: with channels_last it
+    measured about 1.8x faster here. The original modules come back afterwards, so layer i of the model
+    is still layer i of its spec.
+    """
+    swapped = []
+    if isinstance(model, torch.nn.Sequential):
+        for i in range(len(model) - 1):
+            relu, pool = model[i], model[i + 1]
+            if isinstance(relu, torch.nn.ReLU) and isinstance(pool, torch.nn.MaxPool2d):
+                swapped.append((i, relu, pool))
+                model[i], model[i + 1] = torch.nn.Identity(), torch.nn.Sequential(pool, relu)
+    try:
+        yield model
+    finally:
+        for i, relu, pool in swapped:
+            model[i], model[i + 1] = relu, pool
+
+
 def train(model, train_ds: data.Dataset, val_ds: data.Dataset | None, config: TrainConfig, *,
           on_batch: Callable[[Progress], None] | None = None,
           on_epoch: Callable[[int, dict], None] | None = None,
           should_stop: Callable[[], bool] | None = None) -> History:
     """Train in place. `should_stop` is asked before every batch (the app's pause blocks inside it)."""
+    with pool_before_relu(model):
+        return _train(model, train_ds, val_ds, config, on_batch, on_epoch, should_stop)
+
+
+def _train(model, train_ds, val_ds, config, on_batch, on_epoch, should_stop) -> History:
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     device = pick_device(config.device)

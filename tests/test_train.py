@@ -99,3 +99,22 @@ def test_cli_writes_a_run_that_loads(tmp_path, capsys):
 def test_cli_explains_a_mismatched_preset(tmp_path, capsys):
     assert train.main(["--preset", "shapes", "--dataset", "mnist-5k", "--out", str(tmp_path / "x")]) == 2
     assert "expects" in capsys.readouterr().err
+
+
+def test_pool_before_relu_is_the_same_function_and_is_undone():
+    torch.manual_seed(0)
+    model = models.build(models.preset("seed-mnist"))
+    x = torch.rand(8, 1, 28, 28)
+    before = [type(m) for m in model]
+    expected = model(x)
+    with train.pool_before_relu(model):
+        assert isinstance(model[1], torch.nn.Identity)               # the ReLU moved after the pool
+        assert torch.allclose(model(x), expected, atol=1e-6)
+    assert [type(m) for m in model] == before
+    train.train(model, _shapes_like_digits(), None, train.TrainConfig(epochs=1, batch_size=16))
+    assert [type(m) for m in model] == before                        # also after a real run
+
+
+def _shapes_like_digits() -> data.Dataset:
+    images = torch.randint(0, 256, (32, 1, 28, 28), dtype=torch.uint8)
+    return data.Dataset("random", "train", images, torch.arange(32) % 10, data.DIGITS)

@@ -142,6 +142,7 @@ def test_screenshot_every_page(chromium, app_url, name, lang):
     if name == "lab":
         expect(page.locator(".st-key-fig_feature .nsewdrag").first).to_be_visible()
     wait_idle(page)
+    expect(page.locator('[data-testid="stSkeleton"]')).to_have_count(0)   # every widget has drawn
     assert page.locator('[data-testid="stException"]').count() == 0
     assert page.get_by_text("Page not found").count() == 0
     SHOTS.mkdir(parents=True, exist_ok=True)
