@@ -1,7 +1,5 @@
 """CNN Lab: the router. Page registry, language switch and the sidebar every page shares."""
 
-from pathlib import Path
-
 import streamlit as st
 
 from cnn.i18n import LANGUAGES, normalise_language, t
@@ -38,18 +36,17 @@ with st.sidebar:
 st.query_params["lang"] = lang
 
 
-def _current_model_name() -> str:
-    # Chosen with "Use this model" on the Train page; the shipped model until then.
-    run_id = st.session_state.get("current_model")
-    if run_id:
-        return run_id
-    from cnn import models
-
-    shipped = Path(__file__).resolve().parent / "assets" / "models" / "mnist-default"
-    accuracy = models.read_sidecar(shipped)["metrics"]["test_accuracy"]
-    return t("sidebar.model_shipped", lang, acc=f"{100 * accuracy:.2f}%")
+def _choose_model() -> None:
+    st.session_state.current_model = st.session_state.model_choice
 
 
-st.sidebar.caption(t("sidebar.model", lang, name=_current_model_name()))
+# The model every page uses. A plain session key holds the choice (the Train page's "Use this model"
+# sets it too); the menu is brought in line with it before it is drawn.
+with st.sidebar:
+    from pages._ui import current_choice, model_choices, model_label
+
+    st.session_state.model_choice = current_choice()
+    st.selectbox(t("sidebar.model", lang), model_choices(), key="model_choice", format_func=lambda choice: model_label(choice, lang),
+                 on_change=_choose_model, help=t("sidebar.model_help", lang))
 
 page.run()

