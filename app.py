@@ -46,7 +46,8 @@ with st.sidebar:
     from pages._ui import current_choice, model_choices, model_label
 
     st.session_state.model_choice = current_choice()
-    st.selectbox(t("sidebar.model", lang), model_choices(), key="model_choice", format_func=lambda choice: model_label(choice, lang),
-                 on_change=_choose_model, help=t("sidebar.model_help", lang))
+    st.selectbox(t("sidebar.model", lang), model_choices(), key="model_choice",
+                 format_func=lambda choice: model_label(choice, lang), on_change=_choose_model,
+                 help=t("sidebar.model_help", lang))
 
 page.run()

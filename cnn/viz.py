@@ -359,8 +359,14 @@ def overlay(image: np.ndarray, heat: np.ndarray, *, alpha: float = 0.55, side: i
 
 
 def enlarge(image: np.ndarray, side: int = 112) -> np.ndarray:
-    """A small gray (H, W) in [0, 1] -> uint8, enlarged with hard pixel edges, for thumbnails."""
+    """A gray (H, W) in [0, 1] -> square uint8 thumbnail: padded with black to a square (so thumbnails of
+    any aspect line up), then enlarged with hard pixel edges."""
     image = np.clip(np.asarray(image, dtype=np.float64), 0, 1)
+    h, w = image.shape
+    if h != w:
+        square = np.zeros((max(h, w), max(h, w)))
+        square[(max(h, w) - h) // 2:(max(h, w) - h) // 2 + h, (max(h, w) - w) // 2:(max(h, w) - w) // 2 + w] = image
+        image = square
     scale = max(1, side // max(image.shape))
     return np.kron((image * 255).round().astype(np.uint8), np.ones((scale, scale), dtype=np.uint8))
 

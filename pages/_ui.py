@@ -106,7 +106,7 @@ def model_label(choice: str, language: str | None = None) -> str:
     info = runs.read_json(runs.run_dir(choice, job_manager().runs_root) / "info.json", {}) or {}
     accuracy = (runs.read_json(runs.run_dir(choice, job_manager().runs_root) / "metrics.json", {}) or {}).get(
         "test_accuracy")
-    parts = [info.get("name") or choice, tr(f"dataset.{info['dataset']}") if info.get("dataset") else ""]
+    parts = [info.get("name") or choice, tr(f"dataset_name.{info['dataset']}") if info.get("dataset") else ""]
     if accuracy is not None:
         parts.append(f"{100 * accuracy:.1f}%")
     return " · ".join(p for p in parts if p) + f" ({choice[:15]})"

@@ -22,7 +22,7 @@ except models.ModelFileError as exc:
 dataset = sidecar.get("dataset")
 framing = preprocess.framing_for(dataset, spec.input_shape[-1])
 accuracy = sidecar.get("metrics", {}).get("test_accuracy")
-st.caption(tr("draw.model", name=spec.name, dataset=tr(f"dataset.{dataset}") if dataset else "—",
+st.caption(tr("draw.model", name=spec.name, dataset=tr(f"dataset_name.{dataset}") if dataset else "—",
               acc=f"{100 * accuracy:.2f}%" if accuracy is not None else "—"))
 
 left, right = st.columns([2, 3], gap="large")
@@ -79,8 +79,8 @@ with right:
     guess, chart = st.columns([1, 3])
     guess.markdown(f"<div style='font-size:5em;font-weight:700;line-height:1;text-align:center' "
                    f"data-testid='top-guess'>{spec.classes[top]}</div>", unsafe_allow_html=True)
-    guess.markdown(f"<div style='text-align:center;font-size:1.2em'>{tr('draw.confidence', p=f'{100 * probs[top]:.1f}%')}"
-                   f"</div>", unsafe_allow_html=True)
+    confidence = tr("draw.confidence", p=f"{100 * probs[top]:.1f}%")
+    guess.markdown(f"<div style='text-align:center;font-size:1.2em'>{confidence}</div>", unsafe_allow_html=True)
     colours = ["#e53935" if k == top else "#90a4ae" for k in range(len(probs))]
     bars = go.Figure(go.Bar(x=[str(c) for c in spec.classes], y=probs, marker_color=colours,
                             text=[f"{100 * p:.0f}%" if p >= 0.01 else "" for p in probs], textposition="outside",
@@ -92,8 +92,8 @@ with right:
     st.markdown(f"**{tr('draw.steps')}**")
     cells = st.columns(len(stages))
     for cell, (name, picture) in zip(cells, stages):
-        cell.image(viz.enlarge(picture, 112), caption=f"{tr(f'preprocess.{name}')} · {picture.shape[0]}×{picture.shape[1]}",
-                   width=112)
+        size = f"{picture.shape[0]}×{picture.shape[1]}"
+        cell.image(viz.enlarge(picture, 112), caption=f"{tr(f'preprocess.{name}')} · {size}", width=112)
 
     with st.expander(tr("draw.inside"), expanded=True):
         look = inspect.trace(model, spec, x)

@@ -82,15 +82,16 @@ top = look.top
 picture_col.image(viz.enlarge(x if x.ndim == 2 else x.mean(0), 140), caption=tr("inside.input", shape=_shape(x)),
                   width=140)
 with guess_col:
-    st.markdown(f"**{tr('inside.softmax')}** — {tr('inside.guess', label=spec.classes[top], p=f'{100 * look.probabilities[top]:.1f}%')}")
+    guess = tr("inside.guess", label=spec.classes[top], p=f"{100 * look.probabilities[top]:.1f}%")
+    st.markdown(f"**{tr('inside.softmax')}** — {guess}")
     st.plotly_chart(_bars(look.probabilities, [str(c) for c in spec.classes], 170, top), key="inside_softmax",
                     config={"displayModeBar": False})
 
 # ------------------------------------------------------------------ the layer strip
 
 st.subheader(tr("inside.layers"))
-chosen = st.radio(tr("inside.pick_layer"), list(range(len(look.layers))), horizontal=True, key=f"inside_layer_{spec.name}",
-                  format_func=lambda i: _layer_name(look.layers[i]), index=0)
+chosen = st.radio(tr("inside.pick_layer"), list(range(len(look.layers))), horizontal=True,
+                  key=f"inside_layer_{spec.name}", format_func=lambda i: _layer_name(look.layers[i]), index=0)
 layer = look.layers[chosen]
 maps_col, side_col = st.columns([3, 2], gap="medium")
 if layer.values.ndim == 3:
@@ -146,6 +147,13 @@ if convs and chosen == convs[0]:
         step = ops.window(x, weights[selected], row, col, stride=conv_layer.get("stride", 1),
                           padding=conv_layer.get("padding", 0), dilation=conv_layer.get("dilation", 1),
                           bias=float(bias[selected]))
+        dilation = conv_layer.get("dilation", 1)
+        pads = ops.resolve_padding(conv_layer.get("padding", 0), weights.shape[-2:], (dilation, dilation))
+        seen, made = st.columns(2)
+        seen.image(viz.map_png(ops.pad(x, pads), signed=False, pads=pads, receptive=(step.rows, step.cols)),
+                   caption=tr("inside.arith_input"), width=220)
+        made.image(viz.map_png(layer.values[selected], cell=(row, col)), caption=tr("inside.arith_map", k=selected),
+                   width=220)
         for c in range(step.patch.shape[0]):   # a colour input: one row per channel, all summed
             st.markdown(matrix_html(step.patch[c], tr("lab.arith.patch")) + operator_html("⊙")
                         + matrix_html(weights[selected][c], tr("lab.arith.kernel")) + operator_html("=")

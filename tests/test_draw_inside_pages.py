@@ -1,0 +1,171 @@
+"""Draw & Predict and Inside the Network, headless: an injected drawing is read; every preset renders."""
+
+import base64
+import io
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from cnn import models, runs
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+def _text(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [i.value for i in at.info]
+    return "\n".join(parts + [e.value for e in at.error] + [w.value for w in at.warning])
+
+
+def _drawing(pixels: np.ndarray) -> dict:
+    """What the canvas component leaves in session state after a stroke (its PNG as a data URL)."""
+    rgba = np.zeros(pixels.shape + (4,), dtype=np.uint8)
+    rgba[..., :3] = pixels[..., None]
+    rgba[..., 3] = 255
+    buffer = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(buffer, format="PNG")
+    url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    return {"drawing": {"raw": {"version": "5.3.0", "objects": [{"type": "path"}]}, "data": url}, "backgroundFit": None}
+
+
+def _open(page: str, lang: str = "en", **state) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params["lang"] = lang
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _image_captions(at: AppTest) -> list[str]:
+    return [img.caption for element in at.get("image") for img in element.proto.imgs]
+
+
+def _top_guess(at: AppTest) -> str:
+    html = next(m.value for m in at.markdown if "top-guess" in m.value)
+    return html.split(">")[1].split("<")[0]
+
+
+def test_an_injected_one_is_read_as_one():
+    canvas = np.zeros((280, 280), dtype=np.uint8)
+    canvas[40:240, 130:150] = 255                       # one vertical stroke
+    at = _open("pages/draw.py", draw_canvas=_drawing(canvas))
+    assert _top_guess(at) == "1"
+    text = _text(at)
+    assert "confidence" in text and "mnist-default" in text
+    captions = _image_captions(at)
+    for stage in ("drawn · 280×280", "cropped · 200×20", "scaled · 20×2", "centred · 28×28"):
+        assert any(stage in c for c in captions), (stage, captions)
+    assert at.session_state["drawn_input"].shape == (28, 28)
+
+
+def test_empty_canvas_and_a_dot_give_hints_not_errors():
+    at = _open("pages/draw.py")
+    assert "Draw a digit on the canvas" in _text(at)
+    dot = np.zeros((280, 280), dtype=np.uint8)
+    dot[140:150, 140:150] = 255
+    at = _open("pages/draw.py", draw_canvas=_drawing(dot))
+    assert "only a dot" in _text(at)
+    assert not any("top-guess" in m.value for m in at.markdown)
+
+
+def test_a_test_sample_and_a_bad_upload():
+    at = _open("pages/draw.py")
+    at.radio(key="draw_source").set_value("sample").run()
+    assert not at.exception
+    label = next(c.value for c in at.caption if c.value.startswith("Its true label"))
+    assert _top_guess(at) == label.rsplit(" ", 1)[1]    # the shipped model reads this digit correctly
+    at.radio(key="draw_source").set_value("upload").run()
+    assert not at.exception
+
+
+def test_the_draw_page_reads_in_chinese():
+    canvas = np.zeros((280, 280), dtype=np.uint8)
+    canvas[40:240, 130:150] = 255
+    at = _open("pages/draw.py", "zh", draw_canvas=_drawing(canvas))
+    assert at.title[0].value == "手写识别"
+    assert "置信度" in _text(at) and "居中 · 28×28" in _image_captions(at)
+
+
+# ---------------------------------------------------------------- Inside, for every preset
+
+
+@pytest.fixture(scope="module")
+def preset_runs():
+    """An untrained model of each preset, saved as a run the sidebar can choose."""
+    made = []
+    for name in models.PRESETS:
+        torch.manual_seed(0)
+        spec = models.preset(name)
+        folder = runs.run_dir(f"test-inside-{name}")
+        models.save(models.build(spec), spec, folder / "model", dataset=None, metrics={})
+        (folder / "info.json").write_text(json.dumps({"name": f"untrained {name}", "dataset": None}))
+        made.append((name, folder))
+    yield made
+    for _, folder in made:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.parametrize("name", list(models.PRESETS))
+def test_inside_renders_every_layer_of_each_preset(preset_runs, name):
+    spec = models.preset(name)
+    at = _open("pages/inside.py", current_model=f"test-inside-{name}")
+    strip = at.radio(key=f"inside_layer_{spec.name}")
+    assert len(strip.options) == len(spec.layers)
+    shapes = [row.output_shape for row in models.summary(spec)]
+    for i, shape in enumerate(shapes):
+        assert "×".join(map(str, shape)) in strip.options[i]
+    text = _text(at)
+    assert "Every layer at once" in [e.label for e in at.expander]
+    for i in range(len(spec.layers)):                   # pick each layer: its maps or its units show
+        at.radio(key=f"inside_layer_{spec.name}").set_value(i).run()
+        assert not at.exception, (name, i, at.exception)
+        text = _text(at)
+        if len(shapes[i]) == 3:
+            assert f"{shapes[i][0]} feature maps" in text or "Feature map 0" in text
+        else:
+            assert f"{shapes[i][0]} values" in text
+    assert "Why this prediction?" in [s.value for s in at.subheader]
+
+
+def test_inside_first_layer_arithmetic_matches_the_map():
+    at = _open("pages/inside.py")
+    at.slider(key="inside_row").set_value(10).run()
+    at.slider(key="inside_col").set_value(7).run()
+    line = next(m.value for m in at.markdown if m.value.startswith("Σ products"))
+    value = float(line.split("**")[1])
+    check = float(line.rsplit(" ", 1)[1].rstrip("."))
+    assert value == pytest.approx(check, abs=2e-4)
+    assert "cell (10, 7) of map 0" in line
+
+
+def test_inside_starts_from_the_drawing():
+    canvas = np.zeros((280, 280), dtype=np.uint8)
+    canvas[40:240, 130:150] = 255
+    at = _open("pages/draw.py", draw_canvas=_drawing(canvas))
+    at.switch_page("pages/inside.py").run()
+    assert not at.exception
+    assert at.radio(key="inside_source").value == "drawing"
+    assert "the network says **1**" in _text(at)
+
+
+def test_a_model_file_that_does_not_match_its_spec_is_reported(preset_runs):
+    folder = runs.run_dir("test-inside-broken")
+    spec = models.preset("seed-mnist")
+    models.save(models.build(spec), spec, folder / "model")
+    sidecar = json.loads((folder / "model.json").read_text())
+    sidecar["spec"]["layers"][0]["filters"] = 16          # the weights hold 32 filters
+    (folder / "model.json").write_text(json.dumps(sidecar))
+    try:
+        for page in ("pages/draw.py", "pages/inside.py"):
+            at = _open(page, current_model="test-inside-broken")
+            assert any("cannot be used" in e.value and "shape" in e.value for e in at.error), _text(at)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
