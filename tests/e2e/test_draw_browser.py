@@ -1,0 +1,86 @@
+"""Draw & Predict and Inside the Network in a real browser: draw a 1 and a 0, clear, Chinese, screenshots."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import pytest
+from harness import open_page, wait_idle
+from playwright.sync_api import expect
+from test_browser import SHOTS, _box
+
+CANVAS = '[data-testid="stBidiComponentIsolated"] canvas.upper-canvas'
+
+
+def draw_stroke(page, points) -> None:
+    """One mouse stroke through `points` given in canvas pixels (0..280)."""
+    box = _box(page, CANVAS)
+    page.mouse.move(box["x"] + points[0][0], box["y"] + points[0][1])
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(box["x"] + x, box["y"] + y)
+    page.mouse.up()
+
+
+ONE = [(150, 40 + 10 * step) for step in range(21)]                 # one vertical stroke
+ZERO = [(140 + 55 * math.sin(2 * math.pi * k / 40), 140 - 90 * math.cos(2 * math.pi * k / 40)) for k in range(43)]
+
+
+def top_guess(page):
+    return page.get_by_test_id("top-guess")
+
+
+@pytest.fixture()
+def draw(chromium, app_url):
+    page = open_page(chromium, app_url + "/draw", viewport=(1600, 1200))
+    expect(page.get_by_text("Draw a digit on the canvas to see what the network reads.")).to_be_visible()
+    yield page
+    page.close()
+
+
+def test_draw_a_one_then_a_zero_then_clear(draw):
+    draw_stroke(draw, ONE)
+    expect(top_guess(draw)).to_have_text("1")
+    expect(draw.get_by_text(re.compile(r"confidence \d+\.\d%"))).to_be_visible()
+    draw.get_by_role("button", name="Reset canvas & history").click()
+    expect(draw.get_by_text("Draw a digit on the canvas to see what the network reads.")).to_be_visible()
+    expect(top_guess(draw)).to_have_count(0)
+    draw_stroke(draw, ZERO)
+    expect(top_guess(draw)).to_have_text("0")
+    expect(draw.get_by_text("centred · 28×28")).to_be_visible()
+    wait_idle(draw)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    draw.screenshot(path=str(SHOTS / "draw-drawn-en.png"))
+
+
+def test_a_dot_gets_a_hint_and_chinese_reads_a_one(draw):
+    draw_stroke(draw, [(140, 140), (141, 141), (142, 140)])
+    expect(draw.get_by_text("That is only a dot.")).to_be_visible()
+    box = draw.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first
+    box.click()
+    draw.get_by_role("option", name="简体中文").click()
+    expect(draw.get_by_role("heading", name="手写识别")).to_be_visible()
+    draw.get_by_role("button", name="Reset canvas & history").click()
+    draw_stroke(draw, ONE)
+    expect(top_guess(draw)).to_have_text("1")
+    expect(draw.get_by_text(re.compile(r"置信度 \d+\.\d%"))).to_be_visible()
+    wait_idle(draw)
+    draw.screenshot(path=str(SHOTS / "draw-drawn-zh.png"))
+    # The Inside page starts from this drawing.
+    draw.locator('[data-testid="stSidebarNav"]').get_by_text("网络内部").click()
+    expect(draw.get_by_role("heading", name="网络内部")).to_be_visible()
+    expect(draw.get_by_text(re.compile(r"网络的判断是 1"))).to_be_visible()
+
+
+def test_inside_click_a_feature_map_shows_its_kernel(chromium, app_url):
+    page = open_page(chromium, app_url + "/inside", viewport=(1600, 3000))
+    expect(page.get_by_text("32 feature maps · 32×24×24")).to_be_visible()
+    expect(page.get_by_text("Feature map 0", exact=True)).to_be_visible()
+    box = _box(page, ".st-key-mosaic_mnist-default_0 .nsewdrag")
+    # The mosaic is 8 maps wide and 4 high: click the middle of the second map of the first row.
+    page.mouse.click(box["x"] + 1.5 * box["width"] / 8, box["y"] + 0.5 * box["height"] / 4)
+    expect(page.get_by_text("Feature map 1", exact=True)).to_be_visible(timeout=20_000)
+    expect(page.get_by_text(re.compile(r"It comes from kernel 1 of layer 1"))).to_be_visible()
+    wait_idle(page)
+    page.screenshot(path=str(SHOTS / "inside-clicked-en.png"))
