@@ -169,3 +169,25 @@ def test_a_model_file_that_does_not_match_its_spec_is_reported(preset_runs):
             assert any("cannot be used" in e.value and "shape" in e.value for e in at.error), _text(at)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_shapes_model_switches_the_draw_page_to_shapes():
+    torch.manual_seed(0)
+    spec = models.preset("shapes")
+    folder = runs.run_dir("test-draw-shapes")
+    models.save(models.build(spec), spec, folder / "model", dataset="shapes", metrics={"test_accuracy": 0.5})
+    (folder / "info.json").write_text(json.dumps({"name": "shapes run", "dataset": "shapes"}))
+    try:
+        at = _open("pages/draw.py", current_model="test-draw-shapes")
+        assert "trained on Shapes" in _text(at)
+        at.radio(key="draw_source").set_value("sample").run()
+        label = next(c.value for c in at.caption if c.value.startswith("Its true label"))
+        assert label.rsplit(" ", 1)[1] in ("triangle", "circle", "rectangle")
+        assert _top_guess(at) in ("triangle", "circle", "rectangle")
+        assert any("scaled · 72×72" in c for c in _image_captions(at))   # the shapes framing: no crop
+        canvas = np.zeros((280, 280), dtype=np.uint8)
+        canvas[60:200, 80:220] = 255                                     # a drawn square still works
+        at = _open("pages/draw.py", current_model="test-draw-shapes", draw_canvas=_drawing(canvas))
+        assert _top_guess(at) in ("triangle", "circle", "rectangle")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -84,3 +84,13 @@ def test_inside_click_a_feature_map_shows_its_kernel(chromium, app_url):
     expect(page.get_by_text(re.compile(r"It comes from kernel 1 of layer 1"))).to_be_visible()
     wait_idle(page)
     page.screenshot(path=str(SHOTS / "inside-clicked-en.png"))
+
+
+def test_an_upload_that_is_not_an_image_gets_a_message(draw, tmp_path):
+    fake = tmp_path / "digit.png"
+    fake.write_text("not an image at all")
+    draw.get_by_text("Upload", exact=True).click()
+    draw.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(fake))
+    expect(draw.get_by_text("This file is not a readable PNG or JPEG image.")).to_be_visible()
+    draw.get_by_text("Test sample", exact=True).click()                 # and the page goes on working
+    expect(top_guess(draw)).to_be_visible()
