@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -145,6 +146,23 @@ def pool_before_relu(model):
             model[i], model[i + 1] = relu, pool
 
 
+def make_optimizer(params: list, config: TrainConfig) -> torch.optim.Optimizer:
+    """Adam or SGD with momentum, as fused kernels where this torch build has them for the device: one
+    pass over all weights per step instead of one per tensor (measured 1.16x more images/s on 2 CPU cores
+    for seed-mnist, whose dense layer holds 540,900 of its 542,230 weights)."""
+    if config.optimizer == "adam":
+        make = partial(torch.optim.Adam, params, lr=config.lr, weight_decay=config.weight_decay)
+    elif config.optimizer == "sgd":
+        make = partial(torch.optim.SGD, params, lr=config.lr, momentum=config.momentum,
+                       weight_decay=config.weight_decay)
+    else:
+        raise ValueError(f"optimizer must be adam or sgd; got {config.optimizer!r}.")
+    try:
+        return make(fused=True)
+    except (RuntimeError, TypeError, ValueError):   # no fused kernel for this device or torch version
+        return make()
+
+
 def train(model, train_ds: data.Dataset, val_ds: data.Dataset | None, config: TrainConfig, *,
           on_batch: Callable[[Progress], None] | None = None,
           on_epoch: Callable[[int, dict], None] | None = None,
@@ -161,13 +179,7 @@ def _train(model, train_ds, val_ds, config, on_batch, on_epoch, should_stop) -> 
     model.to(device)
     memory_format = torch.channels_last if config.channels_last and device.type == "cpu" else torch.contiguous_format
     model.to(memory_format=memory_format)
-    params = model.parameters()
-    if config.optimizer == "adam":
-        optimizer = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
-    elif config.optimizer == "sgd":
-        optimizer = torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
-    else:
-        raise ValueError(f"optimizer must be adam or sgd; got {config.optimizer!r}.")
+    optimizer = make_optimizer(list(model.parameters()), config)
     steps = math.ceil(len(train_ds) / config.batch_size)
     scheduler = None
     if config.schedule == "onecycle":

@@ -118,3 +118,26 @@ def test_pool_before_relu_is_the_same_function_and_is_undone():
 def _shapes_like_digits() -> data.Dataset:
     images = torch.randint(0, 256, (32, 1, 28, 28), dtype=torch.uint8)
     return data.Dataset("random", "train", images, torch.arange(32) % 10, data.DIGITS)
+
+
+def test_fused_optimizer_steps_like_the_plain_one():
+    """The fused Adam/SGD the loop uses where it can must move the weights as the textbook one does."""
+    for name in ("adam", "sgd"):
+        torch.manual_seed(0)
+        a = torch.nn.Linear(6, 3)
+        b = torch.nn.Linear(6, 3)
+        b.load_state_dict(a.state_dict())
+        config = train.TrainConfig(optimizer=name, lr=0.05, weight_decay=1e-3)
+        fused = train.make_optimizer(list(a.parameters()), config)
+        plain = (torch.optim.Adam(b.parameters(), lr=0.05, weight_decay=1e-3) if name == "adam"
+                 else torch.optim.SGD(b.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-3))
+        x, y = torch.randn(16, 6), torch.randint(0, 3, (16,))
+        for _ in range(5):
+            for model, opt in ((a, fused), (b, plain)):
+                opt.zero_grad()
+                torch.nn.functional.cross_entropy(model(x), y).backward()
+                opt.step()
+        for p, q in zip(a.parameters(), b.parameters()):
+            torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="adam or sgd"):
+        train.make_optimizer([torch.nn.Parameter(torch.zeros(1))], train.TrainConfig(optimizer="rmsprop"))
