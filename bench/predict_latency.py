@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +22,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+
+from lab_latency import timed  # noqa: E402
 
 from cnn import images, inspect, models, preprocess  # noqa: E402
 
@@ -37,16 +38,6 @@ def a_drawing() -> np.ndarray:
     canvas[..., 3] = 255
     canvas[30:30 + big.shape[0], 90:90 + big.shape[1], :3] = (big * 255).astype(np.uint8)[..., None]
     return canvas
-
-
-def timed(fn, repeats: int) -> list[float]:
-    fn()  # warm up
-    out = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - start) * 1000)
-    return out
 
 
 def server_side(repeats: int = 50) -> None:

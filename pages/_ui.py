@@ -134,9 +134,15 @@ def current_model():
     return _load(str(path), stamp)
 
 
-def model_dataset(spec, sidecar: dict) -> str | None:
-    """The data set a model was trained on (None when unknown, e.g. an untrained preset)."""
-    return sidecar.get("dataset")
+def current_model_or_stop():
+    """current_model(), or the reason it cannot be used shown on the page, which then stops there."""
+    from cnn import models
+
+    try:
+        return current_model()
+    except models.ModelFileError as exc:
+        st.error(tr("model.bad_file", reason=str(exc)))
+        st.stop()
 
 
 def sample_image(dataset: str | None, spec, index: int) -> tuple[np.ndarray, str]:

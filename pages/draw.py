@@ -6,19 +6,14 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from cnn import data, images, inspect, models, preprocess, viz
-from pages._ui import current_model, sample_image, sidebar_help, tr
+from cnn import data, images, inspect, preprocess, viz
+from pages._ui import current_model_or_stop, sample_image, sidebar_help, tr
 
 st.title(tr("nav.draw"))
 st.caption(tr("draw.subtitle"))
 sidebar_help("draw")
 
-try:
-    model, spec, sidecar = current_model()
-except models.ModelFileError as exc:
-    st.error(tr("model.bad_file", reason=str(exc)))
-    st.stop()
-
+model, spec, sidecar = current_model_or_stop()
 dataset = sidecar.get("dataset")
 framing = preprocess.framing_for(dataset, spec.input_shape[-1])
 accuracy = sidecar.get("metrics", {}).get("test_accuracy")

@@ -6,18 +6,14 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from cnn import data, images, inspect, models, ops, preprocess, viz
-from pages._ui import current_model, matrix_html, operator_html, sample_image, sidebar_help, tr
+from cnn import data, images, inspect, ops, preprocess, viz
+from pages._ui import current_model_or_stop, matrix_html, operator_html, sample_image, sidebar_help, tr
 
 st.title(tr("nav.inside"))
 st.caption(tr("inside.subtitle"))
 sidebar_help("inside")
 
-try:
-    model, spec, sidecar = current_model()
-except models.ModelFileError as exc:
-    st.error(tr("model.bad_file", reason=str(exc)))
-    st.stop()
+model, spec, sidecar = current_model_or_stop()
 dataset = sidecar.get("dataset")
 framing = preprocess.framing_for(dataset, spec.input_shape[-1])
 
