@@ -171,15 +171,17 @@ if convs:
 why = st.columns(3)
 if convs:
     cam = inspect.grad_cam(model, spec, x, target=target, layer=cam_at)
-    why[0].image(viz.overlay(gray, cam["map"], side=224), caption=tr("inside.gradcam", layer=cam["layer"] + 1))
+    why[0].image(viz.overlay(gray, cam["map"], side=224), caption=tr("inside.gradcam", layer=cam["layer"] + 1),
+                 width="stretch")
 else:
     why[0].info(tr("inside.no_conv"))
-why[1].image(viz.overlay(gray, inspect.saliency(model, spec, x, target), side=224), caption=tr("inside.saliency"))
+why[1].image(viz.overlay(gray, inspect.saliency(model, spec, x, target), side=224), caption=tr("inside.saliency"),
+             width="stretch")
 occ = inspect.occlusion(model, spec, x, target)
 drop = np.clip(occ["map"], 0, None)
 why[2].image(viz.overlay(gray, drop / drop.max() if drop.max() > 0 else drop, side=224),
              caption=tr("inside.occlusion", patch=occ["patch"], p=f"{100 * occ['base']:.1f}%",
-                        worst=f"{100 * occ['map'].max():.1f}"))
+                        worst=f"{100 * occ['map'].max():.1f}"), width="stretch")
 st.caption(tr("inside.why_help"))
 
 # ------------------------------------------------------------------ every layer at once

@@ -154,15 +154,21 @@ def test_screenshot_every_page(chromium, app_url, name, lang):
 def test_train_a_model_watch_the_curve_grow_and_stop_it(chromium, app_url):
     page = open_page(chromium, app_url + "/train", viewport=(1600, 1400))
     expect(page.get_by_text("No run yet")).to_be_visible()
+    # 30 epochs, so the run is still going while we watch it (3 epochs of mnist-5k take seconds).
+    thumb = page.locator('[data-testid="stSlider"]').filter(has_text="Epochs").locator('input[type="range"]')
+    thumb.focus()
+    thumb.press("End")
+    expect(page.locator('[data-testid="stSlider"]').filter(has_text="Epochs")).to_contain_text("30")
+    wait_idle(page)
     page.get_by_role("button", name="Start training").click()
-    expect(page.get_by_text(re.compile(r"epoch 1/3 · step \d+/\d+"))).to_be_visible(timeout=60_000)
+    expect(page.get_by_text(re.compile(r"epoch \d+/30 · step \d+/\d+"))).to_be_visible(timeout=60_000)
     points = """() => { const p = document.querySelector('.st-key-train_curves .js-plotly-plot');
                        return p && p.data && p.data.length ? p.data[0].x.length : 0; }"""
     page.wait_for_function(f"({points})() > 0", timeout=30_000)
     first = page.evaluate(points)
     page.wait_for_function(f"({points})() > {first}", timeout=30_000)   # the curve grows while we watch
     page.reload()                                                       # the page re-attaches to the run
-    expect(page.get_by_text(re.compile(r"epoch \d/3 · step \d+/\d+"))).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(re.compile(r"epoch \d+/30 · step \d+/\d+"))).to_be_visible(timeout=30_000)
     page.wait_for_function(f"({points})() > {first}", timeout=30_000)
     page.get_by_role("button", name="Stop").click()
     expect(page.get_by_text(re.compile("stopped by you"))).to_be_visible(timeout=60_000)
