@@ -134,6 +134,14 @@ def current_model():
     return _load(str(path), stamp)
 
 
+def model_caption(spec, sidecar: dict) -> str:
+    """"Model: name · trained on data set · test accuracy", under a page's title."""
+    dataset = sidecar.get("dataset")
+    accuracy = sidecar.get("metrics", {}).get("test_accuracy")
+    return tr("draw.model", name=spec.name, dataset=tr(f"dataset_name.{dataset}") if dataset else "—",
+              acc=f"{100 * accuracy:.2f}%" if accuracy is not None else "—")
+
+
 def current_model_or_stop():
     """current_model(), or the reason it cannot be used shown on the page, which then stops there."""
     from cnn import models

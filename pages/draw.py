@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from cnn import data, images, inspect, preprocess, viz
-from pages._ui import current_model_or_stop, sample_image, sidebar_help, tr
+from pages._ui import current_model_or_stop, model_caption, sample_image, sidebar_help, tr
 
 st.title(tr("nav.draw"))
 st.caption(tr("draw.subtitle"))
@@ -16,9 +16,7 @@ sidebar_help("draw")
 model, spec, sidecar = current_model_or_stop()
 dataset = sidecar.get("dataset")
 framing = preprocess.framing_for(dataset, spec.input_shape[-1])
-accuracy = sidecar.get("metrics", {}).get("test_accuracy")
-st.caption(tr("draw.model", name=spec.name, dataset=tr(f"dataset_name.{dataset}") if dataset else "—",
-              acc=f"{100 * accuracy:.2f}%" if accuracy is not None else "—"))
+st.caption(model_caption(spec, sidecar))
 
 left, right = st.columns([2, 3], gap="large")
 with left:

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from cnn import data, images, inspect, ops, preprocess, viz
-from pages._ui import current_model_or_stop, matrix_html, operator_html, sample_image, sidebar_help, tr
+from pages._ui import current_model_or_stop, matrix_html, model_caption, operator_html, sample_image, sidebar_help, tr
 
 st.title(tr("nav.inside"))
 st.caption(tr("inside.subtitle"))
@@ -16,6 +16,7 @@ sidebar_help("inside")
 model, spec, sidecar = current_model_or_stop()
 dataset = sidecar.get("dataset")
 framing = preprocess.framing_for(dataset, spec.input_shape[-1])
+st.caption(model_caption(spec, sidecar))
 
 
 def _shape(values: np.ndarray) -> str:
