@@ -30,15 +30,29 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def tutorial_epoch(root: str, epochs: int, seed: int) -> tuple[float, float]:
-    """(images/s, test accuracy) the tutorial way."""
+class EngineOrder(torch.utils.data.Sampler):
+    """The order cnn.train visits the images in for `seed` (one randperm per epoch from its generator)."""
+
+    def __init__(self, n: int, seed: int):
+        self.n, self.generator = n, torch.Generator().manual_seed(seed)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __iter__(self):
+        return iter(torch.randperm(self.n, generator=self.generator).tolist())
+
+
+def tutorial_epoch(root: str, epochs: int, seed: int, same_order: bool = False) -> tuple[float, float]:
+    """(images/s, test accuracy) the tutorial way; `same_order` feeds it our engine's shuffle instead."""
     from torchvision import datasets, transforms
 
     torch.manual_seed(seed)
     to_tensor = transforms.ToTensor()
     train_set = datasets.MNIST(root, train=True, download=False, transform=to_tensor)
     test_set = datasets.MNIST(root, train=False, download=False, transform=to_tensor)
-    loader = torch.utils.data.DataLoader(train_set, batch_size=64, shuffle=True)
+    order = {"sampler": EngineOrder(len(train_set), seed)} if same_order else {"shuffle": True}
+    loader = torch.utils.data.DataLoader(train_set, batch_size=64, **order)
     model = models.build(models.preset("seed-mnist"))
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     start, seen = time.perf_counter(), 0
@@ -78,6 +92,9 @@ def main() -> None:
     parser.add_argument("--data-root", default=str(ROOT.parent / "shared" / "data"))
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--seeds", type=int, default=3, help="runs of each, averaged (accuracy varies by seed)")
+    parser.add_argument("--same-order", action="store_true",
+                        help="also train the tutorial loop on our engine's shuffle: separates the order's effect on "
+                             "accuracy from the pipelines'")
     args = parser.parse_args()
     print(f"seed-mnist on full MNIST, {args.epochs} epoch(s), batch 64, Adam 1e-3, torch threads "
           f"{torch.get_num_threads()}, mean of {args.seeds} seeds")
@@ -94,6 +111,10 @@ def main() -> None:
           f"({', '.join(f'{a:.4f}' for _, a in ours)})   peak RSS {peak_rss_mb():,.0f} MB (process, after both)")
     print(f"ratio: {our_rate / ref_rate:.2f}x the tutorial's images/s (target >= 2x), "
           f"accuracy difference {100 * (our_acc - ref_acc):+.2f} points")
+    if args.same_order:
+        same = [tutorial_epoch(args.data_root, args.epochs, seed, same_order=True)[1] for seed in range(args.seeds)]
+        print(f"tutorial loop fed cnn.train's shuffle: test accuracy {sum(same) / len(same):.4f} "
+              f"({', '.join(f'{a:.4f}' for a in same)}), to compare with cnn.train's per seed above")
 
 
 if __name__ == "__main__":
