@@ -111,8 +111,23 @@ if layer.values.ndim == 3:
     conv_index = next((i for i in range(chosen, -1, -1) if spec.layers[i]["type"] == "conv"), None)
     with side_col:
         st.markdown(f"**{tr('inside.map_k', k=selected)}**")
-        st.plotly_chart(viz.map_figure(layer.values[selected], signed=bool(layer.values.min() < 0), height=260,
-                                       clickable=False), key="inside_one_map", config={"displayModeBar": False})
+        # On the first convolution a click on a cell picks the cell whose arithmetic is shown below.
+        first_conv = chosen == next(iter(inspect.conv_layers(spec)), None)
+        one = layer.values[selected]
+        cell = (min(st.session_state.get("inside_row", one.shape[0] // 2), one.shape[0] - 1),
+                min(st.session_state.get("inside_col", one.shape[1] // 2), one.shape[1] - 1)) if first_conv else None
+        picked = st.plotly_chart(viz.map_figure(one, signed=bool(layer.values.min() < 0), height=260, cell=cell,
+                                                clickable=first_conv),
+                                 key=f"inside_one_map_{chosen}", config={"displayModeBar": False},
+                                 **({"on_select": "rerun", "selection_mode": "points"} if first_conv else {}))
+        cells = [p for p in ((picked or {}).get("selection", {}).get("points", []) if first_conv else [])
+                 if p.get("curve_number") == 1]
+        if cells and divmod(int(cells[0]["point_index"]), one.shape[1]) != cell:
+            st.session_state.inside_row, st.session_state.inside_col = divmod(int(cells[0]["point_index"]),
+                                                                              one.shape[1])
+            st.rerun()
+        if first_conv:
+            st.caption(tr("inside.click_cell"))
         if conv_index is not None:
             weights, bias = inspect.kernels(model, conv_index)
             kernel = weights[selected]
@@ -139,8 +154,15 @@ if convs and chosen == convs[0]:
     with st.expander(tr("inside.arithmetic"), expanded=True):
         out_h, out_w = layer.values.shape[1:]
         pick = st.columns(2)
-        row = pick[0].slider(tr("inside.row"), 0, out_h - 1, out_h // 2, key="inside_row")
-        col = pick[1].slider(tr("inside.col"), 0, out_w - 1, out_w // 2, key="inside_col")
+        # The cell may come from a click on the map (set in session state) or from another model's bigger
+        # maps: keep it inside this map, and give the sliders a default only when nothing chose yet.
+        for key, size in (("inside_row", out_h), ("inside_col", out_w)):
+            if key in st.session_state:
+                st.session_state[key] = min(int(st.session_state[key]), size - 1)
+        row = pick[0].slider(tr("inside.row"), 0, out_h - 1, key="inside_row",
+                             **({} if "inside_row" in st.session_state else {"value": out_h // 2}))
+        col = pick[1].slider(tr("inside.col"), 0, out_w - 1, key="inside_col",
+                             **({} if "inside_col" in st.session_state else {"value": out_w // 2}))
         step = ops.window(x, weights[selected], row, col, stride=conv_layer.get("stride", 1),
                           padding=conv_layer.get("padding", 0), dilation=conv_layer.get("dilation", 1),
                           bias=float(bias[selected]))
