@@ -38,6 +38,8 @@ with left:
         index = st.session_state.setdefault("draw_sample", 7)
         try:
             raw, label = sample_image(dataset, spec, index)
+            if raw.ndim == 3:                  # (C, H, W) colour -> (H, W, C), as a picture
+                raw = raw.transpose(1, 2, 0)
             st.caption(tr("draw.sample_label", label=label))
         except data.DatasetUnavailable as exc:
             st.warning(str(exc))

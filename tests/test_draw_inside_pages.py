@@ -135,6 +135,14 @@ def test_inside_renders_every_layer_of_each_preset(preset_runs, name):
     assert "Why this prediction?" in [s.value for s in at.subheader]
 
 
+@pytest.mark.parametrize("name", list(models.PRESETS))
+def test_draw_page_reads_a_sample_with_each_preset(preset_runs, name):
+    at = _open("pages/draw.py", current_model=f"test-inside-{name}")
+    at.radio(key="draw_source").set_value("sample").run()
+    assert not at.exception, (name, at.exception)
+    assert _top_guess(at) in models.preset(name).classes
+
+
 def test_inside_first_layer_arithmetic_matches_the_map():
     at = _open("pages/inside.py")
     at.slider(key="inside_row").set_value(10).run()
