@@ -121,12 +121,20 @@ with col_input.container(border=True):
         image, label = images.mnist_digit(index)
         st.caption(tr("lab.digit.label", label=label))
     elif source == "grid":
-        grid_size = st.slider(tr("lab.grid.size"), 3, MATRIX_MAX_SIDE, 6, key="grid_size")
-        start = np.zeros((grid_size, grid_size))
-        keep = min(grid_size, 6)
-        start[:keep, :keep] = images.SEED_GRID[:keep, :keep]
-        edited = st.data_editor(pd.DataFrame(start, columns=[str(c) for c in range(grid_size)]),
-                                key=f"grid_editor_{grid_size}", hide_index=True)
+        # Streamlit forgets a widget's state on a run that does not draw it; the grid's size and numbers
+        # are kept in plain keys too, so a trip to another source (or page) does not lose them.
+        grid_size = st.slider(tr("lab.grid.size"), 3, MATRIX_MAX_SIDE, st.session_state.get("grid_size_kept", 6),
+                              key="grid_size")
+        st.session_state.grid_size_kept = grid_size
+        editor, base = f"grid_editor_{grid_size}", f"grid_base_{grid_size}"
+        if editor not in st.session_state or base not in st.session_state:
+            start = np.zeros((grid_size, grid_size))
+            keep = min(grid_size, 6)
+            start[:keep, :keep] = images.SEED_GRID[:keep, :keep]
+            st.session_state[base] = st.session_state.get(f"grid_values_{grid_size}", start)
+        edited = st.data_editor(pd.DataFrame(st.session_state[base], columns=[str(c) for c in range(grid_size)]),
+                                key=editor, hide_index=True)
+        st.session_state[f"grid_values_{grid_size}"] = edited.to_numpy(dtype=np.float64, na_value=np.nan)
         st.caption(tr("lab.grid.help"))
         try:
             image = images.parse_grid(edited.to_numpy(dtype=np.float64, na_value=np.nan))

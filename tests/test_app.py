@@ -3,6 +3,7 @@
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -141,3 +142,17 @@ def test_pooling_window_larger_than_the_map_is_explained():
     at.slider(key="kernel_size").set_value(3).run()   # 3x3 input, 3x3 kernel -> 1x1 map
     assert not at.exception
     assert "larger than the 1×1 map" in " ".join(i.value for i in at.info)
+
+
+def test_the_grid_keeps_its_size_and_numbers_after_a_trip_to_another_source():
+    at = _lab()
+    at.selectbox(key="source").set_value("grid").run()
+    at.slider(key="grid_size").set_value(4).run()
+    typed = np.arange(16, dtype=np.float64).reshape(4, 4)
+    at.session_state["grid_values_4"] = typed          # what the editor saved after the user typed
+    at.selectbox(key="source").set_value("digit").run()
+    assert "grid_editor_4" not in at.session_state       # Streamlit dropped the editor's own state...
+    at.selectbox(key="source").set_value("grid").run()
+    assert not at.exception
+    assert at.slider(key="grid_size").value == 4         # ...but the size and the numbers come back
+    np.testing.assert_array_equal(at.session_state["grid_values_4"], typed)
