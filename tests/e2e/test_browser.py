@@ -180,3 +180,24 @@ def test_train_a_model_watch_the_curve_grow_and_stop_it(chromium, app_url):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "train-after-run-en.png"), full_page=True)
     page.close()
+
+
+def test_the_grid_keeps_an_edit_after_a_trip_to_another_source(lab):
+    _choose(lab, "Image source", "Number grid (6×6 example)")
+    grid = lab.locator('[data-testid="stDataFrame"]').first
+    grid.wait_for()
+    message = lab.get_by_text(re.compile("Every grid cell needs a finite number"))
+    for _ in range(3):  # the first click after a dropdown may only take focus back from it
+        box = _box(lab, '[data-testid="stDataFrame"]')
+        lab.mouse.click(box["x"] + box["width"] * 1.5 / 6, box["y"] + box["height"] * 1.5 / 7)  # cell (0, 1)
+        lab.keyboard.press("Delete")
+        try:
+            expect(message).to_be_visible(timeout=4_000)
+            break
+        except AssertionError:
+            continue
+    expect(message).to_be_visible()
+    _choose(lab, "Image source", "MNIST digit")
+    expect(message).to_have_count(0)
+    _choose(lab, "Image source", "Number grid (6×6 example)")
+    expect(message).to_be_visible()                  # the emptied cell is still empty
