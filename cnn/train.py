@@ -37,6 +37,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"             # auto picks CUDA, then Apple MPS, then CPU
     channels_last: bool = True       # measured 1.3x faster on CPU for conv nets (see ENVIRONMENT)
+    precision: str = "auto"          # "fp32", "bf16" (mixed), or auto: bf16 where the CPU has bf16 matrix units
 
 
 EXPLODED = 1e4  # a cross-entropy this large means the weights have blown up (chance level is about 2.3)
@@ -64,6 +65,17 @@ class Progress:
 class History:
     epochs: list[dict] = field(default_factory=list)   # train/val loss and accuracy, seconds, images/s
     stopped: str = "finished"                          # or "stopped" (asked to) or "diverged"
+
+
+def pick_precision(name: str, device: torch.device) -> str:
+    """"bf16" or "fp32". Auto picks bf16 mixed precision (weights and optimiser stay float32) only on a CPU
+    with AMX bf16 matrix units, where it measured 1.4x more images/s for seed-mnist; float32 elsewhere."""
+    if name not in ("auto", "fp32", "bf16"):
+        raise ValueError(f"precision must be auto, fp32 or bf16; got {name!r}.")
+    if name != "auto":
+        return name
+    amx = getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    return "bf16" if device.type == "cpu" and amx() else "fp32"
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -179,6 +191,7 @@ def _train(model, train_ds, val_ds, config, on_batch, on_epoch, should_stop) -> 
     model.to(device)
     memory_format = torch.channels_last if config.channels_last and device.type == "cpu" else torch.contiguous_format
     model.to(memory_format=memory_format)
+    mixed = pick_precision(config.precision, device) == "bf16"
     optimizer = make_optimizer(list(model.parameters()), config)
     steps = math.ceil(len(train_ds) / config.batch_size)
     scheduler = None
@@ -199,8 +212,9 @@ def _train(model, train_ds, val_ds, config, on_batch, on_epoch, should_stop) -> 
             if config.augment:
                 x = augment(x, generator)
             x = x.contiguous(memory_format=memory_format)
-            logits = model(x)
-            loss = F.cross_entropy(logits, y)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=mixed):
+                logits = model(x)
+            loss = F.cross_entropy(logits.float(), y)
             if not torch.isfinite(loss) or loss.item() > EXPLODED:
                 history.stopped = "diverged"
                 raise TrainingDiverged(f"The loss became {loss.item():.3g} at epoch {epoch}, step {step}: lower "
@@ -258,12 +272,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--augment", action="store_true", help="small random affine on every batch")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
+    parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
+                        help="bf16 mixed precision (auto: where the CPU has AMX bf16 units)")
     parser.add_argument("--out", required=True, help="run folder to write (created)")
     args = parser.parse_args(argv)
 
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer,
                          weight_decay=args.weight_decay, schedule=args.schedule, augment=args.augment,
-                         seed=args.seed, device=args.device)
+                         seed=args.seed, device=args.device, precision=args.precision)
     try:
         train_ds, val_ds, test_ds = (data.load_dataset(args.dataset, args.data_root, split) for split in data.SPLITS)
     except data.DatasetUnavailable as exc:

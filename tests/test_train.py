@@ -17,12 +17,15 @@ def _shapes(split: str, count: int) -> data.Dataset:
     return data.load_dataset("shapes", split=split, count=count, size=32, seed=7)
 
 
-def test_the_loop_learns_shapes_in_seconds():
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_the_loop_learns_shapes_in_seconds(precision):
     torch.manual_seed(0)  # the initial weights, independent of whatever ran before
     model = models.build(TINY)
     train_ds, val_ds = _shapes("train", 600), _shapes("val", 150)
     before = train.evaluate(model, val_ds)
-    history = train.train(model, train_ds, val_ds, train.TrainConfig(epochs=8, batch_size=32, lr=5e-3))
+    history = train.train(model, train_ds, val_ds, train.TrainConfig(epochs=8, batch_size=32, lr=5e-3,
+                                                                     precision=precision))
+    assert all(p.dtype == torch.float32 for p in model.parameters())   # mixed precision keeps float32 weights
     losses = [e["train_loss"] for e in history.epochs]
     assert history.stopped == "finished" and len(losses) == 8
     assert losses[-1] < 0.7 * losses[0]
@@ -141,3 +144,15 @@ def test_fused_optimizer_steps_like_the_plain_one():
             torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="adam or sgd"):
         train.make_optimizer([torch.nn.Parameter(torch.zeros(1))], train.TrainConfig(optimizer="rmsprop"))
+
+
+def test_precision_auto_is_bf16_only_on_a_cpu_with_amx(monkeypatch):
+    cpu = torch.device("cpu")
+    assert train.pick_precision("fp32", cpu) == "fp32" and train.pick_precision("bf16", cpu) == "bf16"
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True)
+    assert train.pick_precision("auto", cpu) == "bf16"
+    assert train.pick_precision("auto", torch.device("cuda")) == "fp32"
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    assert train.pick_precision("auto", cpu) == "fp32"
+    with pytest.raises(ValueError, match="precision"):
+        train.pick_precision("fp8", cpu)
