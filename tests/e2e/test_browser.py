@@ -48,6 +48,20 @@ def _box(page, selector: str) -> dict:
     raise AssertionError(f"{selector} never settled on screen")
 
 
+def _empty_cell(page, x: float, y: float, message) -> None:
+    """Empty the cell at fractions (x, y) of the first table editor, until `message` shows."""
+    for _ in range(3):  # the first click after a dropdown may only take focus back from it
+        box = _box(page, '[data-testid="stDataFrame"]')
+        page.mouse.click(box["x"] + box["width"] * x, box["y"] + box["height"] * y)
+        page.keyboard.press("Delete")
+        try:
+            expect(message).to_be_visible(timeout=4_000)
+            break
+        except AssertionError:
+            continue
+    expect(message).to_be_visible()
+
+
 @pytest.fixture()
 def lab(chromium, app_url):
     page = open_page(chromium, app_url + "/lab")
@@ -110,17 +124,7 @@ def test_bad_upload_and_empty_kernel_cell_give_messages(lab, tmp_path):
     _choose(lab, "Image source", "MNIST digit")
     expect(lab.get_by_text("Feature map · 26×26")).to_be_visible()
     message = lab.get_by_text(re.compile("A kernel cell or the bias is empty"))
-    for _ in range(3):  # the first click after a dropdown may only take focus back from it
-        box = _box(lab, '[data-testid="stDataFrame"]')
-        row_height = box["height"] / 4               # a header row and three kernel rows
-        lab.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + row_height * 2.5)  # the centre cell
-        lab.keyboard.press("Delete")
-        try:
-            expect(message).to_be_visible(timeout=4_000)
-            break
-        except AssertionError:
-            continue
-    expect(message).to_be_visible()
+    _empty_cell(lab, 0.5, 2.5 / 4, message)             # the centre cell, below a header row
 
 
 def test_switching_to_chinese_changes_the_page_and_the_link(lab):
@@ -187,16 +191,7 @@ def test_the_grid_keeps_an_edit_after_a_trip_to_another_source(lab):
     grid = lab.locator('[data-testid="stDataFrame"]').first
     grid.wait_for()
     message = lab.get_by_text(re.compile("Every grid cell needs a finite number"))
-    for _ in range(3):  # the first click after a dropdown may only take focus back from it
-        box = _box(lab, '[data-testid="stDataFrame"]')
-        lab.mouse.click(box["x"] + box["width"] * 1.5 / 6, box["y"] + box["height"] * 1.5 / 7)  # cell (0, 1)
-        lab.keyboard.press("Delete")
-        try:
-            expect(message).to_be_visible(timeout=4_000)
-            break
-        except AssertionError:
-            continue
-    expect(message).to_be_visible()
+    _empty_cell(lab, 1.5 / 6, 1.5 / 7, message)         # cell (0, 1), below a header row
     _choose(lab, "Image source", "MNIST digit")
     expect(message).to_have_count(0)
     _choose(lab, "Image source", "Number grid (6×6 example)")
