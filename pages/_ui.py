@@ -115,7 +115,10 @@ def model_label(choice: str, language: str | None = None) -> str:
 def current_choice() -> str:
     """The model every page uses: chosen in the sidebar or with "Use this model"; the shipped one until then."""
     choice = st.session_state.get("current_model") or SHIPPED
-    return choice if choice in model_choices() else SHIPPED
+    try:
+        return choice if choice == SHIPPED or model_path(choice).with_suffix(".safetensors").exists() else SHIPPED
+    except ValueError:   # not a run id (a stale or tampered session value)
+        return SHIPPED
 
 
 @st.cache_resource(max_entries=6, show_spinner=False)
