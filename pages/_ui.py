@@ -89,7 +89,7 @@ def model_choices() -> list[str]:
     from cnn import runs
 
     found = [r["id"] for r in runs.list_runs(job_manager().runs_root)
-             if (runs.run_dir(r["id"], job_manager().runs_root) / "model.safetensors").exists()]
+             if model_path(r["id"]).with_suffix(".safetensors").exists()]
     return [SHIPPED, *found]
 
 
@@ -103,9 +103,9 @@ def model_label(choice: str, language: str | None = None) -> str:
     if choice == SHIPPED:
         accuracy = models.read_sidecar(SHIPPED_PATH)["metrics"]["test_accuracy"]
         return tr("sidebar.model_shipped", acc=f"{100 * accuracy:.2f}%")
-    info = runs.read_json(runs.run_dir(choice, job_manager().runs_root) / "info.json", {}) or {}
-    accuracy = (runs.read_json(runs.run_dir(choice, job_manager().runs_root) / "metrics.json", {}) or {}).get(
-        "test_accuracy")
+    folder = model_path(choice).parent
+    info = runs.read_json(folder / "info.json", {}) or {}
+    accuracy = (runs.read_json(folder / "metrics.json", {}) or {}).get("test_accuracy")
     parts = [info.get("name") or choice, tr(f"dataset_name.{info['dataset']}") if info.get("dataset") else ""]
     if accuracy is not None:
         parts.append(f"{100 * accuracy:.1f}%")
