@@ -67,8 +67,8 @@ with right:
     x = stages[-1][1]
     if spec.input_shape[0] > 1:
         x = np.repeat(x[None], spec.input_shape[0], axis=0)
-    probs = inspect.predict(model, spec, x)
-    top = int(np.argmax(probs))
+    look = inspect.trace(model, spec, x)   # one forward pass: the probabilities and the glimpse inside
+    probs, top = look.probabilities, look.top
     st.session_state.drawn_input = x   # the Inside page starts from what was drawn here
 
     guess, chart = st.columns([1, 3])
@@ -91,7 +91,6 @@ with right:
         cell.image(viz.enlarge(picture, 112), caption=f"{tr(f'preprocess.{name}')} · {size}", width=112)
 
     with st.expander(tr("draw.inside"), expanded=True):
-        look = inspect.trace(model, spec, x)
         first = next((layer for layer in look.layers if layer.kind == "conv"), None)
         cam = inspect.grad_cam(model, spec, x, target=top) if first is not None else None
         a, b = st.columns([3, 2])
