@@ -1,7 +1,9 @@
 """Looking inside a network built from a ModelSpec: every layer's output, the kernels, and why it chose.
 
-Everything goes through forward hooks on the layers of `models.build(spec)` (layer i of the model is
-layer i of the spec), so any architecture the Train page can make works here, not one special case.
+A ModelSpec network is an nn.Sequential whose layer i is spec.layers[i], so every function here runs
+the layers one by one and keeps what it needs: no forward hooks, no .grad, no train/eval switch. The
+app shares one cached model between all sessions; nothing here changes it, so any number of threads
+can look inside the same model at once and each sees only its own input.
 """
 
 from __future__ import annotations
@@ -55,26 +57,36 @@ def _parameter_device(model) -> torch.device:
     return first.device if first is not None else torch.device("cpu")
 
 
+def _check_eval(model) -> None:
+    # Switching a shared model to eval mode here would change it under another thread's feet; a model
+    # from models.load or models.build(...).eval() is already in eval mode.
+    if model.training:
+        raise ValueError("Inspect a model in eval mode (call model.eval() once, before sharing it).")
+
+
+def _run(layers, x: torch.Tensor) -> list[torch.Tensor]:
+    """Every layer's output for the batch `x`, in order (the last is the logits)."""
+    outputs = []
+    for layer in layers:
+        x = layer(x)
+        outputs.append(x)
+    return outputs
+
+
 @torch.no_grad()
 def trace(model, spec: ModelSpec, image) -> Trace:
-    """Run one input through the model, keeping every layer's output (via forward hooks)."""
-    model.eval()
-    outputs: dict[int, torch.Tensor] = {}
-    hooks = [layer.register_forward_hook(lambda _m, _in, out, i=i: outputs.__setitem__(i, out.detach()))
-             for i, layer in enumerate(model)]
-    try:
-        logits = model(as_batch(image, spec).to(_parameter_device(model)))[0].float().cpu()
-    finally:
-        for hook in hooks:
-            hook.remove()
+    """Run one input through the model layer by layer, keeping every layer's output."""
+    _check_eval(model)
+    outputs = _run(model, as_batch(image, spec).to(_parameter_device(model)))
     layers = [LayerOutput(i, spec.layers[i], outputs[i][0].float().cpu().numpy()) for i in range(len(spec.layers))]
+    logits = outputs[-1][0].float().cpu()
     return Trace(layers, logits.numpy(), F.softmax(logits, dim=0).numpy())
 
 
 @torch.no_grad()
 def predict(model, spec: ModelSpec, image) -> np.ndarray:
-    """Class probabilities for one input (no hooks: the fast path the Draw page calls on every stroke)."""
-    model.eval()
+    """Class probabilities for one input."""
+    _check_eval(model)
     return F.softmax(model(as_batch(image, spec).to(_parameter_device(model)))[0].float(), dim=0).cpu().numpy()
 
 
@@ -113,26 +125,21 @@ def grad_cam(model, spec: ModelSpec, image, target: int | None = None, layer: in
     weighted sum, through a ReLU, is the map. Returns {"layer", "target", "coarse" (at the layer's
     size), "map" (upsampled to the input, scaled to [0, 1])}.
     """
-    model.eval()
+    _check_eval(model)
     layer = cam_layer(spec) if layer is None else layer
-    kept: dict[str, torch.Tensor] = {}
-
-    def keep(_module, _inputs, output):
-        kept["a"] = output
-
-    hook = model[layer].register_forward_hook(keep)
-    try:
-        x = as_batch(image, spec).to(_parameter_device(model))
-        logits = model(x)
-    finally:
-        hook.remove()
-    target = int(logits[0].argmax()) if target is None else int(target)
-    # autograd.grad, not backward(): the weights' .grad stay untouched, so a model shared by several
-    # sessions can be explained by two of them at once.
-    gradients = torch.autograd.grad(logits[0, target], kept["a"])[0][0].cpu()
-    activations = kept["a"][0].detach().cpu()
-    if activations.ndim != 3:
+    # Split the network at the chosen layer: the head runs without gradients, its output becomes a leaf
+    # that needs one, and the tail runs from it. torch.autograd.grad then gives d logit / d maps without
+    # touching the shared weights' .grad.
+    with torch.no_grad():
+        maps = model[:layer + 1](as_batch(image, spec).to(_parameter_device(model)))
+    if maps.ndim != 4:
         raise ValueError(f"Layer {layer + 1} has no spatial maps: Grad-CAM needs a conv or pool layer.")
+    maps = maps.detach().requires_grad_(True)
+    with torch.enable_grad():
+        logits = model[layer + 1:](maps)
+        target = int(logits[0].argmax()) if target is None else int(target)
+        gradients = torch.autograd.grad(logits[0, target], maps)[0][0].cpu()
+    activations = maps[0].detach().cpu()
     weights = gradients.mean(dim=(1, 2))
     coarse = torch.relu((weights[:, None, None] * activations).sum(0))
     fine = _upsample(coarse, tuple(spec.input_shape[1:]))
@@ -145,7 +152,7 @@ def saliency(model, spec: ModelSpec, image, target: int | None = None) -> np.nda
     """Vanilla gradient saliency (Captum's Saliency): |d score / d pixel|, max over channels, in [0, 1]."""
     from captum.attr import Saliency
 
-    model.eval()
+    _check_eval(model)
     x = as_batch(image, spec).to(_parameter_device(model)).requires_grad_(True)
     if target is None:
         with torch.no_grad():
@@ -164,7 +171,7 @@ def occlusion(model, spec: ModelSpec, image, target: int | None = None, *, patch
     patches that covered it (positive: hiding it hurts the prediction). Returns {"target", "base"
     (the probability unoccluded), "map" (H, W), "patch", "stride"}.
     """
-    model.eval()
+    _check_eval(model)
     x = as_batch(image, spec).to(_parameter_device(model))
     _, channels, height, width = x.shape
     patch = patch or max(2, round(min(height, width) / 5))

@@ -35,10 +35,55 @@ def test_trace_keeps_every_layer_with_the_summary_shapes(name):
     np.testing.assert_allclose(look.probabilities, inspect.predict(model, spec, x), atol=1e-6)
 
 
-def test_trace_leaves_no_hooks_behind():
+def test_inspection_leaves_the_shared_model_as_it_was():
+    model, spec = _model("mnist-default")
+    before = {k: v.clone() for k, v in model.state_dict().items()}   # batch norm's running stats included
+    x = _input(spec)
+    inspect.trace(model, spec, x)
+    inspect.grad_cam(model, spec, x, target=1)
+    inspect.saliency(model, spec, x, 1)
+    inspect.occlusion(model, spec, x)
+    assert all(not layer._forward_hooks and not layer._backward_hooks for layer in model.modules())
+    assert all(p.grad is None for p in model.parameters()) and not model.training
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+def test_a_model_in_training_mode_is_refused_rather_than_switched():
     model, spec = _model("seed-mnist")
-    inspect.trace(model, spec, _input(spec))
-    assert all(not layer._forward_hooks for layer in model)
+    model.train()
+    with pytest.raises(ValueError, match="eval mode"):
+        inspect.trace(model, spec, _input(spec))
+    assert model.training
+
+
+def test_eight_threads_inspecting_one_model_each_see_their_own_input():
+    """The app shares one cached model between sessions: concurrent traces and Grad-CAMs of different
+    inputs must each equal the same call made alone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    model, spec = _model("mnist-default", seed=3)
+    inputs = [_input(spec, seed) for seed in range(8)]
+
+    def look(x):
+        traced = inspect.trace(model, spec, x)
+        cam = inspect.grad_cam(model, spec, x, target=int(traced.top))
+        return [layer.values for layer in traced.layers], traced.probabilities, cam["coarse"]
+
+    alone = [look(x) for x in inputs]
+    barrier = __import__("threading").Barrier(8)
+
+    def together(x):
+        barrier.wait()                      # all eight start at the same moment
+        return [look(x) for _ in range(5)]
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(together, inputs))
+    for expected, repeats in zip(alone, results):
+        for layers, probabilities, cam in repeats:
+            for got, want in zip(layers, expected[0]):
+                np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(probabilities, expected[1], rtol=1e-5, atol=1e-7)
+            np.testing.assert_allclose(cam, expected[2], rtol=1e-4, atol=1e-6)
 
 
 def test_wrong_input_shape_is_refused():
