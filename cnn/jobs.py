@@ -1,15 +1,25 @@
-"""Background training for the app: one worker thread per server trains one job at a time (these
+"""Background training for the app: one worker process per server trains one job at a time (these
 machines have two cores); later jobs wait in a queue and know their place in it.
 
-The worker never calls streamlit. It publishes progress into its Job under a lock; a page reads
-`snapshot()` from a fragment that reruns every second, and sends pause / resume / stop, which the
-loop obeys before its next batch. Jobs live in the JobManager, not in a browser session, so a page
-re-attaches to a job by its id after a page change or a reload.
+Why a process and not a thread: pages and training then never compete for one interpreter lock, so
+any number of people watching a run cannot starve it, and a run that crashes or exhausts memory takes
+down the worker, not the server (the next job gets a fresh worker). The worker is started with the
+server and loads the default data set at once, so Start answers in a moment.
+
+The server side keeps every job of this server in a JobManager: the worker's reports (status, a bundle
+of batches, an epoch, the end) are read by a thread and published into the Job under a lock; a page
+reads `snapshot()` or `curve_since()` from a fragment. Pause and stop go to the worker through two
+shared events, which the training loop checks before every batch; only the job's owner may send them.
+
+Each job's run folder is written when it is queued and locked by this server (cnn.runs.RunLock) until
+the job ends, so if the server dies, a restarted one lists the run as interrupted, resumable.
 """
 
 from __future__ import annotations
 
 import copy
+import multiprocessing
+import os
 import threading
 import time
 import traceback
@@ -19,75 +29,57 @@ from pathlib import Path
 
 import numpy as np
 
-from cnn import data, models, runs, train
+from cnn import runs, train
 
-QUEUED, RUNNING, PAUSED, FINISHED, STOPPED, FAILED = "queued", "running", "paused", "finished", "stopped", "failed"
+QUEUED, PREPARING, RUNNING, PAUSED = "queued", "preparing", "running", "paused"
+FINISHED, STOPPED, FAILED = "finished", "stopped", "failed"
 DONE = (FINISHED, STOPPED, FAILED)
-FILTER_EVERY_S = 0.5   # how often the first layer's kernels are copied out for the page
-
-
-@dataclass
-class JobRequest:
-    name: str
-    spec: models.ModelSpec
-    config: train.TrainConfig
-    dataset: str
-    data_root: str | None = None
-    count: int | None = None      # generated data sets (shapes): training images; val and test get a fifth
-    size: int = 72                # generated data sets: pixels a side
+REPORT_EVERY_S = 0.1       # the worker bundles batch reports at most this often
+FILTER_EVERY_S = 0.5       # and copies the first layer's kernels out at most this often
+DEFAULT_PRELOAD = ("mnist-5k",)
 
 
 @dataclass
 class Job:
-    id: str
-    request: JobRequest
+    id: str                                               # also the run folder's id
+    plan: train.RunPlan
+    owner: str = ""                                       # who may pause or stop it (a browser's token)
+    resume: bool = False                                  # continue an interrupted run in its folder
     state: str = QUEUED
     progress: train.Progress | None = None
     epochs: list[dict] = field(default_factory=list)      # one record per finished epoch
     curve: list[tuple[float, float, float]] = field(default_factory=list)  # (epoch as a fraction, loss, accuracy)
     filters: np.ndarray | None = None                     # first conv layer's weights, (F, C, k, k)
     message: str = ""                                     # why it failed or stopped
-    test: dict | None = None                              # accuracy, confusion, mistakes
-    run_id: str | None = None
+    test: dict | None = None                              # accuracy, confusion, mistakes, predicted
+    submitted: float = field(default_factory=time.time)
 
     def __post_init__(self):
         self._lock = threading.Lock()
-        self._go = threading.Event()      # cleared while paused
-        self._go.set()
-        self._stop = threading.Event()
 
-    # ---- what a page calls
+    @property
+    def run_id(self) -> str:
+        return self.id
+
+    @property
+    def name(self) -> str:
+        return self.plan.name
+
+    @property
+    def dataset(self) -> str:
+        return self.plan.dataset
+
     def snapshot(self) -> Job:
+        """A copy to read at leisure (the lists are copied; the arrays are replaced, never changed)."""
         with self._lock:
             copied = copy.copy(self)
             copied.epochs, copied.curve = list(self.epochs), list(self.curve)
             return copied
 
-    def pause(self) -> None:
+    def curve_since(self, start: int) -> tuple[int, list[tuple[float, float, float]]]:
+        """(points in all, the points from `start` on): what a page that already shows `start` points needs."""
         with self._lock:
-            if self.state == RUNNING:
-                self.state = PAUSED
-                self._go.clear()
-
-    def resume(self) -> None:
-        with self._lock:
-            if self.state == PAUSED:
-                self.state = RUNNING
-                self._go.set()
-
-    def stop(self) -> None:
-        with self._lock:
-            self._stop.set()
-            self._go.set()
-            if self.state == QUEUED:
-                self.state, self.message = STOPPED, "stopped before it started"
-
-    # ---- what the worker calls
-    def _should_stop(self) -> bool:
-        while not self._go.wait(0.1):      # paused: hold the loop here, still listening for stop
-            if self._stop.is_set():
-                break
-        return self._stop.is_set()
+            return len(self.curve), self.curve[start:]
 
     def _update(self, **values) -> None:
         with self._lock:
@@ -95,47 +87,220 @@ class Job:
                 setattr(self, key, value)
 
 
-def _yield_to_the_app() -> None:
-    """On Linux, give the training thread a lower scheduling priority than the threads serving pages."""
-    import os
+# ---------------------------------------------------------------- the worker process
 
+
+class _Reporter(train.RunEvents):
+    """Runs inside the worker: sends what happens to the server, bundled so the pipe stays quiet."""
+
+    def __init__(self, conn, go, stop):
+        self.conn, self.go, self.stop = conn, go, stop
+        self.points: list[tuple[float, float, float]] = []
+        self.progress = None
+        self.first_conv = None
+        self.last_sent = self.last_filters = 0.0
+
+    def status(self, status: str) -> None:
+        self.conn.send(("status", status))
+
+    def model(self, model) -> None:
+        self.first_conv = next((m for m in model if hasattr(m, "weight") and m.weight.dim() == 4), None)
+
+    def _filters(self):
+        return None if self.first_conv is None else self.first_conv.weight.detach().float().cpu().numpy().copy()
+
+    def batch(self, progress: train.Progress) -> None:
+        self.points.append((progress.epoch - 1 + progress.step / progress.steps, progress.loss, progress.accuracy))
+        self.progress = progress
+        now = time.monotonic()
+        if now - self.last_sent >= REPORT_EVERY_S or progress.step == progress.steps:
+            self.flush(now)
+
+    def flush(self, now: float | None = None, *, final: bool = False) -> None:
+        now = now or time.monotonic()
+        filters = None
+        if final or now - self.last_filters >= FILTER_EVERY_S:
+            filters, self.last_filters = self._filters(), now
+        if self.points or filters is not None:
+            self.conn.send(("batches", self.progress, self.points, filters))
+        self.points, self.last_sent = [], now
+
+    def epoch(self, record: dict) -> None:
+        self.flush()
+        self.conn.send(("epoch", record))
+
+    def should_stop(self) -> bool:
+        while not self.go.wait(0.1):       # paused: hold the loop here, still listening for stop
+            if self.stop.is_set():
+                self.flush()
+                break
+        return self.stop.is_set()
+
+
+def _die_with(parent: int) -> None:
+    """A worker must not outlive its server (kill -9 included): watch for being orphaned."""
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
+
+
+def worker_main(conn, go, stop, parent: int, preload: tuple[str, ...]) -> None:
+    """The worker process: load data sets once, then train whatever the server sends, one at a time."""
+    _die_with(parent)
     try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+        os.nice(5)   # pages first: a student moving a slider should not wait for a batch
     except (AttributeError, OSError):
-        pass  # not Linux, or not allowed: only a politeness
+        pass
+    from cnn import data
+
+    cache: dict[tuple, data.Dataset] = {}
+
+    def load(name, root=None, split="train", **kwargs):
+        key = (name, root, split, tuple(sorted(kwargs.items())))
+        if key not in cache:
+            cache[key] = data.load_dataset(name, root, split, **kwargs)
+        return cache[key]
+
+    for name in preload:                     # the default data set, before anyone presses Start
+        try:
+            load(name, None, "train", count=None, size=72)
+            load(name, None, "val", count=None, size=72)
+        except Exception:
+            traceback.print_exc()
+    conn.send(("ready",))
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message[0] == "quit":
+            return
+        _, folder, plan, resume = message
+        reporter = _Reporter(conn, go, stop)
+        try:
+            outcome = train.run(Path(folder), plan, resume=resume, load=load, events=reporter, started=not resume)
+            reporter.flush(final=True)      # the last kernels are the final weights
+            conn.send(("done", outcome.status, outcome.epochs, outcome.report, outcome.message))
+        except Exception as exc:   # a worker must survive anything one job does
+            traceback.print_exc()
+            conn.send(("done", FAILED, None, None, _reason(exc)))
+
+
+def _reason(exc: Exception) -> str:
+    from cnn import data, models
+
+    if isinstance(exc, (data.DatasetUnavailable, models.SpecError, ValueError)):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+# ---------------------------------------------------------------- the server side
 
 
 class JobManager:
-    """Owns the jobs of one server and the worker thread that trains them in order."""
+    """Owns the jobs of one server, its queue, and the worker process that trains them in order."""
 
-    def __init__(self, runs_root: Path | None = None):
-        self.runs_root = Path(runs_root) if runs_root else runs.DEFAULT_ROOT
+    def __init__(self, runs_root: Path | None = None, preload: tuple[str, ...] = DEFAULT_PRELOAD):
+        self.runs_root = Path(runs_root) if runs_root else runs.default_root()
+        self._preload = preload
         self._jobs: dict[str, Job] = {}
         self._queue: deque[Job] = deque()
+        self._locks: dict[str, runs.RunLock] = {}
         self._wake = threading.Condition()
-        self._worker = threading.Thread(target=self._work, name="cnn-lab-trainer", daemon=True)
-        self._worker.start()
+        self._context = multiprocessing.get_context("spawn")   # never fork a process full of threads
+        self._go, self._stop = self._context.Event(), self._context.Event()
+        self._process = self._conn = None
+        self._ready = threading.Event()
+        self._running: Job | None = None
+        self._dispatcher = threading.Thread(target=self._dispatch, name="cnn-lab-jobs", daemon=True)
+        self._dispatcher.start()
 
-    def submit(self, request: JobRequest) -> Job:
-        models.summary(request.spec)  # a spec that cannot be built is refused here, with its reason
-        job = Job(runs.new_id(request.name), request)
+    # ---- what pages call
+    def submit(self, plan: train.RunPlan, owner: str = "") -> Job:
+        """Queue a new run; its folder is written and locked at once. SpecError for a network that cannot be built."""
+        from cnn import models
+
+        models.summary(plan.spec)
+        job = Job(runs.new_id(plan.name), plan, owner)
+        folder = runs.run_dir(job.id, self.runs_root)
+        runs.RunWriter(folder).start(name=plan.name, spec=plan.spec, config=plan.config, dataset=plan.dataset,
+                                     data=plan.data)
+        return self._enqueue(job, folder)
+
+    def resume(self, run_id: str, owner: str = "") -> Job:
+        """Queue an interrupted run to train on to its planned epochs, in its own folder."""
+        folder = runs.run_dir(run_id, self.runs_root)
+        info = runs.read_run(folder)
+        if not info.resumable:
+            raise ValueError(info.problem or f"This run is {info.status}; only an interrupted run can be resumed.")
+        job = Job(run_id, train.RunPlan.from_folder(folder), owner, resume=True, epochs=list(info.epochs))
+        return self._enqueue(job, folder)
+
+    def _enqueue(self, job: Job, folder: Path) -> Job:
+        lock = runs.RunLock(folder)
+        if not lock.acquire():
+            raise ValueError("Another process is training this run.")
         with self._wake:
+            self._locks[job.id] = lock
             self._jobs[job.id] = job
             self._queue.append(job)
-            self._wake.notify()
+            self._wake.notify_all()
         return job
 
-    def get(self, job_id: str) -> Job | None:
-        return self._jobs.get(job_id)
+    def get(self, job_id: str | None) -> Job | None:
+        return self._jobs.get(job_id) if isinstance(job_id, str) else None
 
     def jobs(self) -> list[Job]:
-        return list(self._jobs.values())
+        """Every job of this server, newest first."""
+        return sorted(self._jobs.values(), key=lambda j: j.submitted, reverse=True)
 
     def position(self, job: Job) -> int | None:
         """1 for the next job to start; None once it has started or ended."""
         with self._wake:
             waiting = [j for j in self._queue if j.state == QUEUED]
         return waiting.index(job) + 1 if job in waiting else None
+
+    def may_control(self, job: Job, owner: str) -> bool:
+        return bool(owner) and job.owner == owner
+
+    def pause(self, job: Job, owner: str) -> bool:
+        with self._wake:
+            if not self.may_control(job, owner) or job is not self._running or job.state != RUNNING:
+                return False
+            self._go.clear()
+            job._update(state=PAUSED)
+            return True
+
+    def unpause(self, job: Job, owner: str) -> bool:
+        with self._wake:
+            if not self.may_control(job, owner) or job is not self._running or job.state != PAUSED:
+                return False
+            self._go.set()
+            job._update(state=RUNNING)
+            return True
+
+    def stop(self, job: Job, owner: str) -> bool:
+        """Stop a running job (what it learned is kept) or take a queued one out of the queue."""
+        with self._wake:
+            if not self.may_control(job, owner) or job.state in DONE:
+                return False
+            if job is self._running:
+                self._stop.set()
+                self._go.set()
+                return True
+            if job in self._queue:
+                self._queue.remove(job)
+        # A job that never started leaves nothing worth keeping, unless it was an interrupted run.
+        if not job.resume:
+            self._release(job)
+            runs.delete(job.id, self.runs_root)
+        else:
+            self._release(job)
+        job._update(state=STOPPED, message="stopped before it started")
+        return True
 
     def wait(self, job: Job, timeout: float = 60.0) -> Job:
         """Block until `job` has ended (for tests and scripts)."""
@@ -144,68 +309,113 @@ class JobManager:
             time.sleep(0.02)
         return job
 
-    def _work(self) -> None:
-        _yield_to_the_app()
+    def wait_ready(self, timeout: float = 60.0) -> bool:
+        """Block until the worker has started and loaded its data (for benchmarks and tests)."""
+        return self._ready.wait(timeout)
+
+    def shutdown(self) -> None:
+        with self._wake:
+            conn, process = self._conn, self._process
+        if conn is not None:
+            try:
+                conn.send(("quit",))
+            except OSError:
+                pass
+        if process is not None:
+            process.join(5)
+            if process.is_alive():
+                process.kill()
+
+    # ---- the dispatcher thread
+    def _release(self, job: Job) -> None:
+        lock = self._locks.pop(job.id, None)
+        if lock is not None:
+            lock.release()
+
+    def _start_worker(self) -> None:
+        self._ready.clear()
+        parent_conn, child_conn = self._context.Pipe()
+        process = self._context.Process(target=worker_main, name="cnn-lab-trainer", daemon=True,
+                                        args=(child_conn, self._go, self._stop, os.getpid(), self._preload))
+        process.start()
+        child_conn.close()
+        self._process, self._conn = process, parent_conn
+
+    def _receive(self):
+        """The worker's next message; None when it has died."""
         while True:
+            if self._conn.poll(0.5):
+                try:
+                    return self._conn.recv()
+                except (EOFError, OSError):
+                    return None
+            if not self._process.is_alive():
+                return None
+
+    def _dispatch(self) -> None:
+        self._start_worker()
+        while True:
+            if not self._ready.is_set():
+                message = self._receive()
+                if message is None:         # it died while starting: try again shortly
+                    time.sleep(1.0)
+                    self._start_worker()
+                    continue
+                if message[0] == "ready":
+                    self._ready.set()
+                continue
             with self._wake:
                 while not self._queue:
                     self._wake.wait()
                 job = self._queue.popleft()
-            if job.state == QUEUED:
-                self._run(job)
+                self._running = job
+                self._go.set()
+                self._stop.clear()
+            try:
+                self._train(job)
+            except Exception:       # the dispatcher must outlive any job
+                traceback.print_exc()
+                job._update(state=FAILED, message="The training process failed; see the server's log.")
+            finally:
+                with self._wake:
+                    self._running = None
+                self._release(job)
 
-    def _run(self, job: Job) -> None:
-        request = job.request
-        job._update(state=RUNNING)
-        try:
-            def count(split: str) -> int | None:
-                if request.count is None:
-                    return None
-                return request.count if split == "train" else max(30, request.count // 5)
-
-            splits = [data.load_dataset(request.dataset, request.data_root, split, count=count(split),
-                                        size=request.size) for split in data.SPLITS]
-            train_ds, val_ds, test_ds = splits
-            spec = copy.deepcopy(request.spec)
-            spec.classes = list(train_ds.classes)
-            model = models.build(spec)
-            first_conv = next((m for m in model if hasattr(m, "weight") and m.weight.dim() == 4), None)
-            last_copy = [0.0]
-
-            def on_batch(progress: train.Progress) -> None:
-                point = (progress.epoch - 1 + progress.step / progress.steps, progress.loss, progress.accuracy)
-                filters = None
-                now = time.monotonic()
-                if first_conv is not None and now - last_copy[0] > FILTER_EVERY_S:
-                    filters = first_conv.weight.detach().cpu().numpy().copy()
-                    last_copy[0] = now
+    def _train(self, job: Job) -> None:
+        folder = runs.run_dir(job.id, self.runs_root)
+        job._update(state=PREPARING)
+        self._conn.send(("run", str(folder), job.plan, job.resume))
+        while True:
+            message = self._receive()
+            if message is None:
+                # The worker died mid-run (out of memory, killed): the folder keeps its last checkpoint and,
+                # once this server lets go of it, reads as interrupted. A fresh worker takes the next job.
+                job._update(state=FAILED, message="The training process stopped unexpectedly; the run keeps its "
+                                                  "finished epochs and can be resumed.")
+                self._start_worker()
+                return
+            kind = message[0]
+            if kind == "status":
+                status = message[1]
+                with job._lock:
+                    if not (status == RUNNING and job.state == PAUSED):
+                        job.state = status
+            elif kind == "batches":
+                _, progress, points, filters = message
                 with job._lock:
                     job.progress = progress
-                    job.curve.append(point)
+                    job.curve.extend(points)
                     if filters is not None:
                         job.filters = filters
-
-            def on_epoch(epoch: int, record: dict) -> None:
+            elif kind == "epoch":
                 with job._lock:
-                    job.epochs.append(record)
-
-            history = train.train(model, train_ds, val_ds, request.config, on_batch=on_batch, on_epoch=on_epoch,
-                                  should_stop=job._should_stop)
-            # Stopped or finished, what was learned is kept: evaluate and save it.
-            report = train.evaluate(model, test_ds)
-            status = STOPPED if history.stopped == "stopped" else FINISHED
-            run_id = job.id
-            runs.save_run(runs.run_dir(run_id, self.runs_root), model=model, spec=spec, config=request.config,
-                          name=request.name, dataset=request.dataset, epochs=job.epochs, report=report,
-                          status=status)
-            if first_conv is not None:
-                job._update(filters=first_conv.weight.detach().cpu().numpy().copy())
-            job._update(state=status, test=report, run_id=run_id,
-                        message="stopped by you; what it learned so far is saved" if status == STOPPED else "")
-        except train.TrainingDiverged as exc:
-            job._update(state=FAILED, message=str(exc))
-        except data.DatasetUnavailable as exc:
-            job._update(state=FAILED, message=str(exc))
-        except Exception as exc:  # a worker must survive anything one job does
-            traceback.print_exc()
-            job._update(state=FAILED, message=f"{type(exc).__name__}: {exc}")
+                    job.epochs.append(message[1])
+            elif kind == "done":
+                _, status, epochs, report, text = message
+                if status == STOPPED and not text:
+                    text = "stopped by you; what it learned so far is saved"
+                with job._lock:
+                    job.state, job.test, job.message = status, report, text
+                    if epochs is not None:
+                        job.epochs = list(epochs)
+                return

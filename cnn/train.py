@@ -9,9 +9,11 @@ sliced from it, scaled to [0, 1] and (optionally) augmented on the whole batch a
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -178,16 +180,25 @@ def make_optimizer(params: list, config: TrainConfig) -> torch.optim.Optimizer:
 def train(model, train_ds: data.Dataset, val_ds: data.Dataset | None, config: TrainConfig, *,
           on_batch: Callable[[Progress], None] | None = None,
           on_epoch: Callable[[int, dict], None] | None = None,
-          should_stop: Callable[[], bool] | None = None) -> History:
-    """Train in place. `should_stop` is asked before every batch (the app's pause blocks inside it)."""
+          should_stop: Callable[[], bool] | None = None,
+          on_checkpoint: Callable[[dict], None] | None = None,
+          resume: Checkpoint | None = None) -> History:
+    """Train in place. `should_stop` is asked before every batch (the app's pause blocks inside it).
+
+    After every epoch `on_checkpoint` gets what save_checkpoint needs besides the model (optimiser,
+    random-number generator, scheduler steps); `resume` continues from such a checkpoint as if the run
+    had never stopped: the same weights, optimiser moments, learning rate and data order.
+    """
     with pool_before_relu(model):
-        return _train(model, train_ds, val_ds, config, on_batch, on_epoch, should_stop)
+        return _train(model, train_ds, val_ds, config, on_batch, on_epoch, should_stop, on_checkpoint, resume)
 
 
-def _train(model, train_ds, val_ds, config, on_batch, on_epoch, should_stop) -> History:
+def _train(model, train_ds, val_ds, config, on_batch, on_epoch, should_stop, on_checkpoint, resume) -> History:
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     device = pick_device(config.device)
+    if resume is not None:
+        model.load_state_dict(resume.weights)
     model.to(device)
     memory_format = torch.channels_last if config.channels_last and device.type == "cpu" else torch.contiguous_format
     model.to(memory_format=memory_format)
@@ -198,9 +209,22 @@ def _train(model, train_ds, val_ds, config, on_batch, on_epoch, should_stop) -> 
     if config.schedule == "onecycle":
         scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, total_steps=steps * config.epochs)
     history = History()
+    first_epoch = 1
+    if resume is not None:
+        if scheduler is not None:   # replay the schedule to where it was; the optimiser state then overrides lr
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                for _ in range(resume.scheduler_steps):
+                    scheduler.step()
+        optimizer.load_state_dict(resume.optimizer)
+        generator.set_state(resume.generator)
+        torch.set_rng_state(resume.torch_rng)
+        history.epochs = list(resume.epochs)
+        first_epoch = resume.epoch + 1
+    scheduler_steps = resume.scheduler_steps if resume is not None else 0
     started = time.perf_counter()
     seen_total = 0
-    for epoch in range(1, config.epochs + 1):
+    for epoch in range(first_epoch, config.epochs + 1):
         model.train()
         order = torch.randperm(len(train_ds), generator=generator)
         epoch_start, seen, loss_sum, correct = time.perf_counter(), 0, 0.0, 0
@@ -224,6 +248,7 @@ def _train(model, train_ds, val_ds, config, on_batch, on_epoch, should_stop) -> 
             optimizer.step()
             if scheduler is not None:
                 scheduler.step()
+                scheduler_steps += 1
             n = y.shape[0]
             seen, seen_total = seen + n, seen_total + n
             loss_sum += loss.item() * n
@@ -241,10 +266,203 @@ def _train(model, train_ds, val_ds, config, on_batch, on_epoch, should_stop) -> 
             result = evaluate(model, val_ds)
             record.update(val_loss=result["loss"], val_accuracy=result["accuracy"])
         history.epochs.append(record)
+        if on_checkpoint is not None:   # first, so an epoch is reported only once it is safe on disk
+            on_checkpoint({"optimizer": optimizer, "generator": generator, "scheduler_steps": scheduler_steps,
+                           "epoch": epoch, "epochs": list(history.epochs)})
         if on_epoch is not None:
             on_epoch(epoch, record)
     model.to(memory_format=torch.contiguous_format)
     return history
+
+
+# ---------------------------------------------------------------- checkpoints (safetensors, never pickle)
+
+
+@dataclass
+class Checkpoint:
+    """Everything needed to continue a run after its last finished epoch."""
+
+    epoch: int                        # epochs finished
+    epochs: list[dict]                # their records
+    weights: dict[str, torch.Tensor]
+    optimizer: dict                   # an optimizer state_dict
+    generator: torch.Tensor           # the data order's random state
+    torch_rng: torch.Tensor           # torch's global random state (dropout, augmentation's noise)
+    scheduler_steps: int
+
+
+CHECKPOINT_FORMAT = "cnn-lab-checkpoint/1"
+
+
+def save_checkpoint(path: Path, *, model, optimizer, generator: torch.Generator, epochs: list[dict],
+                    scheduler_steps: int, epoch: int) -> None:
+    """One safetensors file, written atomically: weights, optimiser tensors and random states as tensors,
+    the rest (epoch records, optimiser settings) as JSON in its metadata. No pickle anywhere."""
+    from safetensors.torch import save_file
+
+    tensors = {f"model.{k}": v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
+    state = optimizer.state_dict()
+    plain: dict[str, dict] = {}
+    for pid, values in state["state"].items():
+        for name, value in values.items():
+            if torch.is_tensor(value):
+                tensors[f"optimizer.{pid}.{name}"] = value.detach().cpu().contiguous().clone()
+            else:
+                plain.setdefault(str(pid), {})[name] = value
+    tensors["rng.generator"] = generator.get_state()
+    tensors["rng.torch"] = torch.get_rng_state()
+    metadata = {"format": CHECKPOINT_FORMAT, "epoch": str(epoch), "scheduler_steps": str(scheduler_steps),
+                "epochs": json.dumps(epochs), "optimizer": json.dumps({"param_groups": state["param_groups"],
+                                                                       "state": plain})}
+    models.atomic_write(Path(path), lambda tmp: save_file(tensors, tmp, metadata=metadata))
+
+
+def load_checkpoint(path: Path) -> Checkpoint:
+    """A checkpoint written by save_checkpoint; ValueError says what is wrong with a damaged one."""
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            metadata = f.metadata() or {}
+            tensors = {key: f.get_tensor(key) for key in f.keys()}
+    except (FileNotFoundError, SafetensorError, OSError) as exc:
+        raise ValueError(f"The checkpoint cannot be read ({exc}).") from exc
+    if metadata.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError("The checkpoint is not from this version of CNN Lab.")
+    try:
+        optimizer_meta = json.loads(metadata["optimizer"])
+        state: dict[int, dict] = {int(pid): dict(values) for pid, values in optimizer_meta["state"].items()}
+        for key, tensor in tensors.items():
+            if key.startswith("optimizer."):
+                _, pid, name = key.split(".", 2)
+                state.setdefault(int(pid), {})[name] = tensor
+        return Checkpoint(
+            epoch=int(metadata["epoch"]), epochs=json.loads(metadata["epochs"]),
+            weights={k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")},
+            optimizer={"state": state, "param_groups": optimizer_meta["param_groups"]},
+            generator=tensors["rng.generator"], torch_rng=tensors["rng.torch"],
+            scheduler_steps=int(metadata["scheduler_steps"]))
+    except (KeyError, ValueError, TypeError) as exc:
+        raise ValueError(f"The checkpoint is damaged ({exc}).") from exc
+
+
+# ---------------------------------------------------------------- a whole run, into its folder
+
+
+@dataclass
+class RunPlan:
+    """What a run trains: the network, the settings and the data. The app's jobs and the CLI share it."""
+
+    name: str
+    spec: models.ModelSpec
+    config: TrainConfig
+    dataset: str
+    data_root: str | None = None
+    count: int | None = None      # generated data sets (shapes): training images; val and test get a fifth
+    size: int = 72                # generated data sets: pixels a side
+
+    def count_for(self, split: str) -> int | None:
+        if self.count is None:
+            return None
+        return self.count if split == "train" else max(30, self.count // 5)
+
+    @property
+    def data(self) -> dict:
+        return {"data_root": self.data_root, "count": self.count, "size": self.size}
+
+    @classmethod
+    def from_folder(cls, folder: Path) -> RunPlan:
+        """The plan a run folder was started with (its config.json), to resume it."""
+        config = runs.read_config(folder)
+        info = runs.read_json(Path(folder) / "info.json", {}) or {}
+        settings = {k: v for k, v in config["train"].items() if k in TrainConfig.__dataclass_fields__}
+        extra = config.get("data") or {}
+        return cls(info.get("name") or Path(folder).name, models.ModelSpec.from_dict(config["spec"]),
+                   TrainConfig(**settings), config["dataset"], extra.get("data_root"), extra.get("count"),
+                   extra.get("size", 72))
+
+
+class RunEvents:
+    """What a run tells whoever watches it. The defaults do nothing; the app's worker overrides them."""
+
+    def status(self, status: str) -> None: ...
+
+    def model(self, model) -> None: ...            # the network being trained, once it is built
+
+    def batch(self, progress: Progress) -> None: ...
+
+    def epoch(self, record: dict) -> None: ...
+
+    def should_stop(self) -> bool:
+        return False
+
+
+@dataclass
+class RunOutcome:
+    status: str                       # finished, stopped or failed
+    epochs: list[dict]
+    report: dict | None = None        # the test split's results (finished or stopped runs)
+    message: str = ""
+
+
+def run(folder: Path, plan: RunPlan | None = None, *, resume: bool = False, load=data.load_dataset,
+        events: RunEvents | None = None, started: bool = False) -> RunOutcome:
+    """Train `plan` into `folder` (or, with `resume`, continue the run already there), writing a checkpoint
+    after every epoch, then evaluate on the test split and write the results.
+
+    The test split is loaded only after training, so the first step comes as soon as the training data is
+    there. `started`: the folder was already written (the app writes it when the job is queued).
+    DatasetUnavailable and SpecError propagate with their reason; a diverging loss ends as "failed".
+    """
+    events = events or RunEvents()
+    folder = Path(folder)
+    writer = runs.RunWriter(folder)
+    checkpoint = None
+    if resume:
+        plan = RunPlan.from_folder(folder)
+        if (folder / "checkpoint.safetensors").exists():
+            checkpoint = load_checkpoint(folder / "checkpoint.safetensors")
+    elif not started:
+        writer.start(name=plan.name, spec=plan.spec, config=plan.config, dataset=plan.dataset, data=plan.data)
+    events.status("preparing")
+    writer.set_status("preparing")
+    try:
+        train_ds, val_ds = (load(plan.dataset, plan.data_root, split, count=plan.count_for(split), size=plan.size)
+                            for split in ("train", "val"))
+        spec = plan.spec
+        if tuple(spec.input_shape) != train_ds.input_shape or len(spec.classes) != len(train_ds.classes):
+            raise models.SpecError(
+                f"The network takes {tuple(spec.input_shape)} with {len(spec.classes)} classes, but {plan.dataset} "
+                f"has {train_ds.input_shape} with {len(train_ds.classes)} classes.")
+        spec.classes = list(train_ds.classes)
+        torch.manual_seed(plan.config.seed)   # the same seed, the same initial weights: runs are reproducible
+        model = models.build(spec)
+    except (data.DatasetUnavailable, models.SpecError) as exc:
+        writer.finish(status="failed", model=None, spec=plan.spec, dataset=plan.dataset, epochs=[], report=None,
+                      message=str(exc))
+        raise
+    events.model(model)
+    events.status("running")
+    writer.set_status("running")
+
+    def checkpoint_saved(state: dict) -> None:
+        writer.epoch_done(model=model, spec=spec, dataset=plan.dataset, state=state)
+
+    try:
+        history = train(model, train_ds, val_ds, plan.config, on_batch=events.batch,
+                        on_epoch=lambda _epoch, record: events.epoch(record), should_stop=events.should_stop,
+                        on_checkpoint=checkpoint_saved, resume=checkpoint)
+    except TrainingDiverged as exc:
+        epochs = runs.read_json(folder / "metrics.json", {}).get("epochs", [])
+        writer.finish(status="failed", model=None, spec=spec, dataset=plan.dataset, epochs=epochs, report=None,
+                      message=str(exc))
+        return RunOutcome("failed", epochs, None, str(exc))
+    # Stopped or finished, what was learned is kept: evaluate it on data it never saw.
+    status = "stopped" if history.stopped == "stopped" else "finished"
+    test_ds = load(plan.dataset, plan.data_root, "test", count=plan.count_for("test"), size=plan.size)
+    report = evaluate(model, test_ds)
+    writer.finish(status=status, model=model, spec=spec, dataset=plan.dataset, epochs=history.epochs, report=report)
+    return RunOutcome(status, history.epochs, report)
 
 
 # ---------------------------------------------------------------- command line
@@ -256,6 +474,21 @@ def _bar(p: Progress) -> str:
     eta = time.strftime("%M:%S", time.gmtime(p.eta_s)) if p.eta_s < 3600 else f"{p.eta_s / 3600:.1f} h"
     return (f"\repoch {p.epoch}/{p.epochs} [{'#' * done}{'.' * (width - done)}] {p.step}/{p.steps} "
             f"loss {p.loss:.4f} acc {p.accuracy:.3f} {p.images_per_s:,.0f} img/s ETA {eta}")
+
+
+class _Printer(RunEvents):
+    def __init__(self):
+        self.interrupted = False
+
+    def batch(self, progress: Progress) -> None:
+        print(_bar(progress), end="", file=sys.stderr)
+
+    def epoch(self, record: dict) -> None:
+        print(f"\nepoch {record['epoch']}: " + ", ".join(f"{k} {v:.4f}" for k, v in record.items() if k != "epoch"),
+              file=sys.stderr)
+
+    def should_stop(self) -> bool:
+        return self.interrupted
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -274,47 +507,38 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
     parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
                         help="bf16 mixed precision (auto: where the CPU has AMX bf16 units)")
-    parser.add_argument("--out", required=True, help="run folder to write (created)")
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--out", help="run folder to write (created)")
+    where.add_argument("--resume", help="an interrupted run's folder: train on to its planned epochs")
     args = parser.parse_args(argv)
 
-    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer,
-                         weight_decay=args.weight_decay, schedule=args.schedule, augment=args.augment,
-                         seed=args.seed, device=args.device, precision=args.precision)
+    folder = Path(args.resume or args.out)
+    plan = None
+    if not args.resume:
+        config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer,
+                             weight_decay=args.weight_decay, schedule=args.schedule, augment=args.augment,
+                             seed=args.seed, device=args.device, precision=args.precision)
+        plan = RunPlan(args.preset, models.preset(args.preset), config, args.dataset, args.data_root)
+    lock = runs.RunLock(folder)
+    if not lock.acquire():
+        print(f"error: {folder} is being trained by another process.", file=sys.stderr)
+        return 2
+    printer = _Printer()
     try:
-        train_ds, val_ds, test_ds = (data.load_dataset(args.dataset, args.data_root, split) for split in data.SPLITS)
-    except data.DatasetUnavailable as exc:
+        outcome = run(folder, plan, resume=bool(args.resume), events=printer)
+    except KeyboardInterrupt:
+        print("\nstopped by the user; the last finished epoch is kept (resume with --resume)", file=sys.stderr)
+        return 1
+    except (data.DatasetUnavailable, models.SpecError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    spec = models.preset(args.preset)
-    if tuple(spec.input_shape) != train_ds.input_shape or len(spec.classes) != len(train_ds.classes):
-        print(f"error: preset {args.preset} expects {spec.input_shape} and {len(spec.classes)} classes; "
-              f"{args.dataset} has {train_ds.input_shape} and {len(train_ds.classes)}.", file=sys.stderr)
-        return 2
-    spec.classes = list(train_ds.classes)
-    model = models.build(spec)
-    out = Path(args.out)
-
-    def on_epoch(epoch: int, record: dict) -> None:
-        print(f"\nepoch {epoch}: " + ", ".join(f"{k} {v:.4f}" for k, v in record.items() if k != "epoch"),
-              file=sys.stderr)
-
-    status, epochs = "finished", []
-    try:
-        history = train(model, train_ds, val_ds, config, on_batch=lambda p: print(_bar(p), end="", file=sys.stderr),
-                        on_epoch=lambda epoch, record: (epochs.append(record), on_epoch(epoch, record)))
-    except TrainingDiverged as exc:
-        print(f"\nstopped: {exc}", file=sys.stderr)
-        status = "diverged"
-    except KeyboardInterrupt:
-        print("\nstopped by the user; saving what was learned so far", file=sys.stderr)
-        status = "stopped"
+    finally:
+        lock.release()
+    if outcome.report is not None:
+        print(f"\ntest accuracy {outcome.report['accuracy']:.4f} · run written to {folder}", file=sys.stderr)
     else:
-        status = history.stopped
-    report = evaluate(model, test_ds)
-    runs.save_run(out, model=model, spec=spec, config=config, name=args.preset, dataset=args.dataset, epochs=epochs,
-                  report=report, status=status)
-    print(f"\ntest accuracy {report['accuracy']:.4f} · run written to {out}", file=sys.stderr)
-    return 0 if status == "finished" else 1
+        print(f"\n{outcome.status}: {outcome.message}", file=sys.stderr)
+    return 0 if outcome.status == "finished" else 1
 
 
 if __name__ == "__main__":
