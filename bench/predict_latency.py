@@ -45,8 +45,8 @@ def server_side(repeats: int = 50) -> None:
     rgba = a_drawing()
     x = preprocess.canvas_to_mnist(rgba)
     cases = {
-        "reference: shrink to 28x28 + inference": lambda: inspect.predict(model, spec,
-                                                                          images.canvas_to_gray(rgba)),
+        "reference: shrink to 28x28 + inference": lambda: inspect.predict(
+            model, spec, preprocess.shrink(preprocess.to_gray(rgba), 28)),
         "preprocessing only": lambda: preprocess.steps(rgba),
         "preprocessing + inference": lambda: inspect.predict(model, spec, preprocess.canvas_to_mnist(rgba)),
         "... + Grad-CAM": lambda: (inspect.predict(model, spec, preprocess.canvas_to_mnist(rgba)),

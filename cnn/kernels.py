@@ -21,6 +21,7 @@ _FIXED = {
 }
 _SCALABLE = ("identity", "box_blur", "gaussian")
 PRESETS = _SCALABLE + tuple(_FIXED)
+FIXED_SIZE = tuple(_FIXED)   # presets that exist only as 3x3
 
 
 def preset(name: str, size: int = 3) -> np.ndarray:

@@ -15,12 +15,17 @@ from pathlib import Path
 
 from cnn import ops
 
-LAYER_TYPES = ("conv", "activation", "pool", "batchnorm", "dropout", "flatten", "dense")
-ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh")
+ACTIVATIONS = tuple(a for a in ops.ACTIVATIONS if a != "none")   # one list of names, in cnn.ops
 
 
 class SpecError(ValueError):
-    """A ModelSpec that cannot be built; the message names the layer and the reason."""
+    """A ModelSpec that cannot be built. The message names the layer and the reason in English; `code` and
+    `params` let a page say the same in the user's language (locale keys "spec_error.<code>")."""
+
+    def __init__(self, message: str, code: str = "invalid", **params):
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 class ModelFileError(ValueError):
@@ -53,9 +58,9 @@ class ModelSpec:
                        layers=[dict(layer) for layer in data["layers"]],
                        classes=[str(c) for c in data["classes"]])
         except (KeyError, TypeError, ValueError) as exc:
-            raise SpecError(f"Not a model description: {exc}") from exc
+            raise SpecError(f"Not a model description: {exc}", "description") from exc
         if len(spec.input_shape) != 3:
-            raise SpecError("input_shape must be (channels, height, width).")
+            raise SpecError("input_shape must be (channels, height, width).", "input_shape")
         return spec
 
     def to_json(self) -> str:
@@ -84,7 +89,7 @@ def _dense(units):
 
 
 FLATTEN = {"type": "flatten"}
-DIGITS = [str(d) for d in range(10)]
+DIGITS = [str(d) for d in range(10)]   # class names of the digit data sets (cnn.data uses these)
 
 PRESETS: dict[str, ModelSpec] = {
     # Seed 001 exactly: 320 + 540,900 + 1,010 = 542,230 parameters.
@@ -118,7 +123,7 @@ PRESETS: dict[str, ModelSpec] = {
 
 def preset(name: str) -> ModelSpec:
     if name not in PRESETS:
-        raise SpecError(f"Unknown preset {name!r}; choose one of {', '.join(PRESETS)}.")
+        raise SpecError(f"Unknown preset {name!r}; choose one of {', '.join(PRESETS)}.", "preset", name=str(name))
     return copy.deepcopy(PRESETS[name])
 
 
@@ -135,71 +140,187 @@ class LayerSummary:
     mult_adds: int
 
 
+# Bounds far above any network a CPU can train here, but low enough that no typo (1e308 filters) makes
+# torch try to allocate the impossible.
+MAXIMUM = {"filters": 1024, "kernel": 31, "stride": 16, "padding": 32, "dilation": 8, "units": 16384, "size": 32}
+MAX_PARAMETERS = 50_000_000
+
+
 def _int(layer: dict, key: str, default=None, minimum: int = 1) -> int:
     value = layer.get(key, default)
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise SpecError(f"{key} must be a whole number of at least {minimum}; got {value!r}.")
+    maximum = MAXIMUM.get(key, 1 << 30)
+    if not isinstance(value, int) or isinstance(value, bool) or not minimum <= value <= maximum:
+        raise SpecError(f"{key} must be a whole number from {minimum} to {maximum}; got {value!r}.", "whole_number",
+                        key=key, minimum=minimum, maximum=maximum, value=str(value))
     return value
+
+
+def _output_size(size: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> int:
+    try:
+        return ops.output_size(size, kernel, stride, padding, dilation)
+    except ValueError as exc:
+        raise SpecError(str(exc), "too_small", span=dilation * (kernel - 1) + 1, size=size + 2 * padding) from exc
+
+
+# ---------------------------------------------------------------- one definition per kind of layer
+# Each kind knows, for a layer dict and the shape coming in: the shape going out with its parameters,
+# multiply-adds and a short description (check), and the torch.nn constructor that computes it
+# (constructor), from which both the module and the exported code's text are made. summary, build and
+# to_pytorch_code all go through these.
+
+
+class Layer:
+    needs: int | None = None    # 3: needs (C, H, W) maps; 1: needs a flat vector; None: either
+
+    def check(self, layer: dict, shape: tuple[int, ...]) -> tuple[tuple[int, ...], int, int, str]:
+        raise NotImplementedError
+
+    def constructor(self, layer: dict, shape: tuple[int, ...]) -> tuple[str, tuple, dict]:
+        """(torch.nn class name, positional arguments, keyword arguments)."""
+        raise NotImplementedError
+
+    def module(self, layer: dict, shape: tuple[int, ...]):
+        import torch.nn as nn
+
+        name, args, kwargs = self.constructor(layer, shape)
+        return getattr(nn, name)(*args, **kwargs)
+
+    def source(self, layer: dict, shape: tuple[int, ...]) -> str:
+        name, args, kwargs = self.constructor(layer, shape)
+        return f"nn.{name}(" + ", ".join([*map(repr, args), *(f"{k}={v!r}" for k, v in kwargs.items())]) + ")"
+
+
+class Conv(Layer):
+    needs = 3
+
+    def check(self, layer, shape):
+        c, h, w = shape
+        f, k = _int(layer, "filters"), _int(layer, "kernel")
+        s, p, d = _int(layer, "stride", 1), _int(layer, "padding", 0, 0), _int(layer, "dilation", 1)
+        out = (f, _output_size(h, k, s, p, d), _output_size(w, k, s, p, d))
+        return out, f * c * k * k + f, f * c * k * k * out[1] * out[2], f"{f}@{k}x{k}, stride {s}, padding {p}"
+
+    def constructor(self, layer, shape):
+        return "Conv2d", (shape[0], layer["filters"]), dict(kernel_size=layer["kernel"], stride=layer.get("stride", 1),
+                                                            padding=layer.get("padding", 0),
+                                                            dilation=layer.get("dilation", 1))
+
+
+class Pool(Layer):
+    needs = 3
+
+    def check(self, layer, shape):
+        c, h, w = shape
+        mode = layer.get("mode", "max")
+        if mode not in ops.POOL_MODES:
+            raise SpecError(f"pool mode must be max or avg; got {mode!r}.", "pool_mode", value=str(mode))
+        k = _int(layer, "size", 2)
+        s = _int(layer, "stride", k) if layer.get("stride") is not None else k
+        return (c, _output_size(h, k, s), _output_size(w, k, s)), 0, 0, f"{mode} {k}x{k}, stride {s}"
+
+    def constructor(self, layer, shape):
+        size = layer.get("size", 2)
+        return ("MaxPool2d" if layer.get("mode", "max") == "max" else "AvgPool2d"), (size,), \
+            dict(stride=layer.get("stride") or size)
+
+
+class Activation(Layer):
+    MODULES = {"relu": "ReLU", "leaky_relu": "LeakyReLU", "sigmoid": "Sigmoid", "tanh": "Tanh"}
+
+    def check(self, layer, shape):
+        name = layer.get("name", "relu")
+        if name not in ACTIVATIONS:
+            raise SpecError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {name!r}.", "activation",
+                            value=str(name), choices=", ".join(ACTIVATIONS))
+        return shape, 0, 0, name
+
+    def constructor(self, layer, shape):
+        return self.MODULES[layer.get("name", "relu")], (), {}
+
+
+class BatchNorm(Layer):
+    def check(self, layer, shape):
+        return shape, 2 * shape[0], 0, "batch norm"
+
+    def constructor(self, layer, shape):
+        return ("BatchNorm2d" if len(shape) == 3 else "BatchNorm1d"), (shape[0],), {}
+
+
+class Dropout(Layer):
+    def check(self, layer, shape):
+        p = layer.get("p", 0.5)
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
+            raise SpecError(f"dropout p must be in [0, 1); got {p!r}.", "dropout", value=str(p))
+        return shape, 0, 0, f"p = {p}"
+
+    def constructor(self, layer, shape):
+        return "Dropout", (), dict(p=layer.get("p", 0.5))
+
+
+class Flatten(Layer):
+    def check(self, layer, shape):
+        return (math.prod(shape),), 0, 0, "flatten"
+
+    def constructor(self, layer, shape):
+        return "Flatten", (), {}
+
+
+class Dense(Layer):
+    needs = 1
+
+    def check(self, layer, shape):
+        units = _int(layer, "units")
+        return (units,), shape[0] * units + units, shape[0] * units, f"{units} units"
+
+    def constructor(self, layer, shape):
+        return "Linear", (shape[0], layer["units"]), {}
+
+
+LAYERS: dict[str, Layer] = {"conv": Conv(), "activation": Activation(), "pool": Pool(), "batchnorm": BatchNorm(),
+                            "dropout": Dropout(), "flatten": Flatten(), "dense": Dense()}
+LAYER_TYPES = tuple(LAYERS)
+
+
+def _kind(layer) -> Layer:
+    kind = layer.get("type") if isinstance(layer, dict) else None
+    if kind not in LAYERS:
+        raise SpecError(f"unknown layer type {kind!r}; use one of {', '.join(LAYER_TYPES)}.", "layer_type",
+                        value=str(kind), choices=", ".join(LAYER_TYPES))
+    return LAYERS[kind]
 
 
 def summary(spec: ModelSpec) -> list[LayerSummary]:
     """Each layer's output shape, parameter count and multiply-adds; SpecError names the first bad layer."""
     shape: tuple[int, ...] = tuple(spec.input_shape)
     if len(shape) != 3 or min(shape) < 1:
-        raise SpecError(f"The input shape must be (channels, height, width); got {spec.input_shape}.")
+        raise SpecError(f"The input shape must be (channels, height, width); got {spec.input_shape}.", "input_shape")
+    if not spec.layers:
+        raise SpecError("The network has no layers.", "no_layers")
     rows = []
     for i, layer in enumerate(spec.layers):
-        kind = layer.get("type")
+        kind = layer.get("type") if isinstance(layer, dict) else None
         try:
-            shape, params, macs, text = _step(layer, kind, shape)
-        except (SpecError, ValueError) as exc:
-            raise SpecError(f"Layer {i + 1} ({kind}): {exc}") from exc
+            definition = _kind(layer)
+            if definition.needs == 3 and len(shape) != 3:
+                raise SpecError(f"needs a (C, H, W) input but gets {shape}: put it before flatten.", "needs_maps",
+                                shape="×".join(map(str, shape)))
+            if definition.needs == 1 and len(shape) != 1:
+                raise SpecError(f"needs a flat input but gets {shape}: put a flatten layer before it.", "needs_flat",
+                                shape="×".join(map(str, shape)))
+            shape, params, macs, text = definition.check(layer, shape)
+        except SpecError as exc:
+            raise SpecError(f"Layer {i + 1} ({kind}): {exc}", exc.code, layer=i + 1, kind=str(kind),
+                            **exc.params) from exc
         rows.append(LayerSummary(i, kind, text, shape, params, macs))
+    total = sum(row.parameters for row in rows)
+    if total > MAX_PARAMETERS:
+        raise SpecError(f"The network has {total:,} parameters; the limit is {MAX_PARAMETERS:,}.",
+                        "too_many_parameters", count=f"{total:,}", limit=f"{MAX_PARAMETERS:,}")
     if shape != (len(spec.classes),):
         raise SpecError(f"The network ends with shape {shape}, but there are {len(spec.classes)} classes: "
-                        f"end with flatten and a dense layer of {len(spec.classes)} units.")
+                        f"end with flatten and a dense layer of {len(spec.classes)} units.", "end_shape",
+                        shape="×".join(map(str, shape)), classes=len(spec.classes))
     return rows
-
-
-def _step(layer: dict, kind: str, shape: tuple[int, ...]):
-    """One layer: (output shape, parameters, multiply-adds, a short description)."""
-    if kind in ("conv", "pool") and len(shape) != 3:
-        raise SpecError(f"needs a (C, H, W) input but gets {shape}: put it before flatten.")
-    if kind == "conv":
-        c, h, w = shape
-        f, k = _int(layer, "filters"), _int(layer, "kernel")
-        s, p, d = _int(layer, "stride", 1), _int(layer, "padding", 0, 0), _int(layer, "dilation", 1)
-        out = (f, ops.output_size(h, k, s, p, d), ops.output_size(w, k, s, p, d))
-        params = f * c * k * k + f
-        return out, params, f * c * k * k * out[1] * out[2], f"{f}@{k}x{k}, stride {s}, padding {p}"
-    if kind == "pool":
-        c, h, w = shape
-        mode = layer.get("mode", "max")
-        if mode not in ("max", "avg"):
-            raise SpecError(f"pool mode must be max or avg; got {mode!r}.")
-        k = _int(layer, "size", 2)
-        s = _int(layer, "stride", k) if layer.get("stride") is not None else k
-        return (c, ops.output_size(h, k, s), ops.output_size(w, k, s)), 0, 0, f"{mode} {k}x{k}, stride {s}"
-    if kind == "activation":
-        name = layer.get("name", "relu")
-        if name not in ACTIVATIONS:
-            raise SpecError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {name!r}.")
-        return shape, 0, 0, name
-    if kind == "batchnorm":
-        return shape, 2 * shape[0], 0, "batch norm"
-    if kind == "dropout":
-        p = layer.get("p", 0.5)
-        if not isinstance(p, (int, float)) or not 0 <= p < 1:
-            raise SpecError(f"dropout p must be in [0, 1); got {p!r}.")
-        return shape, 0, 0, f"p = {p}"
-    if kind == "flatten":
-        return (math.prod(shape),), 0, 0, "flatten"
-    if kind == "dense":
-        if len(shape) != 1:
-            raise SpecError(f"needs a flat input but gets {shape}: put a flatten layer before it.")
-        units = _int(layer, "units")
-        return (units,), shape[0] * units + units, shape[0] * units, f"{units} units"
-    raise SpecError(f"unknown layer type {kind!r}; use one of {', '.join(LAYER_TYPES)}.")
 
 
 def total_parameters(spec: ModelSpec) -> int:
@@ -207,54 +328,6 @@ def total_parameters(spec: ModelSpec) -> int:
 
 
 # ---------------------------------------------------------------- torch modules and code
-
-
-def _module_source(layer: dict, shape: tuple[int, ...]) -> str:
-    """The torch.nn constructor for one layer, as source text for the export."""
-    kind = layer["type"]
-    if kind == "conv":
-        return (f"nn.Conv2d({shape[0]}, {layer['filters']}, kernel_size={layer['kernel']}, "
-                f"stride={layer.get('stride', 1)}, padding={layer.get('padding', 0)}, "
-                f"dilation={layer.get('dilation', 1)})")
-    if kind == "pool":
-        size = layer.get("size", 2)
-        stride = layer.get("stride") or size
-        cls = "MaxPool2d" if layer.get("mode", "max") == "max" else "AvgPool2d"
-        return f"nn.{cls}({size}, stride={stride})"
-    if kind == "activation":
-        return {"relu": "nn.ReLU()", "leaky_relu": "nn.LeakyReLU()", "sigmoid": "nn.Sigmoid()",
-                "tanh": "nn.Tanh()"}[layer.get("name", "relu")]
-    if kind == "batchnorm":
-        return f"nn.BatchNorm2d({shape[0]})" if len(shape) == 3 else f"nn.BatchNorm1d({shape[0]})"
-    if kind == "dropout":
-        return f"nn.Dropout(p={layer.get('p', 0.5)})"
-    if kind == "flatten":
-        return "nn.Flatten()"
-    return f"nn.Linear({shape[0]}, {layer['units']})"
-
-
-def _module(layer: dict, shape: tuple[int, ...]):
-    """The torch.nn module for one validated layer (the same constructors _module_source writes out)."""
-    import torch.nn as nn
-
-    kind = layer["type"]
-    if kind == "conv":
-        return nn.Conv2d(shape[0], layer["filters"], kernel_size=layer["kernel"], stride=layer.get("stride", 1),
-                         padding=layer.get("padding", 0), dilation=layer.get("dilation", 1))
-    if kind == "pool":
-        size = layer.get("size", 2)
-        cls = nn.MaxPool2d if layer.get("mode", "max") == "max" else nn.AvgPool2d
-        return cls(size, stride=layer.get("stride") or size)
-    if kind == "activation":
-        return {"relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "sigmoid": nn.Sigmoid,
-                "tanh": nn.Tanh}[layer.get("name", "relu")]()
-    if kind == "batchnorm":
-        return nn.BatchNorm2d(shape[0]) if len(shape) == 3 else nn.BatchNorm1d(shape[0])
-    if kind == "dropout":
-        return nn.Dropout(p=layer.get("p", 0.5))
-    if kind == "flatten":
-        return nn.Flatten()
-    return nn.Linear(shape[0], layer["units"])
 
 
 def _layer_inputs(spec: ModelSpec) -> list[tuple[int, ...]]:
@@ -266,12 +339,12 @@ def build(spec: ModelSpec):
     """An nn.Sequential that computes `spec`; its layer i is spec.layers[i] (forward hooks rely on it)."""
     import torch.nn as nn
 
-    return nn.Sequential(*[_module(layer, shape) for layer, shape in zip(spec.layers, _layer_inputs(spec))])
+    return nn.Sequential(*[_kind(layer).module(layer, shape) for layer, shape in zip(spec.layers, _layer_inputs(spec))])
 
 
 def to_pytorch_code(spec: ModelSpec) -> str:
     """A standalone, runnable Python module defining the network."""
-    sources = [_module_source(layer, shape) for layer, shape in zip(spec.layers, _layer_inputs(spec))]
+    sources = [_kind(layer).source(layer, shape) for layer, shape in zip(spec.layers, _layer_inputs(spec))]
     lines = ",\n            ".join(sources)
     c, h, w = spec.input_shape
     n = len(spec.classes)

@@ -95,6 +95,11 @@ def _resize(gray: np.ndarray, height: int, width: int) -> np.ndarray:
     return np.asarray(img.resize((width, height), method), dtype=np.float64)
 
 
+def shrink(gray: np.ndarray, side: int) -> np.ndarray:
+    """A whole gray picture resized to side x side (area averaging), in [0, 1]: no cropping or centring."""
+    return np.clip(_resize(np.asarray(gray, dtype=np.float64), side, side), 0.0, 1.0)
+
+
 def _centre_of_mass(gray: np.ndarray) -> tuple[float, float]:
     total = gray.sum()
     rows, cols = np.indices(gray.shape)

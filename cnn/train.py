@@ -48,6 +48,10 @@ EXPLODED = 1e4  # a cross-entropy this large means the weights have blown up (ch
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite: training stopped, the weights before that step are kept."""
 
+    def __init__(self, message: str, **params):
+        super().__init__(message)
+        self.params = params
+
 
 @dataclass
 class Progress:
@@ -242,7 +246,8 @@ def _train(model, train_ds, val_ds, config, on_batch, on_epoch, should_stop, on_
             if not torch.isfinite(loss) or loss.item() > EXPLODED:
                 history.stopped = "diverged"
                 raise TrainingDiverged(f"The loss became {loss.item():.3g} at epoch {epoch}, step {step}: lower "
-                                       f"the learning rate (now {config.lr}) and start again.")
+                                       f"the learning rate (now {config.lr}) and start again.",
+                                       loss=f"{loss.item():.3g}", epoch=epoch, step=step, lr=f"{config.lr:g}")
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -402,7 +407,8 @@ class RunOutcome:
     status: str                       # finished, stopped or failed
     epochs: list[dict]
     report: dict | None = None        # the test split's results (finished or stopped runs)
-    message: str = ""
+    message: str = ""                 # why it failed, in English
+    reason: tuple[str, dict] | None = None   # the same as (code, params), for a page to translate
 
 
 def run(folder: Path, plan: RunPlan | None = None, *, resume: bool = False, load=data.load_dataset,
@@ -432,8 +438,10 @@ def run(folder: Path, plan: RunPlan | None = None, *, resume: bool = False, load
         spec = plan.spec
         if tuple(spec.input_shape) != train_ds.input_shape or len(spec.classes) != len(train_ds.classes):
             raise models.SpecError(
-                f"The network takes {tuple(spec.input_shape)} with {len(spec.classes)} classes, but {plan.dataset} "
-                f"has {train_ds.input_shape} with {len(train_ds.classes)} classes.")
+                f"The network expects {tuple(spec.input_shape)} with {len(spec.classes)} classes, but "
+                f"{plan.dataset} has {train_ds.input_shape} with {len(train_ds.classes)} classes.", "data_mismatch",
+                expects="×".join(map(str, spec.input_shape)), classes=len(spec.classes), dataset=plan.dataset,
+                has="×".join(map(str, train_ds.input_shape)), has_classes=len(train_ds.classes))
         spec.classes = list(train_ds.classes)
         torch.manual_seed(plan.config.seed)   # the same seed, the same initial weights: runs are reproducible
         model = models.build(spec)
@@ -456,7 +464,7 @@ def run(folder: Path, plan: RunPlan | None = None, *, resume: bool = False, load
         epochs = runs.read_json(folder / "metrics.json", {}).get("epochs", [])
         writer.finish(status="failed", model=None, spec=spec, dataset=plan.dataset, epochs=epochs, report=None,
                       message=str(exc))
-        return RunOutcome("failed", epochs, None, str(exc))
+        return RunOutcome("failed", epochs, None, str(exc), ("diverged", exc.params))
     # Stopped or finished, what was learned is kept: evaluate it on data it never saw.
     status = "stopped" if history.stopped == "stopped" else "finished"
     test_ds = load(plan.dataset, plan.data_root, "test", count=plan.count_for("test"), size=plan.size)

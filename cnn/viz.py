@@ -379,3 +379,56 @@ def mosaic_picture(maps: np.ndarray, *, side: int = 360) -> np.ndarray:
     pixels[index < 0] = 255
     scale = max(1, side // max(mosaic.shape))
     return np.kron(pixels, np.ones((scale, scale, 1), dtype=np.uint8))
+
+
+# ---------------------------------------------------------------- training figures
+
+
+def filters_png(filters: np.ndarray) -> bytes:
+    """First-layer kernels (F, C, k, k), channel 1, side by side with a one-pixel gap, each on its own scale."""
+    filters = np.asarray(filters, dtype=np.float64)
+    f, _, k, _ = filters.shape
+    cols = min(f, 16)
+    rows = -(-f // cols)
+    mosaic = np.zeros((rows * (k + 1) - 1, cols * (k + 1) - 1))
+    for i in range(f):
+        r, c = divmod(i, cols)
+        kernel = filters[i, 0]
+        mosaic[r * (k + 1): r * (k + 1) + k, c * (k + 1): c * (k + 1) + k] = kernel / (np.abs(kernel).max() or 1)
+    return map_png(mosaic)
+
+
+def confusion_figure(confusion: np.ndarray, hover: str, *, height: int = 420) -> go.Figure:
+    """A confusion matrix (rows true, columns answered) with counts written in and a clickable marker per
+    cell; `hover` is a plotly template that may use %{y}, %{x} and %{customdata} (the count)."""
+    confusion = np.asarray(confusion)
+    fig = map_figure(np.log1p(confusion), signed=False, clickable=True, height=height)
+    fig.update_traces(selector=dict(type="heatmap"), text=confusion, texttemplate="%{text}",
+                      colorscale=[[0, "#ffffff"], [1, "#1f77b4"]], hovertemplate=None, hoverinfo="skip")
+    fig.update_traces(selector=dict(type="scatter"), customdata=confusion.ravel(),
+                      hovertemplate=hover + "<extra></extra>")
+    return fig
+
+
+def bars_figure(values, labels=None, *, height: int = 220, top: int | None = None, percent: bool = False) -> go.Figure:
+    """A bar per value (class probabilities, a dense layer's units); `top` is drawn in red."""
+    values = np.asarray(values, dtype=np.float64)
+    x = [str(label) for label in labels] if labels is not None else list(range(len(values)))
+    colours = ["#e53935" if k == top else "#5c6bc0" for k in range(len(values))]
+    bar = dict(type="bar", x=x, y=values, marker=dict(color=colours),
+               hovertemplate="%{x}: %{y:.2%}<extra></extra>" if percent else "%{x}: %{y:.3f}<extra></extra>")
+    layout = dict(height=height, margin=dict(l=10, r=10, t=10, b=10), bargap=0.1,
+                  xaxis=dict(type="category", showticklabels=len(values) <= 40))
+    if percent:
+        bar.update(text=[f"{100 * p:.0f}%" if p >= 0.01 else "" for p in values], textposition="outside")
+        layout["yaxis"] = dict(range=[0, 1.15], tickformat=".0%")
+    return _figure([bar], layout)
+
+
+def compare_figure(series: dict[str, tuple[list, list]], *, x_title: str, y_title: str, height: int = 300) -> go.Figure:
+    """Several runs' curves on one chart: {label: (epochs, values)}."""
+    data = [dict(type="scatter", x=list(x), y=list(y), mode="lines+markers", name=label)
+            for label, (x, y) in series.items()]
+    layout = dict(height=height, margin=dict(l=10, r=10, t=10, b=10), xaxis=dict(title=x_title),
+                  yaxis=dict(title=y_title))
+    return _figure(data, layout)

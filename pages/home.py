@@ -4,11 +4,11 @@ import numpy as np
 import streamlit as st
 
 from cnn import images, kernels, ops, viz
-from pages._ui import sidebar_help, tr
+from pages.views.language import tr
+from pages.views.page import begin
 
-st.title(tr("home.title"))
+begin("home", subtitle_key="")
 st.markdown(tr("home.lead"))
-sidebar_help("home")
 
 # Seed 001's network: Conv 32@3x3 -> ReLU -> MaxPool 2 -> Flatten -> Dense 100 -> Dense 10 -> softmax.
 FILTERS, KERNEL, POOL, HIDDEN, CLASSES = 32, 3, 2, 100, 10

@@ -72,7 +72,7 @@ def test_the_arithmetic_of_a_chosen_cell_matches_the_lecture_example():
     at.selectbox(key="source").set_value("grid").run()
     at.selectbox(key="preset_0").set_value("diagonal").run()
     at.selectbox(key="activation").set_value("none").run()
-    at.slider(key="cell_pos").set_value(2).run()  # row 0, column 2 of the 4x4 map
+    at.slider(key="cell_slider").set_value(2).run()  # row 0, column 2 of the 4x4 map
     assert not at.exception
     text = _texts(at)
     assert "Cell (0, 2) of kernel 1's feature map" in text
@@ -149,10 +149,10 @@ def test_the_grid_keeps_its_size_and_numbers_after_a_trip_to_another_source():
     at.selectbox(key="source").set_value("grid").run()
     at.slider(key="grid_size").set_value(4).run()
     typed = np.arange(16, dtype=np.float64).reshape(4, 4)
-    at.session_state["grid_values_4"] = typed          # what the editor saved after the user typed
+    at.session_state["kept"]["grid_values_4"] = typed    # what the editor saved after the user typed
     at.selectbox(key="source").set_value("digit").run()
     assert "grid_editor_4" not in at.session_state       # Streamlit dropped the editor's own state...
     at.selectbox(key="source").set_value("grid").run()
     assert not at.exception
     assert at.slider(key="grid_size").value == 4         # ...but the size and the numbers come back
-    np.testing.assert_array_equal(at.session_state["grid_values_4"], typed)
+    np.testing.assert_array_equal(at.session_state["kept"]["grid_values_4"], typed)

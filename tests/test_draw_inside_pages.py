@@ -48,6 +48,11 @@ def _image_captions(at: AppTest) -> list[str]:
     return [img.caption for element in at.get("image") for img in element.proto.imgs]
 
 
+def _label(caption: str) -> str:
+    """The label in "Its true label: 7 · where it comes from"."""
+    return caption.split(":", 1)[1].split("·")[0].strip()
+
+
 def _top_guess(at: AppTest) -> str:
     html = next(m.value for m in at.markdown if "top-guess" in m.value)
     return html.split(">")[1].split("<")[0]
@@ -81,7 +86,8 @@ def test_a_test_sample_and_a_bad_upload():
     at.radio(key="draw_source").set_value("sample").run()
     assert not at.exception
     label = next(c.value for c in at.caption if c.value.startswith("Its true label"))
-    assert _top_guess(at) == label.rsplit(" ", 1)[1]    # the shipped model reads this digit correctly
+    assert _top_guess(at) == _label(label)               # the shipped model reads this digit correctly
+    assert "training image" in label or "test set" in label     # and the page says where the digit comes from
     at.radio(key="draw_source").set_value("upload").run()
     assert not at.exception
 
@@ -190,7 +196,7 @@ def test_a_shapes_model_switches_the_draw_page_to_shapes():
         assert "trained on Shapes" in _text(at)
         at.radio(key="draw_source").set_value("sample").run()
         label = next(c.value for c in at.caption if c.value.startswith("Its true label"))
-        assert label.rsplit(" ", 1)[1] in ("triangle", "circle", "rectangle")
+        assert _label(label) in ("triangle", "circle", "rectangle")
         assert _top_guess(at) in ("triangle", "circle", "rectangle")
         assert any("scaled · 72×72" in c for c in _image_captions(at))   # the shapes framing: no crop
         canvas = np.zeros((280, 280), dtype=np.uint8)

@@ -6,10 +6,19 @@ from pathlib import Path
 
 import pytest
 
-from cnn import i18n, kernels, ops
+from cnn import data, i18n, images, kernels, ops
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))]
+SOURCES = [ROOT / "app.py", *sorted((ROOT / "pages").rglob("*.py"))]
+
+
+def _codes(module: str, error: str) -> set[str]:
+    """Every code a cnn module raises an error with: ImageError("code", ...) or Error(<message>, "code", ...)."""
+    text = (ROOT / "cnn" / f"{module}.py").read_text(encoding="utf-8")
+    literal = r'f?"(?:[^"\\]|\\.)*"'
+    first = re.findall(rf'{error}\(\s*"([a-z_]+)"\s*,', text)
+    after_message = re.findall(rf'{error}\(\s*(?:{literal}\s*)+,\s*"([a-z_]+)"', text)
+    return set(first) | set(after_message)
 
 
 def _placeholders(text: str) -> set[str]:
@@ -56,10 +65,18 @@ def test_every_static_key_in_the_code_exists():
     ("lab.padmode", ops.PAD_MODES),
     ("lab.padding", ("valid", "same", "full", "custom")),
     ("lab.source", ("digit", "grid", "photo", "draw", "upload")),
-    ("lab.error", ("empty", "too_big", "not_image", "too_many_pixels")),
     ("nav", ("home", "lab", "draw", "train", "inside")),
+    ("upload.error", _codes("images", "ImageError")),
+    ("spec_error", _codes("models", "SpecError") | _codes("train", "SpecError") | {"invalid", "too_small"}),
+    ("dataset_error", _codes("data", "DatasetUnavailable") | {"missing"}),
+    ("job_reason", ("diverged", "worker_died", "stopped", "stopped_queued", "failed")),
+    ("photo", images.PHOTOS),
+    ("dataset", data.DATASETS),
+    ("dataset_name", data.DATASETS),
+    ("train.state", ("queued", "preparing", "running", "paused", "finished", "stopped", "failed", "interrupted")),
 ])
 def test_dynamic_keys_exist(prefix, names):
+    assert names, "the codes were found"
     catalog = i18n.catalog("en")
     assert [n for n in names if f"{prefix}.{n}" not in catalog] == []
 

@@ -4,6 +4,7 @@ import io
 
 import numpy as np
 import pytest
+from bad_uploads import BAD_UPLOADS, decompression_bomb
 from PIL import Image
 
 from cnn import images, ops
@@ -34,7 +35,6 @@ def test_big_image_is_downscaled_to_512_on_the_long_side():
 @pytest.mark.parametrize("data, code", [
     (b"", "empty"),
     (b"this is plain text, not a picture", "not_image"),
-    (_encode(np.zeros((8, 8), np.uint8))[:40], "not_image"),     # a PNG cut short: corrupt
     (b"\x00" * (images.MAX_UPLOAD_BYTES + 1), "too_big"),
 ])
 def test_bad_uploads_give_a_clear_error(data, code):
@@ -46,10 +46,37 @@ def test_bad_uploads_give_a_clear_error(data, code):
 
 def test_other_formats_are_refused():
     buffer = io.BytesIO()
-    Image.fromarray(np.zeros((4, 4), np.uint8)).save(buffer, format="BMP")
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(buffer, format="BMP")
     with pytest.raises(images.ImageError) as info:
         images.load_upload(buffer.getvalue())
-    assert info.value.code == "not_image"
+    assert info.value.code == "wrong_format" and info.value.params["format"] == "BMP"
+
+
+@pytest.mark.parametrize("name, make, expected", BAD_UPLOADS, ids=[entry[0] for entry in BAD_UPLOADS])
+def test_every_awkward_upload_loads_or_says_why(name, make, expected):
+    """The real reason, not a generic "not readable": a bomb is "too many pixels", a GIF renamed .png is
+    a GIF, a cut file is damaged; 16-bit, CMYK and transparent pictures load with their content intact."""
+    data = make()
+    if expected != "ok":
+        with pytest.raises(images.ImageError) as info:
+            images.load_upload(data)
+        assert info.value.code == expected, str(info.value)
+        return
+    gray = images.load_upload(data)
+    assert gray.shape[0] >= 5 and 0.0 <= gray.min() and gray.max() <= 1.0
+    if name == "deep.png":         # 16 bits kept as a range: the square is bright, not clipped to white everywhere
+        assert gray[20, 20] == pytest.approx(60000 / 65535, abs=1e-3) and gray[2, 2] == 0.0
+    if name == "sheet.png":        # dark ink on a transparent sheet lands on white: the bar stays visible
+        assert gray[20, 20] < 0.2 and gray[2, 2] > 0.9
+    if name == "print.jpg":        # solid black ink
+        assert gray.mean() < 0.2
+    assert images.load_upload(data, rgb=True).shape[0] == 3
+
+
+def test_the_bomb_says_how_many_pixels_it_would_have():
+    with pytest.raises(images.ImageError) as info:
+        images.load_upload(decompression_bomb())
+    assert info.value.params["megapixels"] == "400" and info.value.params["limit"] == "60"
 
 
 def test_decompression_bomb_is_refused_without_decoding(monkeypatch):
@@ -85,25 +112,23 @@ def test_seed_grid_with_the_diagonal_kernel_gives_the_lecture_numbers():
 
 
 def test_canvas_drawing_becomes_bright_strokes_on_black():
+    from cnn import preprocess
+
     rgba = np.zeros((280, 280, 4), np.uint8)
     rgba[..., 3] = 255                      # opaque black background
     rgba[100:180, 130:150, :3] = 255        # a white vertical bar
-    gray = images.canvas_to_gray(rgba)
+    gray = preprocess.shrink(preprocess.to_gray(rgba), 28)
     assert gray.shape == (28, 28)
     assert gray[14, 14] > 0.9 and gray[2, 2] == 0.0
 
 
 def test_transparent_canvas_background_counts_as_black():
+    from cnn import preprocess
+
     rgba = np.zeros((100, 100, 4), np.uint8)
     rgba[40:60, 40:60] = 255
-    gray = images.canvas_to_gray(rgba, size=10)
+    gray = preprocess.shrink(preprocess.to_gray(rgba), 10)
     assert gray[5, 5] > 0.9 and gray[0, 0] == 0.0
-
-
-def test_empty_canvas_is_reported():
-    with pytest.raises(images.ImageError) as info:
-        images.canvas_to_gray(np.zeros((50, 50, 4), np.uint8))
-    assert info.value.code == "empty_drawing"
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
@@ -113,3 +138,15 @@ def test_grid_refuses_non_finite_cells(bad):
     with pytest.raises(images.ImageError) as info:
         images.parse_grid(grid)
     assert "row 2, column 1" in str(info.value)
+    assert info.value.code == "not_finite" and (info.value.params["row"], info.value.params["col"]) == (2, 1)
+
+
+def test_grid_refuses_numbers_too_large_to_convolve_and_text():
+    grid = np.ones((4, 4))
+    grid[1, 3] = 1e308                       # finite, but its products overflow to infinity
+    with pytest.raises(images.ImageError) as info:
+        images.parse_grid(grid)
+    assert info.value.code == "too_large" and info.value.params["col"] == 3
+    with pytest.raises(images.ImageError) as info:
+        images.parse_grid([["1", "two"], ["3", "4"]])
+    assert info.value.code == "not_a_number"

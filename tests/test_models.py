@@ -391,7 +391,7 @@ INVALID = {
     "no layer type": (spec_of([{"filters": 3}, FLATTEN, dense(2)]), "type"),
     "final size is not the classes": (spec_of([FLATTEN, dense(3)], classes="ab"), "classes"),
     "no flatten at the end": (spec_of([conv(2, 3)], classes="ab"), "classes"),
-    "no layers at all": (spec_of([], classes="ab"), "classes"),
+    "no layers at all": (spec_of([], classes="ab"), "no layers"),
     "filters as code": (spec_of([conv("__import__('os')", 3), FLATTEN, dense(2)]), "filters"),
     "filters as a digit string": (spec_of([conv("8", 3), FLATTEN, dense(2)]), "filters"),
     "filters as a fraction": (spec_of([conv(2.5, 3), FLATTEN, dense(2)]), "filters"),

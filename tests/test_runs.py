@@ -122,7 +122,7 @@ def test_a_save_killed_mid_write_never_leaves_a_half_written_file(tmp_path):
     file in the folder is always whole (the last complete version), with nothing temporary left behind."""
     folder = tmp_path / "run"
     rng = __import__("random").Random(0)
-    for attempt in range(12):
+    for _attempt in range(12):
         proc = subprocess.Popen([sys.executable, "-c", SAVER, str(folder)], cwd=ROOT, stdout=subprocess.PIPE,
                                 text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
         assert proc.stdout.readline().strip() == "ready"

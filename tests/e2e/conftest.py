@@ -13,8 +13,8 @@ expect.set_options(timeout=20_000)
 
 
 @pytest.fixture(scope="session")
-def app_url():
-    with streamlit_server() as url:
+def app_url(runs_folder):
+    with streamlit_server() as url:   # inherits CNN_LAB_RUNS: its runs go to the session's temporary folder
         yield url
 
 

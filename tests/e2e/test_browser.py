@@ -119,11 +119,11 @@ def test_bad_upload_and_empty_kernel_cell_give_messages(lab, tmp_path):
     fake.write_text("this is text, not an image")
     _choose(lab, "Image source", "Upload an image")
     lab.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(fake))
-    expect(lab.get_by_text("This file is not a readable PNG or JPEG image.")).to_be_visible()
+    expect(lab.get_by_text("This file is not a picture CNN Lab can read.")).to_be_visible()
     # The page stays usable: back to a digit, then empty one kernel cell.
     _choose(lab, "Image source", "MNIST digit")
     expect(lab.get_by_text("Feature map · 26×26")).to_be_visible()
-    message = lab.get_by_text(re.compile("A kernel cell or the bias is empty"))
+    message = lab.get_by_text(re.compile(r"of the kernel is empty, NaN or infinite"))
     _empty_cell(lab, 0.5, 2.5 / 4, message)             # the centre cell, below a header row
 
 
@@ -166,16 +166,16 @@ def test_train_a_model_watch_the_curve_grow_and_stop_it(chromium, app_url):
     wait_idle(page)
     page.get_by_role("button", name="Start training").click()
     expect(page.get_by_text(re.compile(r"epoch \d+/30 · step \d+/\d+"))).to_be_visible(timeout=60_000)
-    points = """() => { const p = document.querySelector('.st-key-train_curves .js-plotly-plot');
-                       return p && p.data && p.data.length ? p.data[0].x.length : 0; }"""
-    page.wait_for_function(f"({points})() > 0", timeout=30_000)
-    first = page.evaluate(points)
-    page.wait_for_function(f"({points})() > {first}", timeout=30_000)   # the curve grows while we watch
+    curve = page.locator(".st-key-train_curves .curves")       # our chart keeps its point count on itself
+    expect(curve).to_have_attribute("data-points", re.compile(r"^[1-9]\d*$"), timeout=30_000)
+    first = curve.get_attribute("data-points")
+    expect(curve).not_to_have_attribute("data-points", first, timeout=30_000)   # the curve grows while we watch
     page.reload()                                                       # the page re-attaches to the run
     expect(page.get_by_text(re.compile(r"epoch \d+/30 · step \d+/\d+"))).to_be_visible(timeout=30_000)
-    page.wait_for_function(f"({points})() > {first}", timeout=30_000)
+    expect(curve).to_have_attribute("data-points", re.compile(r"^[1-9]\d*$"), timeout=30_000)
+    assert int(curve.get_attribute("data-points")) > int(first)        # the whole history came back after the reload
     page.get_by_role("button", name="Stop").click()
-    expect(page.get_by_text(re.compile("stopped by you"))).to_be_visible(timeout=60_000)
+    expect(page.get_by_text(re.compile("Stopped by you"))).to_be_visible(timeout=60_000)
     expect(page.get_by_test_id("stMetricLabel").filter(has_text="Test accuracy")).to_be_visible(timeout=60_000)
     # Click the confusion matrix's cell for true 1, answered 1: its images appear beside it.
     box = _box(page, ".st-key-confusion_chart .nsewdrag")
@@ -190,7 +190,7 @@ def test_the_grid_keeps_an_edit_after_a_trip_to_another_source(lab):
     _choose(lab, "Image source", "Number grid (6×6 example)")
     grid = lab.locator('[data-testid="stDataFrame"]').first
     grid.wait_for()
-    message = lab.get_by_text(re.compile("Every grid cell needs a finite number"))
+    message = lab.get_by_text(re.compile(r"of the grid is empty, NaN or infinite"))
     _empty_cell(lab, 1.5 / 6, 1.5 / 7, message)         # cell (0, 1), below a header row
     _choose(lab, "Image source", "MNIST digit")
     expect(message).to_have_count(0)

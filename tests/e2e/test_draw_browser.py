@@ -98,6 +98,6 @@ def test_an_upload_that_is_not_an_image_gets_a_message(draw, tmp_path):
     fake.write_text("not an image at all")
     draw.get_by_text("Upload", exact=True).click()
     draw.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(fake))
-    expect(draw.get_by_text("This file is not a readable PNG or JPEG image.")).to_be_visible()
-    draw.get_by_text("Test sample", exact=True).click()                 # and the page goes on working
+    expect(draw.get_by_text("This file is not a picture CNN Lab can read.")).to_be_visible()
+    draw.get_by_text("Sample", exact=True).click()                 # and the page goes on working
     expect(top_guess(draw)).to_be_visible()

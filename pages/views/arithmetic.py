@@ -1,0 +1,52 @@
+"""The arithmetic of one output cell, written out: input patch ⊙ kernel = products, Σ + b = the value.
+
+Server-side HTML, for pages that explain a cell of a trained network (Inside); the Lab's map view draws
+the same table in the browser as the pointer moves.
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import streamlit as st
+
+from cnn import ops
+from pages.views.language import tr
+
+
+def matrix_html(values: np.ndarray, caption: str, signed: bool = True) -> str:
+    """A small matrix as an HTML table whose cells are tinted by sign and size."""
+    values = np.asarray(values, dtype=np.float64)
+    scale = float(np.max(np.abs(values))) or 1.0
+    rows = []
+    for row in np.round(values, 2) + 0.0:  # + 0.0 turns -0.0 into 0.0: no "-0.00" in the tables
+        cells = []
+        for v in row:
+            alpha = min(abs(v) / scale, 1.0) * 0.6
+            colour = f"rgba(178,24,43,{alpha:.2f})" if v > 0 or not signed else f"rgba(33,102,172,{alpha:.2f})"
+            cells.append(f'<td style="background:{colour};padding:2px 6px;text-align:right;'
+                         f'border:1px solid #ddd;font-family:monospace">{v:.2f}</td>')
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return (f'<div style="display:inline-block;margin:4px"><div style="font-size:0.8em;color:#666">'
+            f'{html.escape(caption)}</div><table style="border-collapse:collapse;font-size:0.8em">'
+            + "".join(rows) + "</table></div>")
+
+
+def operator_html(symbol: str) -> str:
+    return f'<div style="display:inline-block;font-size:1.6em;margin:0 6px;vertical-align:middle">{symbol}</div>'
+
+
+def table(step: ops.Window, kernel: np.ndarray, channel_names: tuple[str, ...] | None = None) -> None:
+    """patch ⊙ kernel = products for each channel of a window (kernel (C, kh, kw) or (kh, kw))."""
+    patches = step.patch if step.patch.ndim == 3 else step.patch[None]
+    products = step.products if step.products.ndim == 3 else step.products[None]
+    kernels = kernel if kernel.ndim == 3 else kernel[None]
+    parts = []
+    for c in range(patches.shape[0]):
+        label = f"{channel_names[c]}: " if channel_names and patches.shape[0] > 1 else ""
+        parts.append(matrix_html(patches[c], f"{label}{tr('lab.arith.patch')}", signed=False) + operator_html("⊙")
+                     + matrix_html(kernels[c], tr("lab.arith.kernel")) + operator_html("=")
+                     + matrix_html(products[c], tr("lab.arith.products"))
+                     + operator_html(f"Σ = {products[c].sum():.3f}"))
+    st.markdown("<br>".join(parts), unsafe_allow_html=True)

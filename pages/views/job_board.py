@@ -1,0 +1,142 @@
+"""Every run this server knows: the jobs of this server (running, waiting, ended) as every session sees
+them, and the run folders on disk (including interrupted and damaged ones) with what can be done to each.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cnn import jobs, runs
+from pages.views import model_menu
+from pages.views.errors import callback
+from pages.views.language import tr
+
+SHOWN = 12
+
+
+def watched() -> str | None:
+    """The run this session looks at: chosen on this page, else named in the link (?job=)."""
+    return st.session_state.get("watch") or st.query_params.get("job")
+
+
+def watch(run_id: str) -> None:
+    st.session_state.watch = run_id
+    st.query_params["job"] = run_id     # a reload, or a link sent to someone else, opens the same run
+
+
+def state_text(job: jobs.Job, manager) -> str:
+    position = manager.position(job)
+    text = tr(f"train.state.{job.state}")
+    return text + (f" · {tr('train.queue', n=position)}" if position else "")
+
+
+def reason_text(job) -> str:
+    """Why a job ended as it did, in the user's language (the English message where no code is known)."""
+    if job.reason is None:
+        return job.message
+    code, params = job.reason
+    if code == "spec":
+        from cnn import models
+        from pages.views.network_editor import spec_error
+
+        inner = dict(params)
+        return spec_error(models.SpecError("", inner.pop("code", "invalid"), **inner))
+    if code == "dataset":
+        inner = dict(params)
+        return tr(f"dataset_error.{inner.pop('code', 'missing')}", **inner)
+    return tr(f"job_reason.{code}", **params)
+
+
+def _progress(job: jobs.Job) -> str:
+    p = job.progress
+    if job.state in jobs.DONE or p is None:
+        return f"{len(job.epochs)}/{job.plan.config.epochs}"
+    return f"{100 * ((p.epoch - 1) * p.steps + p.step) / (p.epochs * p.steps):.0f}%"
+
+
+def board(manager, me: str) -> None:
+    """The jobs of this server, newest first: anyone sees them; the owner's are marked "yours"."""
+    all_jobs = manager.jobs()[:SHOWN]
+    st.markdown(f"**{tr('train.board', n=len(manager.jobs()))}**")
+    if not all_jobs:
+        st.caption(tr("train.board_empty"))
+        return
+    current = watched()
+    for job in all_jobs:
+        row = st.columns([4, 3, 1, 2, 1.3], vertical_alignment="center")
+        mark = "▶ " if job.id == current else ""
+        row[0].markdown(f"{mark}**{job.name}** · {tr(f'dataset_name.{job.dataset}')} · `{job.id[:15]}`")
+        row[1].markdown(state_text(job, manager))
+        row[2].markdown(_progress(job))
+        row[3].markdown(tr("train.yours") if manager.may_control(job, me) else tr("train.someone_else"))
+        row[4].button(tr("train.watch"), key=f"watch_{job.id}", on_click=callback(watch), args=(job.id,),
+                      disabled=job.id == current, width="stretch")
+
+
+def _rename(run_id: str) -> None:
+    runs.rename(run_id, st.session_state.get(f"name_{run_id}", ""))
+
+
+def _delete(run_id: str) -> None:
+    try:
+        runs.delete(run_id)
+    except RuntimeError:
+        st.session_state.run_notice = ("warning", tr("train.delete_busy"))
+        return
+    if st.session_state.get("watch") == run_id:
+        st.session_state.watch = None
+    if st.session_state.get("current_model") == run_id:
+        model_menu.choose(model_menu.SHIPPED)
+
+
+def _resume(manager, run_id: str, me: str) -> None:
+    try:
+        manager.resume(run_id, me)
+    except ValueError as exc:
+        st.session_state.run_notice = ("error", str(exc))
+        return
+    watch(run_id)
+
+
+def saved_runs(manager, me: str) -> None:
+    """The run folders on disk: open, rename, delete, resume an interrupted one, use one as the model.
+    A damaged folder is listed with its problem and can only be deleted."""
+    notice = st.session_state.pop("run_notice", None)
+    if notice:
+        getattr(st, notice[0])(notice[1])
+    listed = runs.list_runs()
+    if not listed:
+        st.caption(tr("train.no_saved_runs"))
+        return
+    live = {job.id for job in manager.jobs() if job.state not in jobs.DONE}
+    for run in listed[:40]:
+        row = st.columns([4, 2.4, 1.2, 1.2, 1.2, 1.2], vertical_alignment="center")
+        status = runs.INTERRUPTED if run.status == runs.INTERRUPTED else run.status
+        facts = [f"`{run.id[:15]}`", tr(f"dataset_name.{run.dataset}") if run.dataset else "",
+                 tr(f"train.state.{status}") if f"train.state.{status}" in _known_states() else status,
+                 tr("train.epochs_done", done=len(run.epochs), planned=run.epochs_planned or "?")]
+        if run.test_accuracy is not None:
+            facts.append(f"{100 * run.test_accuracy:.2f}%")
+        row[0].markdown(" · ".join(f for f in facts if f))
+        if run.problem:
+            row[1].warning(tr("train.damaged", problem=run.problem), icon=":material/warning:")
+        else:
+            row[1].text_input(tr("train.rename"), value=run.name, key=f"name_{run.id}", label_visibility="collapsed",
+                              on_change=callback(_rename), args=(run.id,), max_chars=80)
+        busy = run.id in live or run.status in runs.LIVE
+        if not run.problem:
+            row[2].button(tr("train.watch"), key=f"open_{run.id}", on_click=callback(watch), args=(run.id,),
+                          width="stretch")
+        if run.resumable and not busy:
+            row[3].button(tr("train.resume_run"), key=f"resume_{run.id}", on_click=callback(_resume),
+                          args=(manager, run.id, me), width="stretch", type="primary")
+        elif run.problem is None and run.has_model:
+            row[3].button(tr("train.use_short"), key=f"use_{run.id}", on_click=callback(model_menu.choose),
+                          args=(run.id,), width="stretch")
+        row[5].button(tr("train.delete"), key=f"delete_{run.id}", on_click=callback(_delete), args=(run.id,),
+                      disabled=busy, width="stretch")
+
+
+def _known_states() -> set[str]:
+    return {f"train.state.{s}" for s in (*jobs.DONE, jobs.QUEUED, jobs.PREPARING, jobs.RUNNING, jobs.PAUSED,
+                                         runs.INTERRUPTED)}

@@ -1,0 +1,120 @@
+"""The model every page uses: the shipped one or any run with weights, chosen in the sidebar (or with the
+Train page's "Use this model"), loaded once per server and shared read-only by every session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from cnn import models, runs
+from pages.views.errors import callback
+from pages.views.language import lang, tr
+
+SHIPPED = "shipped"   # the model choice that means assets/models/mnist-default
+SHIPPED_PATH = Path(__file__).resolve().parents[2] / "assets" / "models" / "mnist-default"
+
+
+def model_path(choice: str) -> Path:
+    """Where the weights of a model choice live: the shipped file, or a run's folder (ValueError: not a run id)."""
+    return SHIPPED_PATH if choice == SHIPPED else runs.run_dir(choice) / "model"
+
+
+def usable_runs() -> list[runs.RunInfo]:
+    """Runs whose weights can be used, newest first: finished, stopped and interrupted ones alike."""
+    return [run for run in runs.list_runs() if run.problem is None and run.has_model]
+
+
+def model_choices() -> list[str]:
+    return [SHIPPED, *(run.id for run in usable_runs())]
+
+
+def model_label(choice: str, language: str | None = None) -> str:
+    """"name · data set · accuracy", for the model menu."""
+    from cnn.i18n import t
+
+    def say(key, **values):
+        return t(key, language or lang(), **values)
+
+    if choice == SHIPPED:
+        accuracy = models.read_sidecar(SHIPPED_PATH)["metrics"]["test_accuracy"]
+        return say("sidebar.model_shipped", acc=f"{100 * accuracy:.2f}%")
+    try:
+        run = runs.read_run(runs.run_dir(choice))
+    except ValueError:
+        return choice
+    parts = [run.name, say(f"dataset_name.{run.dataset}") if run.dataset in models_datasets() else ""]
+    if run.test_accuracy is not None:
+        parts.append(f"{100 * run.test_accuracy:.1f}%")
+    elif run.status == runs.INTERRUPTED:
+        parts.append(say("sidebar.interrupted", n=len(run.epochs)))
+    return " · ".join(p for p in parts if p) + f" ({choice[:15]})"
+
+
+def models_datasets() -> tuple[str, ...]:
+    from cnn import data
+
+    return tuple(data.DATASETS)
+
+
+def current_choice() -> str:
+    """The chosen model, or the shipped one when the choice is gone (a deleted run, a stale session value)."""
+    choice = st.session_state.get("current_model") or SHIPPED
+    try:
+        return choice if choice == SHIPPED or model_path(choice).with_suffix(".safetensors").exists() else SHIPPED
+    except ValueError:
+        return SHIPPED
+
+
+def choose(choice: str) -> None:
+    st.session_state.current_model = choice
+
+
+@st.cache_resource(max_entries=6, show_spinner=False)
+def _load(path: str, stamp: float):
+    model, spec = models.load(path)
+    return model, spec, models.read_sidecar(path)
+
+
+def load_model(choice: str):
+    """(model, spec, sidecar) of a choice, cached per file version; models.ModelFileError says what is wrong."""
+    path = model_path(choice)
+    weights = path.with_suffix(".safetensors")
+    stamp = weights.stat().st_mtime if weights.exists() else 0.0   # a retrained run is loaded afresh
+    return _load(str(path), stamp)
+
+
+def current_model():
+    return load_model(current_choice())
+
+
+def current_model_or_stop():
+    """current_model(), or the reason it cannot be used shown on the page, which then stops there."""
+    try:
+        return current_model()
+    except models.ModelFileError as exc:
+        st.error(tr("model.bad_file", reason=str(exc)))
+        st.stop()
+
+
+def caption(spec, sidecar: dict) -> None:
+    """"Model: name · trained on data set · accuracy", under a page's title."""
+    dataset = sidecar.get("dataset")
+    metrics = sidecar.get("metrics", {})
+    accuracy = metrics.get("test_accuracy", metrics.get("val_accuracy"))
+    st.caption(tr("draw.model", name=spec.name, dataset=tr(f"dataset_name.{dataset}") if dataset in models_datasets()
+                  else "—", acc=f"{100 * accuracy:.2f}%" if accuracy is not None else "—"))
+
+
+@callback
+def _chosen() -> None:
+    choose(st.session_state.model_choice)
+
+
+def menu() -> None:
+    """The sidebar's model menu, brought in line with the current choice before it is drawn."""
+    choices = model_choices()
+    st.session_state.model_choice = current_choice()
+    st.sidebar.selectbox(tr("sidebar.model"), choices, key="model_choice", on_change=_chosen,
+                         format_func=lambda choice, language=lang(): model_label(choice, language),
+                         help=tr("sidebar.model_help"))

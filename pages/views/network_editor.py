@@ -1,0 +1,101 @@
+"""Choose the data and the network, edit its layers in a table, and see every shape checked before Start.
+
+Any cell may hold anything a person can type (empty, NaN, inf, 1e308, text): the table becomes layer
+dicts as typed, cnn.models.summary checks them, and what is wrong is said in the user's language.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import streamlit as st
+
+from cnn import models, train
+from pages.views import controls
+from pages.views.language import tr
+
+DATASETS = ("mnist-5k", "shapes", "mnist", "fashion-mnist")   # the offline ones first
+INPUT_SHAPES = {"mnist-5k": (1, 28, 28), "mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28), "shapes": (1, 72, 72)}
+COLUMNS = ("type", "filters", "kernel", "stride", "padding", "units", "name", "mode", "size", "p")
+WHOLE = ("filters", "kernel", "stride", "padding", "dilation", "units", "size")
+
+
+def spec_error(exc: models.SpecError) -> str:
+    """A SpecError in the user's language: the layer it concerns, then the reason."""
+    params = dict(exc.params)
+    reason = tr(f"spec_error.{exc.code}", **params)
+    return tr("spec_error.at_layer", layer=params["layer"], reason=reason) if "layer" in params else reason
+
+
+def _table(spec: models.ModelSpec) -> pd.DataFrame:
+    return pd.DataFrame([{c: layer.get(c) for c in COLUMNS} for layer in spec.layers], columns=list(COLUMNS))
+
+
+def _cell(key: str, value):
+    """One typed cell as a layer value: empty means "use the default"; whole numbers in number columns become
+    ints (anything else stays as typed, for summary to refuse with the reason)."""
+    empty = isinstance(value, str) and not value.strip()
+    if value is None or empty or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, str) and key in WHOLE + ("p",):
+        try:
+            value = float(value)
+        except ValueError:
+            return value.strip()
+    if key in WHOLE and isinstance(value, float) and value.is_integer() and abs(value) < 2**31:
+        return int(value)
+    return value
+
+
+def layers_from(table: pd.DataFrame) -> list[dict]:
+    """Edited table rows -> layer dicts; rows left wholly empty are dropped."""
+    layers = []
+    for row in table.to_dict("records"):
+        layer = {key: value for key, value in ((k, _cell(k, v)) for k, v in row.items()) if value is not None}
+        if layer:
+            layers.append(layer)
+    return layers
+
+
+def network() -> tuple[str, models.ModelSpec, str | None]:
+    """(data set, the network as edited, what is wrong with it or None), with the summary shown."""
+    top = st.columns(2)
+    dataset = controls.select(tr("train.dataset"), DATASETS, "train_dataset", widget=top[0].selectbox,
+                              format_func=lambda d: tr(f"dataset.{d}"), help=tr("train.dataset_help"))
+    choices = [n for n, s in models.PRESETS.items() if tuple(s.input_shape) == INPUT_SHAPES[dataset]]
+    preset = controls.select(tr("train.preset"), choices, f"train_preset_{dataset}", widget=top[1].selectbox)
+    spec = models.preset(preset)
+    st.caption(tr("train.layers_help"))
+    edited = st.data_editor(_table(spec), num_rows="dynamic", key=f"layers_{preset}", hide_index=True,
+                            column_config={"type": st.column_config.SelectboxColumn(options=list(models.LAYER_TYPES))})
+    spec.layers = layers_from(edited)
+    try:
+        rows = models.summary(spec)
+    except models.SpecError as exc:
+        message = spec_error(exc)
+        st.error(tr("train.invalid", reason=message))
+        return dataset, spec, message
+    st.dataframe(pd.DataFrame({
+        tr("train.col.layer"): [f"{r.index + 1}. {r.kind}" for r in rows],
+        tr("train.col.detail"): [r.description for r in rows],
+        tr("train.col.shape"): ["×".join(map(str, r.output_shape)) for r in rows],
+        tr("train.col.params"): [f"{r.parameters:,}" for r in rows],
+        tr("train.col.macs"): [f"{r.mult_adds:,}" for r in rows],
+    }), hide_index=True, height=min(38 + 35 * len(rows), 400))
+    st.success(tr("train.valid", params=f"{sum(r.parameters for r in rows):,}",
+                  macs=f"{sum(r.mult_adds for r in rows):,}"))
+    return dataset, spec, None
+
+
+LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 1.0]
+
+
+def settings() -> train.TrainConfig:
+    epochs = controls.slider(tr("train.epochs"), 1, 30, "train_epochs", default=3)
+    batch = controls.choice_slider(tr("train.batch"), [16, 32, 64, 128, 256], "train_batch", default=64)
+    lr = controls.choice_slider(tr("train.lr"), LEARNING_RATES, "train_lr", default=1e-3, help=tr("train.lr_help"))
+    optimizer = controls.select(tr("train.optimizer"), ("adam", "sgd"), "train_optimizer", widget=st.radio,
+                                horizontal=True, format_func=lambda o: tr(f"train.optimizer.{o}"))
+    augment = controls.toggle(tr("train.augment"), "train_augment", help=tr("train.augment_help"))
+    return train.TrainConfig(epochs=epochs, batch_size=batch, lr=lr, optimizer=optimizer, augment=augment)

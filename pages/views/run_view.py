@@ -1,0 +1,145 @@
+"""One run, watched: live while it trains (a fragment that refreshes every second and sends only what
+changed), then its results: test accuracy, confusion matrix with its images, the worst mistakes,
+downloads and "Use this model". Anyone may watch; only the owner sees Pause and Stop.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from cnn import jobs, models, runs, viz
+from pages.views import errors, model_menu, picking
+from pages.views.curves import live_curves
+from pages.views.job_board import reason_text, state_text
+from pages.views.language import tr
+from pages.views.shared import test_split
+
+
+def _filters_png(job: jobs.Job) -> bytes | None:
+    """The first layer's kernels as a picture, made again only when the worker sent new ones."""
+    snap_filters = job.filters
+    if snap_filters is None:
+        return None
+    cache = st.session_state.setdefault("filters_png", {})
+    mark = (job.id, id(snap_filters))
+    if cache.get("mark") != mark:
+        cache.update(mark=mark, png=viz.filters_png(snap_filters))
+    return cache["png"]
+
+
+def live(manager, job: jobs.Job, me: str) -> None:
+    """The watched job while it is queued or trains; reruns the whole page once, when it ends."""
+    active = job.state not in jobs.DONE
+
+    @errors.fragment(run_every=1.0 if active else None)
+    def refresh() -> None:
+        snap = job.snapshot()
+        if snap.state in jobs.DONE and st.session_state.get("shown_done") != snap.id:
+            st.session_state.shown_done = snap.id
+            st.rerun()   # once: the whole page redraws with the results and stops polling
+        head = st.columns([4, 1, 1], vertical_alignment="center")
+        head[0].markdown(f"**{snap.name}** · {tr(f'dataset_name.{snap.dataset}')} · {state_text(snap, manager)}")
+        if manager.may_control(job, me):
+            if snap.state == jobs.RUNNING:
+                head[1].button(tr("train.pause"), on_click=errors.callback(manager.pause), args=(job, me),
+                               width="stretch")
+            elif snap.state == jobs.PAUSED:
+                head[1].button(tr("train.resume"), on_click=errors.callback(manager.unpause), args=(job, me),
+                               width="stretch")
+            if snap.state not in jobs.DONE:
+                head[2].button(tr("train.stop"), on_click=errors.callback(manager.stop), args=(job, me),
+                               width="stretch")
+        elif snap.state not in jobs.DONE:
+            head[1].caption(tr("train.not_yours"))
+        if snap.state in (jobs.QUEUED, jobs.PREPARING) and snap.progress is None:
+            st.info(tr("train.preparing") if snap.state == jobs.PREPARING or not manager.position(job)
+                    else tr("train.waiting", n=manager.position(job)), icon=":material/hourglass_top:")
+        if snap.state in jobs.DONE and (snap.message or snap.reason):
+            (st.error if snap.state == jobs.FAILED else st.info)(reason_text(snap))
+        p = snap.progress
+        if p is not None:
+            done = ((p.epoch - 1) * p.steps + p.step) / (p.epochs * p.steps)
+            eta = f"{int(p.eta_s // 60)}:{int(p.eta_s % 60):02d}"
+            st.progress(min(done, 1.0), text=tr("train.progress", epoch=p.epoch, epochs=p.epochs, step=p.step,
+                                                 steps=p.steps, rate=f"{p.images_per_s:,.0f}", eta=eta))
+        charts, kernels = st.columns([3, 2])
+        with charts:
+            live_curves(job)
+        picture = _filters_png(snap)
+        if picture is not None:
+            kernels.markdown(f"**{tr('train.filters', n=snap.filters.shape[0])}**")
+            kernels.image(picture, width="stretch")
+
+    refresh()
+
+
+# ---------------------------------------------------------------- after the run
+
+
+def _gallery(dataset, indices, captions, per_row: int = 8) -> None:
+    for start in range(0, len(indices), per_row):
+        row = st.columns(per_row)
+        for column, i, caption in zip(row, indices[start:start + per_row], captions[start:start + per_row]):
+            picture = dataset.images[int(i), 0].numpy()
+            column.image(np.kron(picture, np.ones((3, 3), dtype=np.uint8)), caption=caption, width="stretch")
+
+
+def results(run_id: str, name: str, dataset_name: str, report: dict) -> None:
+    """Test accuracy, the confusion matrix (click a cell: its images), the most confident mistakes."""
+    test = test_split(dataset_name)
+    classes = test.classes
+    st.subheader(tr("train.results"))
+    st.metric(tr("train.test_accuracy"), f"{100 * report['accuracy']:.2f}%")
+    confusion = np.array(report["confusion"])
+    matrix_col, detail_col = st.columns([1, 1])
+    with matrix_col:
+        st.markdown(f"**{tr('train.confusion')}**")
+        st.caption(tr("train.confusion_help"))
+        picking.chart(viz.confusion_figure(confusion, tr("train.confusion_hover")), "confusion_chart",
+                      f"confusion_{run_id}", picking.row_col(len(classes)))
+    with detail_col:
+        cell = picking.picked(f"confusion_{run_id}")
+        predicted = np.array(report.get("predicted", []))
+        if cell is not None and len(predicted) == len(test):
+            true_class, predicted_class = cell
+            labels = test.labels.numpy()
+            chosen = np.nonzero((labels == true_class) & (predicted == predicted_class))[0][:24]
+            title = tr("train.cell_images", true=classes[true_class], predicted=classes[predicted_class],
+                       n=len(chosen))
+            st.markdown(f"**{title}**")
+            _gallery(test, list(chosen), [str(i) for i in chosen], per_row=6)
+        else:
+            st.info(tr("train.click_cell"))
+    if len(predicted) == len(test):
+        st.markdown(f"**{tr('train.mistakes')}**")
+        worst = report["mistakes"][:16]
+        _gallery(test, worst, [f"{classes[int(test.labels[i])]} → {classes[predicted[i]]}" for i in worst])
+
+
+def downloads(run_id: str, name: str) -> None:
+    folder = runs.run_dir(run_id)
+    if not (folder / "model.safetensors").exists():
+        return
+    actions = st.columns(4)
+    actions[0].download_button(tr("train.download_weights"), (folder / "model.safetensors").read_bytes(),
+                               file_name=f"{run_id}.safetensors", width="stretch")
+    actions[1].download_button(tr("train.download_json"), (folder / "model.json").read_bytes(),
+                               file_name=f"{run_id}.json", width="stretch")
+    try:
+        code = models.to_pytorch_code(models.ModelSpec.from_dict(models.read_sidecar(folder / "model")["spec"]))
+        actions[2].download_button(tr("train.download_code"), code, file_name=f"{name.replace('-', '_')}.py",
+                                   width="stretch")
+    except (models.SpecError, models.ModelFileError):
+        pass
+    # A callback, so the choice is made before the next run draws the sidebar's model menu.
+    actions[3].button(tr("train.use"), type="primary", width="stretch", key=f"use_this_{run_id}",
+                      on_click=errors.callback(model_menu.choose), args=(run_id,))
+    if st.session_state.get("current_model") == run_id:
+        st.success(tr("train.using", name=name))
+
+
+def saved_report(run_id: str) -> dict | None:
+    """An ended run's test results from its folder (test.json), or None."""
+    report = runs.read_json(runs.run_dir(run_id) / "test.json")
+    return report if isinstance(report, dict) and {"accuracy", "confusion", "mistakes"} <= set(report) else None

@@ -1,0 +1,52 @@
+"""What one server shares between all its sessions: the training jobs, data sets, the warm-up. Each is
+created once per server and is either read-only or locked inside (cnn.jobs), never per-session state."""
+
+from __future__ import annotations
+
+import threading
+
+import streamlit as st
+
+from cnn import runs
+
+
+@st.cache_resource(show_spinner=False)
+def _job_manager(root: str):
+    from cnn.jobs import JobManager
+
+    return JobManager(runs_root=root)
+
+
+def job_manager():
+    """The training jobs of this server (one per runs folder, so a test's temporary folder gets its own)."""
+    return _job_manager(str(runs.default_root()))
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def test_split(name: str):
+    """A data set's test split, for galleries and the confusion matrix (loaded once per server)."""
+    from cnn import data
+
+    return data.load_dataset(name, split="test")
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up() -> threading.Thread:
+    """Once per server, in the background: start the training worker (it loads the default data) and load
+    torch, the sample digits and the shipped model, so no first visit waits for them."""
+    def work():
+        job_manager()
+        from cnn import data
+
+        data.sample_digits()
+        data._mnist_5k()
+        from pages.views.model_menu import SHIPPED, load_model
+
+        load_model(SHIPPED)
+
+    from streamlit.runtime.scriptrunner import add_script_run_ctx
+
+    thread = threading.Thread(target=work, name="cnn-lab-warm-up", daemon=True)
+    add_script_run_ctx(thread)   # the caches it fills are Streamlit's, which want a script context
+    thread.start()
+    return thread
