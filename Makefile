@@ -40,6 +40,7 @@ test: setup browser lint
 bench: setup browser
 	$(BIN)/python bench/lab_latency.py
 	$(BIN)/python bench/predict_latency.py
+	$(BIN)/python bench/start_latency.py
 
 # Refresh the README's screenshots from the browser tests.
 screenshots: setup browser

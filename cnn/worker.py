@@ -86,6 +86,28 @@ def reason(exc: Exception) -> tuple[str, dict]:
     return "failed", {"detail": f"{type(exc).__name__}: {exc}"}
 
 
+def warm_up() -> None:
+    """One training step of the default network on zeros, thrown away: the first batch of a process pays
+    for creating its kernels (measured about 1 s here), and this way no student's first run does."""
+    import torch
+    import torch.nn.functional as F
+
+    from cnn import models
+
+    config = train.TrainConfig()
+    model = models.build(models.preset("seed-mnist")).to(memory_format=torch.channels_last)
+    optimizer = train.make_optimizer(list(model.parameters()), config)
+    x = torch.zeros(config.batch_size, 1, 28, 28).contiguous(memory_format=torch.channels_last)
+    mixed = train.pick_precision(config.precision, torch.device("cpu")) == "bf16"
+    with train.pool_before_relu(model):
+        for _ in range(2):
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=mixed):
+                loss = F.cross_entropy(model(x).float(), torch.zeros(config.batch_size, dtype=torch.long))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+
+
 def serve(commands: Connection, reports: Connection, preload: list[str]) -> None:
     go, stop = threading.Event(), threading.Event()
     go.set()
@@ -133,6 +155,7 @@ def serve(commands: Connection, reports: Connection, preload: list[str]) -> None
                 load(name, None, split, count=None, size=72)
         except Exception:
             traceback.print_exc()
+    warm_up()
     reports.send(("ready",))
     while True:
         message = work.get()

@@ -3,9 +3,8 @@ see what it got wrong."""
 
 import streamlit as st
 
-from cnn import jobs, models, runs, train, viz
+from cnn import jobs, runs, train, viz
 from pages.views import curves, job_board, network_editor, owner, run_view, shared
-from pages.views.errors import callback
 from pages.views.language import tr
 from pages.views.page import begin
 
@@ -15,11 +14,6 @@ me = owner.browser_token()
 curves.forget()   # a full run of the page: the chart may be new to this browser
 
 
-def start(dataset: str, spec: models.ModelSpec, config: train.TrainConfig) -> None:
-    job = manager.submit(train.RunPlan(spec.name, spec, config, dataset), me)
-    job_board.watch(job.id)
-
-
 setup, settings = st.columns([3, 2], gap="medium")
 with setup.container(border=True):
     st.subheader(tr("train.setup"))
@@ -27,8 +21,10 @@ with setup.container(border=True):
 with settings.container(border=True):
     st.subheader(tr("train.settings"))
     config = network_editor.settings()
-    st.button(tr("train.start"), type="primary", disabled=problem is not None, width="stretch",
-              on_click=callback(start), args=(dataset, spec, config))
+    # Not a callback: a callback's arguments are the settings of the run before the click, and a student
+    # who sets 30 epochs and clicks Start at once must get 30. This run already has the new values.
+    if st.button(tr("train.start"), type="primary", disabled=problem is not None, width="stretch"):
+        job_board.watch(manager.submit(train.RunPlan(spec.name, spec, config, dataset), me).id)
 
 with st.container(border=True):
     job_board.board(manager, me)

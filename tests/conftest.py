@@ -11,6 +11,24 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
+def _pages_folder_is_not_navigation() -> None:
+    """AppTest forgets before every run that app.py's st.navigation has taken over the pages/ folder, and
+    would run a page without app.py (Streamlit's old folder navigation). A real server learns it once, at
+    its first run; tell AppTest's fresh PagesManager the same, so tests run pages as the server does."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    PagesManager.__init__ = init
+
+
+_pages_folder_is_not_navigation()
+
+
 def _listing(folder: Path) -> list[tuple[str, float]]:
     return sorted((str(p.relative_to(folder)), p.stat().st_mtime) for p in folder.rglob("*")) if folder.exists() else []
 

@@ -65,30 +65,42 @@ def _same(a, b) -> bool:
         return False
 
 
-def _on_change(key: str, then: Callable | None, args: tuple) -> None:
-    kept()[key] = st.session_state[key]
+def _on_change(key: str, valid: Callable[[Any], bool], then: Callable | None, args: tuple) -> None:
+    value = st.session_state[key]
+    # After a language switch Streamlit reports a selectbox "changed" to its old, translated label, before
+    # the page runs: that is no choice of the user's. Keep the kept value; prepare() puts it back.
+    if not _is_valid(valid, value):
+        return
+    kept()[key] = value
     if then is not None:
         then(*args)
 
 
-def _wire(key: str, on_change: Callable | None, args: tuple) -> dict:
-    return {"key": key, "on_change": callback(_on_change), "args": (key, on_change, tuple(args))}
+def _wire(key: str, valid: Callable[[Any], bool], on_change: Callable | None, args: tuple) -> dict:
+    return {"key": key, "on_change": callback(_on_change), "args": (key, valid, on_change, tuple(args))}
 
 
 def select(label: str, options: Sequence, key: str, *, default: Any = None, format_func: Callable = str,
            widget: Callable = st.selectbox, on_change: Callable | None = None, args: tuple = (), **kwargs) -> Any:
     """A selectbox (or radio, segmented control...) over `options` that stores the option, not its label."""
     options = list(options)
-    prepare(key, options[0] if default is None else default, lambda v: v in options)
-    return widget(label, options, format_func=format_func, **_wire(key, on_change, args), **kwargs)
+
+    def valid(value) -> bool:
+        return value in options
+
+    prepare(key, options[0] if default is None else default, valid)
+    return widget(label, options, format_func=format_func, **_wire(key, valid, on_change, args), **kwargs)
 
 
 def slider(label: str, low, high, key: str, *, default, on_change: Callable | None = None, args: tuple = (),
            widget: Callable = st.slider, **kwargs):
     """A slider (or number_input) kept between runs and pages; values outside [low, high] fall back to default."""
-    prepare(key, default, lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and low <= v <= high
-            and type(v) is type(default))
-    return widget(label, low, high, **_wire(key, on_change, args), **kwargs)
+    def valid(value) -> bool:
+        return (isinstance(value, (int, float)) and not isinstance(value, bool) and low <= value <= high
+                and type(value) is type(default))
+
+    prepare(key, default, valid)
+    return widget(label, low, high, **_wire(key, valid, on_change, args), **kwargs)
 
 
 def number(label: str, low, high, key: str, *, default, widget: Callable = st.number_input, **kwargs):
@@ -99,12 +111,19 @@ def number(label: str, low, high, key: str, *, default, widget: Callable = st.nu
 def choice_slider(label: str, options: Sequence, key: str, *, default, **kwargs):
     """A select_slider over `options` (numbers), kept like the others."""
     options = list(options)
-    prepare(key, default, lambda v: v in options)
-    return st.select_slider(label, options, **_wire(key, kwargs.pop("on_change", None), kwargs.pop("args", ())),
+
+    def valid(value) -> bool:
+        return value in options
+
+    prepare(key, default, valid)
+    return st.select_slider(label, options, **_wire(key, valid, kwargs.pop("on_change", None), kwargs.pop("args", ())),
                             **kwargs)
 
 
 def toggle(label: str, key: str, *, default: bool = False, widget: Callable = st.toggle,
            on_change: Callable | None = None, args: tuple = (), **kwargs) -> bool:
-    prepare(key, default, lambda v: isinstance(v, bool))
-    return widget(label, **_wire(key, on_change, args), **kwargs)
+    def valid(value) -> bool:
+        return isinstance(value, bool)
+
+    prepare(key, default, valid)
+    return widget(label, **_wire(key, valid, on_change, args), **kwargs)

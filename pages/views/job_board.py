@@ -7,7 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnn import jobs, runs
-from pages.views import model_menu
+from pages.views import errors, model_menu
 from pages.views.errors import callback
 from pages.views.language import tr
 
@@ -22,6 +22,11 @@ def watched() -> str | None:
 def watch(run_id: str) -> None:
     st.session_state.watch = run_id
     st.query_params["job"] = run_id     # a reload, or a link sent to someone else, opens the same run
+
+
+def _watch_from_board(run_id: str) -> None:
+    watch(run_id)
+    st.session_state.watch_changed = True   # the board is a fragment: it asks for the whole page
 
 
 def state_text(job: jobs.Job, manager) -> str:
@@ -55,7 +60,20 @@ def _progress(job: jobs.Job) -> str:
 
 
 def board(manager, me: str) -> None:
-    """The jobs of this server, newest first: anyone sees them; the owner's are marked "yours"."""
+    """The jobs of this server, newest first: anyone sees them; the owner's are marked "yours". While any
+    job is live it refreshes itself every two seconds, so runs others start appear without a click."""
+    live = any(job.state not in jobs.DONE for job in manager.jobs())
+
+    @errors.fragment(run_every=2.0 if live else None)
+    def refresh() -> None:
+        if st.session_state.pop("watch_changed", False):
+            st.rerun()      # the watched run is drawn outside this fragment: redraw the page
+        _rows(manager, me)
+
+    refresh()
+
+
+def _rows(manager, me: str) -> None:
     all_jobs = manager.jobs()[:SHOWN]
     st.markdown(f"**{tr('train.board', n=len(manager.jobs()))}**")
     if not all_jobs:
@@ -63,13 +81,13 @@ def board(manager, me: str) -> None:
         return
     current = watched()
     for job in all_jobs:
-        row = st.columns([4, 3, 1, 2, 1.3], vertical_alignment="center")
+        row = st.container(key=f"job_{job.id}").columns([4, 3, 1, 2, 1.3], vertical_alignment="center")
         mark = "▶ " if job.id == current else ""
         row[0].markdown(f"{mark}**{job.name}** · {tr(f'dataset_name.{job.dataset}')} · `{job.id[:15]}`")
         row[1].markdown(state_text(job, manager))
         row[2].markdown(_progress(job))
         row[3].markdown(tr("train.yours") if manager.may_control(job, me) else tr("train.someone_else"))
-        row[4].button(tr("train.watch"), key=f"watch_{job.id}", on_click=callback(watch), args=(job.id,),
+        row[4].button(tr("train.watch"), key=f"watch_{job.id}", on_click=callback(_watch_from_board), args=(job.id,),
                       disabled=job.id == current, width="stretch")
 
 
@@ -110,7 +128,7 @@ def saved_runs(manager, me: str) -> None:
         return
     live = {job.id for job in manager.jobs() if job.state not in jobs.DONE}
     for run in listed[:40]:
-        row = st.columns([4, 2.4, 1.2, 1.2, 1.2, 1.2], vertical_alignment="center")
+        row = st.container(key=f"run_{run.id}").columns([4, 2.4, 1.2, 1.2, 1.2, 1.2], vertical_alignment="center")
         status = runs.INTERRUPTED if run.status == runs.INTERRUPTED else run.status
         facts = [f"`{run.id[:15]}`", tr(f"dataset_name.{run.dataset}") if run.dataset else "",
                  tr(f"train.state.{status}") if f"train.state.{status}" in _known_states() else status,
@@ -130,8 +148,8 @@ def saved_runs(manager, me: str) -> None:
         if run.resumable and not busy:
             row[3].button(tr("train.resume_run"), key=f"resume_{run.id}", on_click=callback(_resume),
                           args=(manager, run.id, me), width="stretch", type="primary")
-        elif run.problem is None and run.has_model:
-            row[3].button(tr("train.use_short"), key=f"use_{run.id}", on_click=callback(model_menu.choose),
+        if run.problem is None and run.has_model:
+            row[4].button(tr("train.use_short"), key=f"use_{run.id}", on_click=callback(model_menu.choose),
                           args=(run.id,), width="stretch")
         row[5].button(tr("train.delete"), key=f"delete_{run.id}", on_click=callback(_delete), args=(run.id,),
                       disabled=busy, width="stretch")

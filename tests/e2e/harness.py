@@ -26,16 +26,26 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+class ServerURL(str):
+    """The server's base URL, which also knows where the server writes its log and its process."""
+
+    log: Path
+    process: subprocess.Popen
+
+
 @contextlib.contextmanager
-def streamlit_server(timeout: float = 90.0):
-    """Start `streamlit run app.py` on a free port; yield its base URL; stop it afterwards."""
+def streamlit_server(timeout: float = 90.0, env: dict | None = None):
+    """Start `streamlit run app.py` on a free port; yield its base URL (with .log and .process); stop it
+    afterwards. `env` adds to the environment (CNN_LAB_RUNS, for one)."""
     port = _free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
            "--server.port", str(port), "--browser.gatherUsageStats", "false",
            "--server.fileWatcherType", "none"]
     log = open(ROOT / "tests" / "e2e" / f"server-{port}.log", "w")
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                            env={**os.environ, **{k: str(v) for k, v in (env or {}).items()}})
+    url = ServerURL(f"http://127.0.0.1:{port}")
+    url.log, url.process = Path(log.name), proc
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -78,12 +88,19 @@ def browser():
             b.close()
 
 
-IDLE_JS = """() => {
-  const app = document.querySelector('[data-testid="stApp"]');
-  if (!app) return false;
-  const state = app.getAttribute('data-test-script-state');
-  return state === 'notRunning';
-}"""
+IDLE_JS = """() => new Promise((done) => {
+  // Idle: "notRunning" (and connected) on three animation frames in a row. A single look could fall
+  // between a click and the rerun it asks for; by the third frame that rerun has begun.
+  let frames = 0;
+  const look = () => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    const idle = app && app.getAttribute('data-test-script-state') === 'notRunning'
+      && app.getAttribute('data-test-connection-state') === 'CONNECTED';
+    frames = idle ? frames + 1 : 0;
+    if (frames >= 3) done(true); else requestAnimationFrame(look);
+  };
+  requestAnimationFrame(look);
+})"""
 
 
 def wait_idle(page, timeout_ms: int = 60_000) -> None:
