@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from cnn import preprocess, viz
-from pages.views import controls, explain, model_menu, sources
+from pages.views import bars, controls, draw_pad, errors, explain, model_menu, sources
 from pages.views.language import tr
 from pages.views.page import begin
 
@@ -15,36 +15,40 @@ dataset = sidecar.get("dataset")
 framing = preprocess.framing_for(dataset, spec.input_shape[-1])
 model_menu.caption(spec, sidecar)
 
-left, right = st.columns([2, 3], gap="large")
-with left:
-    source = controls.select(tr("draw.source"), ("draw", "sample", "upload"), "draw_source", widget=st.radio,
-                             horizontal=True, format_func=lambda s: tr(f"draw.source.{s}"))
-    raw = None
-    if source == "draw":
-        from streamlit_drawable_canvas import st_canvas  # only importable inside a running app
+source = controls.select(tr("draw.source"), ("draw", "sample", "upload"), "draw_source", widget=st.radio,
+                         horizontal=True, format_func=lambda s: tr(f"draw.source.{s}"))
 
-        stroke = controls.slider(tr("draw.stroke"), 6, 40, "draw_stroke", default=20)
-        drawing = st_canvas(stroke_width=stroke, stroke_color="#FFFFFF", background_color="#000000",
-                            height=280, width=280, drawing_mode="freedraw", return_image_data=True,
-                            key="draw_canvas")
-        st.caption(tr("draw.canvas_help"))
-        raw = drawing.image_data
-    elif source == "sample":
-        raw = sources.sample(spec, dataset, "draw_sample", start=7)
-        if raw is not None and raw.ndim == 3:          # (C, H, W) colour -> (H, W, C), as a picture
-            raw = raw.transpose(1, 2, 0)
-    else:
-        raw = sources.upload("draw_upload")
 
-with right:
+@errors.fragment
+def reader(source: str, model, spec, dataset, framing) -> None:
+    """The input and what the model reads in it. A fragment: each send of the pad reruns only this."""
+    left, right = st.columns([2, 3], gap="large")
+    with left:
+        raw = None
+        if source == "draw":
+            stroke = controls.slider(tr("draw.stroke"), 6, 40, "draw_stroke", default=20)
+            raw = draw_pad.draw_pad("draw_pad", stroke)
+            st.caption(tr("draw.canvas_help"))
+        elif source == "sample":
+            raw = sources.sample(spec, dataset, "draw_sample", start=7)
+            if raw is not None and raw.ndim == 3:          # (C, H, W) colour -> (H, W, C), as a picture
+                raw = raw.transpose(1, 2, 0)
+        else:
+            raw = sources.upload("draw_upload")
+    with right:
+        read(raw, model, spec, framing)
+
+
+def read(raw, model, spec, framing) -> None:
+    """The top guess, every class's probability, the preprocessing steps and a glimpse inside."""
     if raw is None:
         st.info(tr("draw.empty"))
-        st.stop()
+        return
     try:
         stages = preprocess.steps(raw, framing)
     except preprocess.EmptyDrawing as exc:
         st.info(tr(f"draw.{exc.code}"))
-        st.stop()
+        return
     x = stages[-1][1]
     if spec.input_shape[0] > 1:
         x = np.repeat(x[None], spec.input_shape[0], axis=0)
@@ -57,8 +61,8 @@ with right:
                    f"data-testid='top-guess'>{spec.classes[top]}</div>", unsafe_allow_html=True)
     confidence = tr("draw.confidence", p=f"{100 * probs[top]:.1f}%")
     guess.markdown(f"<div style='text-align:center;font-size:1.2em'>{confidence}</div>", unsafe_allow_html=True)
-    chart.plotly_chart(viz.bars_figure(probs, spec.classes, height=240, top=top, percent=True), key="draw_probs",
-                       config={"displayModeBar": False})
+    with chart:
+        bars.probability_bars(probs, spec.classes, top)
 
     st.markdown(f"**{tr('draw.steps')}**")
     cells = st.columns(len(stages))
@@ -77,3 +81,5 @@ with right:
             b.image(viz.overlay(x, cam["map"], side=168), caption=tr("draw.gradcam", label=spec.classes[top]))
         st.page_link("pages/inside.py", label=tr("draw.open_inside"), icon=":material/layers:")
 
+
+reader(source, model, spec, dataset, framing)

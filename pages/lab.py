@@ -8,13 +8,12 @@ import pandas as pd
 import streamlit as st
 
 from cnn import images, kernel_bank, kernels, ops, viz
-from pages.views import arithmetic, controls, errors, picking, sources
+from pages.views import controls, errors, lab_maps, sources
 from pages.views.language import tr
 from pages.views.page import begin
 
 SOURCES = ("digit", "grid", "photo", "draw", "upload")
 PAD_CHOICES = ("valid", "same", "full", "custom")
-SPEEDS = {"slow": 1.0, "normal": 0.5, "fast": 0.2}  # seconds per step
 CHANNEL_NAMES = ("R", "G", "B")
 
 begin("lab")
@@ -194,6 +193,7 @@ st.caption(tr("lab.formula.help"))
 
 
 # ------------------------------------------------------------------ the maps, a chosen cell, its arithmetic
+# (all in the browser: pages/views/lab_maps.py)
 
 
 def show_map(values: np.ndarray, title: str, key: str, height: int = 260) -> None:
@@ -209,91 +209,10 @@ def shape_text(*dims: int) -> str:
     return "×".join(str(d) for d in dims)
 
 
-# Play and speed sit outside the fragment: they decide how often it reruns.
-play_controls = st.columns([1, 1, 4])
-playing = controls.toggle(tr("lab.step.play"), "playing", widget=play_controls[0].toggle, help=tr("lab.step.play_help"))
-speed = SPEEDS[controls.select(tr("lab.step.speed"), tuple(SPEEDS), "speed", default="normal",
-                               widget=play_controls[1].selectbox, format_func=lambda s: tr(f"lab.speed.{s}"),
-                               label_visibility="collapsed")]
-
-
-@errors.fragment(run_every=speed if playing else None)
-def pipeline_view(image, padded, weights, biases, feature, activated, pooled, pool_error, out_hw, focus, channels,
-                  strides, padding, dilation, pad_mode, pads, activation, pooling, pool_size, pool_stride) -> None:
-    """The maps and the chosen cell's arithmetic. Everything it shows comes in as arguments: its own
-    reruns (a click, the scrubber, Play) see exactly what the page computed."""
-    n_cells = out_hw[0] * out_hw[1]
-    position = picking.picked("cell_pos", int(np.argmax(np.abs(feature))))  # open on the strongest response
-    position = min(int(position), n_cells - 1)
-    if controls.get("playing"):
-        position = (position + 1) % n_cells
-    picking.pick("cell_pos", position)
-    controls.put("cell_slider", position)
-    row, col = divmod(position, out_hw[1])
-    kernel = weights[focus] if channels == 3 else weights[focus, 0]
-    win = ops.window(image, kernel, row, col, stride=strides, padding=padding, dilation=dilation,
-                     bias=float(biases[focus]), pad_mode=pad_mode)
-
-    pool_win = None
-    if pooled is not None:
-        pool_pos = min(int(picking.picked("pool_pos", int(np.argmax(np.abs(pooled))))), pooled.size - 1)
-        pool_row, pool_col = divmod(pool_pos, pooled.shape[1])
-        pool_win = ops.pool_window(activated, pool_row, pool_col, size=pool_size, stride=pool_stride, mode=pooling)
-
-    columns = st.columns(4)
-    shown_input = padded if channels == 3 else padded[0]
-    # (chart key, title, values, overlays, the picked name a click sets, its width)
-    views = [
-        ("fig_input", tr("lab.map.padded", shape=shape_text(channels, *padded.shape[-2:])),
-         shown_input, dict(signed=False, pads=pads, receptive=(win.rows, win.cols)), None),
-        ("fig_feature", tr("lab.map.feature", shape=shape_text(*out_hw)), feature, dict(cell=(row, col)), "cell_pos"),
-        ("fig_activated", tr("lab.map.activated", name=tr(f"activation.{activation}"), shape=shape_text(*out_hw)),
-         activated, dict(cell=(row, col), receptive=None if pool_win is None else (pool_win.rows, pool_win.cols)),
-         None),  # the same cells as the feature map: clicks there suffice, and each click layer costs
-    ]
-    if pooled is not None:
-        views.append(("fig_pooled", tr("lab.map.pooled", name=tr(f"pooling.{pooling}"),
-                                       shape=shape_text(*pooled.shape)),
-                      pooled, dict(cell=(pool_row, pool_col)), "pool_pos"))
-    for column, (key, title, values, overlays, target) in zip(columns, views):
-        with column:
-            st.markdown(f"**{title}**")
-            shape = values.shape[-2:]
-            if viz.as_picture(shape, clickable=target is not None):
-                st.image(viz.map_png(values, **overlays), width="stretch")
-            elif target is not None:
-                picking.chart(viz.map_figure(values, clickable=True, **overlays), key, target, picking.index)
-            else:
-                st.plotly_chart(viz.map_figure(values, **overlays), key=key, config={"displayModeBar": False})
-    if pooled is None:
-        columns[3].info(pool_error or tr("lab.map.no_pooling"))
-
-    # The scrubber: every output position in reading order.
-    if n_cells > 1:
-        controls.slider(tr("lab.step.position", row=row, col=col), 0, n_cells - 1, "cell_slider", default=position,
-                        help=tr("lab.step.help"),
-                        on_change=lambda: picking.pick("cell_pos", controls.get("cell_slider")))
-
-    arith, pool_column = st.columns([3, 1])
-    with arith:
-        st.markdown(f"**{tr('lab.arith.title', row=row, col=col, n=focus + 1)}**")
-        arithmetic.table(win, kernel, CHANNEL_NAMES if channels == 3 else None)
-        products = win.products if win.products.ndim == 3 else win.products[None]
-        channel_sums = " + ".join(f"{products[c].sum():.3f}" for c in range(products.shape[0]))
-        total = f"{channel_sums} = {win.total:.3f}" if channels == 3 else f"{win.total:.3f}"
-        st.markdown(f'<div style="font-size:1.15em">Σ = {total}&emsp;&emsp;{win.total:.3f} + b ({win.bias:.2f})'
-                    f' = <b>{win.value:.3f}</b></div>', unsafe_allow_html=True)
-        st.caption(tr("lab.arith.check", value=f"{feature[row, col]:.3f}",
-                      act=tr(f"activation.{activation}"), activated=f"{activated[row, col]:.3f}"))
-    with pool_column:
-        if pool_win is not None:
-            st.markdown(f"**{tr('lab.pool.arith', row=pool_row, col=pool_col)}**")
-            st.markdown(arithmetic.matrix_html(pool_win.patch, tr("lab.pool.window")), unsafe_allow_html=True)
-            st.markdown(tr(f"lab.pool.result_{pooling}", value=f"{pool_win.value:.3f}"))
-
-
-pipeline_view(image, padded, weights, biases, feature, activated, pooled, pool_error, out_hw, focus, channels,
-              stride_pair, padding, dilation, pad_mode, pads, activation, pooling, pool_size, pool_stride)
+lab_maps.lab_maps(padded=padded, pads=pads, kernel=weights[focus], bias=float(biases[focus]), stride=stride_pair,
+                  dilation=dilation, feature=feature, activated=activated, pooled=pooled,
+                  pool=(pool_size, pool_stride, pooling if pooling != "none" else "max"), activation=activation,
+                  focus=focus, note=pool_error)
 
 
 # ------------------------------------------------------------------ RGB and several kernels

@@ -1,11 +1,15 @@
 """The app, headless (streamlit.testing): every page renders in both languages, and the Lab reacts."""
 
+import base64
+import json
 import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from cnn import images, kernels, ops
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = ["pages/home.py", "pages/lab.py", "pages/draw.py", "pages/train.py", "pages/inside.py"]
@@ -62,22 +66,45 @@ def test_changing_the_stride_changes_the_output_shape():
     assert _output_shape(at) == (26, 26)         # 28x28 digit, 3x3 kernel, no padding
     at.slider(key="stride_h").set_value(2).run()
     assert _output_shape(at) == (13, 26)
-    assert "Feature map · 13×26" in _texts(at)
+    assert "Feature map · 13×26" in _maps(at)["titles"]
     at.selectbox(key="pad_kind").set_value("same").run()
     assert _output_shape(at) == (14, 28)
 
 
-def test_the_arithmetic_of_a_chosen_cell_matches_the_lecture_example():
+def _maps(at: AppTest) -> dict:
+    """What the Lab sends its map view: the JSON, with every array decoded."""
+    found = []
+
+    def walk(node):
+        children = getattr(node, "children", None)
+        for child in (children.values() if isinstance(children, dict) else []):
+            if child.type == "bidi_component" and child.proto.component_name == "cnn_lab_maps":
+                found.append(json.loads(child.proto.json))
+            walk(child)
+
+    walk(at._tree)
+    data = found[-1]
+    for name in ("input", "kernel", "feature", "activated", "pooled"):
+        if data[name] is not None:
+            m = data[name]
+            values = np.frombuffer(base64.b64decode(m["b64"]), "<f8" if m["dtype"] == "f8" else "<f4")
+            data[name] = values.reshape(m["c"], m["h"], m["w"])
+    return data
+
+
+def test_the_map_view_gets_the_lecture_example():
     at = _lab()
     at.selectbox(key="source").set_value("grid").run()
     at.selectbox(key="preset_0").set_value("diagonal").run()
     at.selectbox(key="activation").set_value("none").run()
-    at.slider(key="cell_slider").set_value(2).run()  # row 0, column 2 of the 4x4 map
     assert not at.exception
-    text = _texts(at)
-    assert "Cell (0, 2) of kernel 1's feature map" in text
-    assert "The feature map holds -3.000 here" in text
-    assert "+ b (0.00) = <b>-3.000</b>" in text
+    data = _maps(at)
+    np.testing.assert_array_equal(data["input"][0], images.SEED_GRID)
+    np.testing.assert_array_equal(data["kernel"][0], kernels.preset("diagonal"))
+    np.testing.assert_array_equal(data["feature"][0], ops.conv2d(images.SEED_GRID, kernels.preset("diagonal")))
+    assert data["feature"][0][0, 2] == -3
+    assert "Feature map · 4×4" in data["titles"]
+    assert data["stride"] == [1, 1] and data["dilation"] == 1 and data["bias"] == 0
 
 
 def test_kernel_larger_than_the_padded_input_gives_a_message_not_a_traceback():
@@ -116,7 +143,8 @@ def test_several_kernels_make_several_maps_and_rgb_shows_the_channel_sum():
     at.toggle(key="photo_rgb").set_value(True).run()
     assert not at.exception
     assert "Colour input: one kernel slice per channel" in _texts(at)
-    assert "Padded input · 3×64×64" in _texts(at)
+    assert "Padded input · 3×64×64" in _maps(at)["titles"]
+    assert _maps(at)["input"].shape == (3, 64, 64) and _maps(at)["kernel"].shape == (3, 3, 3)
 
 
 def test_conv_as_matrix_and_parameter_counts_for_the_6x6_example():
@@ -141,7 +169,8 @@ def test_pooling_window_larger_than_the_map_is_explained():
     at.slider(key="pool_size").set_value(2).run()
     at.slider(key="kernel_size").set_value(3).run()   # 3x3 input, 3x3 kernel -> 1x1 map
     assert not at.exception
-    assert "larger than the 1×1 map" in " ".join(i.value for i in at.info)
+    assert "larger than the 1×1 map" in _maps(at)["no_pooling"]
+    assert _maps(at)["pooled"] is None
 
 
 def test_the_grid_keeps_its_size_and_numbers_after_a_trip_to_another_source():

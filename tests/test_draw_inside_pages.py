@@ -23,14 +23,14 @@ def _text(at: AppTest) -> str:
 
 
 def _drawing(pixels: np.ndarray) -> dict:
-    """What the canvas component leaves in session state after a stroke (its PNG as a data URL)."""
+    """What the draw pad leaves in session state after a stroke (its PNG as a data URL)."""
     rgba = np.zeros(pixels.shape + (4,), dtype=np.uint8)
     rgba[..., :3] = pixels[..., None]
     rgba[..., 3] = 255
     buffer = io.BytesIO()
     Image.fromarray(rgba, "RGBA").save(buffer, format="PNG")
     url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-    return {"drawing": {"raw": {"version": "5.3.0", "objects": [{"type": "path"}]}, "data": url}, "backgroundFit": None}
+    return {"drawing": {"seq": 1, "png": url}}
 
 
 def _open(page: str, lang: str = "en", **state) -> AppTest:
@@ -61,7 +61,7 @@ def _top_guess(at: AppTest) -> str:
 def test_an_injected_one_is_read_as_one():
     canvas = np.zeros((280, 280), dtype=np.uint8)
     canvas[40:240, 130:150] = 255                       # one vertical stroke
-    at = _open("pages/draw.py", draw_canvas=_drawing(canvas))
+    at = _open("pages/draw.py", draw_pad=_drawing(canvas))
     assert _top_guess(at) == "1"
     text = _text(at)
     assert "confidence" in text and "mnist-default" in text
@@ -76,7 +76,7 @@ def test_empty_canvas_and_a_dot_give_hints_not_errors():
     assert "Draw a digit on the canvas" in _text(at)
     dot = np.zeros((280, 280), dtype=np.uint8)
     dot[140:150, 140:150] = 255
-    at = _open("pages/draw.py", draw_canvas=_drawing(dot))
+    at = _open("pages/draw.py", draw_pad=_drawing(dot))
     assert "only a dot" in _text(at)
     assert not any("top-guess" in m.value for m in at.markdown)
 
@@ -95,7 +95,7 @@ def test_a_test_sample_and_a_bad_upload():
 def test_the_draw_page_reads_in_chinese():
     canvas = np.zeros((280, 280), dtype=np.uint8)
     canvas[40:240, 130:150] = 255
-    at = _open("pages/draw.py", "zh", draw_canvas=_drawing(canvas))
+    at = _open("pages/draw.py", "zh", draw_pad=_drawing(canvas))
     assert at.title[0].value == "手写识别"
     assert "置信度" in _text(at) and "居中 · 28×28" in _image_captions(at)
 
@@ -163,7 +163,7 @@ def test_inside_first_layer_arithmetic_matches_the_map():
 def test_inside_starts_from_the_drawing():
     canvas = np.zeros((280, 280), dtype=np.uint8)
     canvas[40:240, 130:150] = 255
-    at = _open("pages/draw.py", draw_canvas=_drawing(canvas))
+    at = _open("pages/draw.py", draw_pad=_drawing(canvas))
     at.switch_page("pages/inside.py").run()
     assert not at.exception
     assert at.radio(key="inside_source").value == "drawing"
@@ -201,7 +201,7 @@ def test_a_shapes_model_switches_the_draw_page_to_shapes():
         assert any("scaled · 72×72" in c for c in _image_captions(at))   # the shapes framing: no crop
         canvas = np.zeros((280, 280), dtype=np.uint8)
         canvas[60:200, 80:220] = 255                                     # a drawn square still works
-        at = _open("pages/draw.py", current_model="test-draw-shapes", draw_canvas=_drawing(canvas))
+        at = _open("pages/draw.py", current_model="test-draw-shapes", draw_pad=_drawing(canvas))
         assert _top_guess(at) in ("triangle", "circle", "rectangle")
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -5,14 +5,18 @@ Each step waits for the change it expects to see, never for a fixed time.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from harness import ROOT, open_page, wait_idle
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
+
+from cnn import images, kernels, ops
 
 SHOTS = Path(os.environ.get("SCREENSHOT_DIR", ROOT / "tests" / "e2e" / "artifacts"))
 PAGES = ["home", "lab", "draw", "train", "inside"]
@@ -31,6 +35,18 @@ def _nudge_slider(page, label: str, presses: int) -> None:
     thumb.focus()
     for _ in range(abs(presses)):
         thumb.press("ArrowRight" if presses > 0 else "ArrowLeft")
+
+
+def _slider(page, label: str):
+    return page.locator('[data-testid="stSlider"]').filter(has_text=label).first.locator('input[type="range"]')
+
+
+def _slider_value(page, label: str) -> str:
+    return _slider(page, label).get_attribute("aria-valuenow") or _slider(page, label).input_value()
+
+
+def _slider_count(page, label: str) -> int:
+    return page.locator('[data-testid="stSlider"]').filter(has_text=label).count()
 
 
 def _box(page, selector: str) -> dict:
@@ -78,27 +94,76 @@ def test_stride_and_padding_change_the_output_shape(lab):
     expect(lab.get_by_text("Padded input · 1×30×30")).to_be_visible()
 
 
+FEATURE = ".labmaps .panel:nth-child(2) canvas"
+
+
+def _point_at_cell(page, row: int, col: int, shape: tuple[int, int], click: bool = False) -> None:
+    """Move the mouse to (row, col) of the feature map (shape = its rows, columns); click if asked."""
+    box = _box(page, FEATURE)
+    x = box["x"] + (col + 0.5) * box["width"] / shape[1]
+    y = box["y"] + (row + 0.5) * box["height"] / shape[0]
+    (page.mouse.click if click else page.mouse.move)(x, y)
+
+
+def _arith(page) -> dict:
+    return json.loads(page.locator(".labmaps").get_attribute("data-arith"))
+
+
 def test_clicking_a_feature_map_cell_shows_its_arithmetic(lab):
     _choose(lab, "Image source", "Number grid (6×6 example)")
     expect(lab.get_by_text("Feature map · 4×4")).to_be_visible()
     _choose(lab, "Start from", "Diagonal (6×6 example)")
     wait_idle(lab)
-    box = _box(lab, ".st-key-fig_feature .nsewdrag")
-    row, col = 0, 2                                  # the lecture's -3
-    lab.mouse.click(box["x"] + (col + 0.5) * box["width"] / 4, box["y"] + (row + 0.5) * box["height"] / 4)
+    _point_at_cell(lab, 0, 2, (4, 4), click=True)
     expect(lab.get_by_text("Cell (0, 2) of kernel 1's feature map")).to_be_visible()
     expect(lab.get_by_text(re.compile(r"The feature map holds -3\.000 here"))).to_be_visible()
+    wait_idle(lab)                                   # the click is kept by the server: a rerun keeps it
+    lab.mouse.move(0, 0)
+    expect(lab.locator(".labmaps")).to_have_attribute("data-cell", "0,2")
+
+
+def test_hovering_shows_the_same_arithmetic_as_the_engine(lab):
+    """The browser's patch, products and sum for random cells, strides, paddings and dilations are
+    cnn.ops.window's numbers."""
+    image, _ = images.mnist_digit(0)
+    kernel = kernels.preset("sobel_x")
+    rng = np.random.default_rng(3)
+    for stride_rows, stride_cols, pad, dilation in ((1, 1, 0, 1), (2, 1, 1, 1), (3, 2, 2, 2)):
+        _nudge_slider(lab, "Stride ↓ rows", stride_rows - int(_slider_value(lab, "Stride ↓ rows")))
+        wait_idle(lab)
+        _nudge_slider(lab, "Stride → columns", stride_cols - int(_slider_value(lab, "Stride → columns")))
+        wait_idle(lab)
+        if _slider_count(lab, "Padding on each side") == 0:
+            _choose(lab, "Padding", "custom")
+            wait_idle(lab)
+        _nudge_slider(lab, "Padding on each side", pad - int(_slider_value(lab, "Padding on each side")))
+        wait_idle(lab)
+        _nudge_slider(lab, "Dilation", dilation - int(_slider_value(lab, "Dilation")))
+        wait_idle(lab)
+        shape = ops.conv_output_shape((28, 28), (3, 3), stride=(stride_rows, stride_cols), padding=pad,
+                                      dilation=dilation)
+        expect(lab.locator(".labmaps")).to_have_attribute("data-shape", f"{shape[0]}x{shape[1]}")
+        for _ in range(4):
+            row, col = int(rng.integers(shape[0])), int(rng.integers(shape[1]))
+            _point_at_cell(lab, row, col, shape)
+            expect(lab.locator(".labmaps")).to_have_attribute("data-cell", f"{row},{col}")
+            shown = _arith(lab)
+            want = ops.window(image, kernel, row, col, stride=(stride_rows, stride_cols), padding=pad,
+                              dilation=dilation)
+            np.testing.assert_allclose(np.ravel(shown["patch"]), want.patch.ravel(), rtol=0, atol=1e-12)
+            np.testing.assert_allclose(np.ravel(shown["products"]), want.products.ravel(), rtol=0, atol=1e-12)
+            assert shown["value"] == pytest.approx(want.value, abs=1e-9)
 
 
 def test_play_slides_the_window_on_its_own(lab):
-    label = lab.get_by_text(re.compile(r"Output cell: row \d+, column \d+"))
-    before = label.inner_text()
-    lab.get_by_text("▶ Play").click()                # the toggle's label
-    expect(label).not_to_have_text(before, timeout=10_000)
-    moved = label.inner_text()
-    expect(label).not_to_have_text(moved, timeout=10_000)   # and keeps going
-    lab.get_by_text("▶ Play").click()
-    wait_idle(lab)
+    maps = lab.locator(".labmaps")
+    before = maps.get_attribute("data-cell")
+    lab.get_by_role("button", name="▶ Play").click()
+    expect(maps).not_to_have_attribute("data-cell", before, timeout=10_000)
+    moved = maps.get_attribute("data-cell")
+    expect(maps).not_to_have_attribute("data-cell", moved, timeout=10_000)   # and keeps going
+    lab.get_by_role("button", name="⏸ Pause").click()
+    expect(maps).to_have_attribute("data-playing", "0")
 
 
 def test_drawing_on_the_canvas_makes_a_feature_map(lab):
@@ -145,7 +210,7 @@ def test_screenshot_every_page(chromium, app_url, name, lang):
     page = open_page(chromium, f"{app_url}/{path}?lang={lang}", viewport=(1600, height))
     expect(page.locator("h1").first).to_be_visible()
     if name == "lab":
-        expect(page.locator(".st-key-fig_feature .nsewdrag").first).to_be_visible()
+        expect(page.locator(".labmaps canvas").first).to_be_visible()
     wait_idle(page)
     expect(page.locator('[data-testid="stSkeleton"]')).to_have_count(0)   # every widget has drawn
     assert page.locator('[data-testid="stException"]').count() == 0
@@ -174,7 +239,7 @@ def test_train_a_model_watch_the_curve_grow_and_stop_it(chromium, app_url):
     expect(page.get_by_text(re.compile(r"epoch \d+/30 · step \d+/\d+"))).to_be_visible(timeout=30_000)
     expect(curve).to_have_attribute("data-points", re.compile(r"^[1-9]\d*$"), timeout=30_000)
     assert int(curve.get_attribute("data-points")) > int(first)        # the whole history came back after the reload
-    page.get_by_role("button", name="Stop").click()
+    page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop").click()
     expect(page.get_by_text(re.compile("Stopped by you"))).to_be_visible(timeout=60_000)
     expect(page.get_by_test_id("stMetricLabel").filter(has_text="Test accuracy")).to_be_visible(timeout=60_000)
     # Click the confusion matrix's cell for true 1, answered 1: its images appear beside it.

@@ -10,7 +10,7 @@ from harness import open_page, wait_idle
 from playwright.sync_api import expect
 from test_browser import SHOTS, _box
 
-CANVAS = '[data-testid="stBidiComponentIsolated"] canvas.upper-canvas'
+CANVAS = ".drawpad canvas"
 
 
 def draw_stroke(page, points) -> None:
@@ -43,7 +43,7 @@ def test_draw_a_one_then_a_zero_then_clear(draw):
     draw_stroke(draw, ONE)
     expect(top_guess(draw)).to_have_text("1")
     expect(draw.get_by_text(re.compile(r"confidence \d+\.\d%"))).to_be_visible()
-    draw.get_by_role("button", name="Reset canvas & history").click()
+    draw.get_by_role("button", name="Clear").click()
     expect(draw.get_by_text("Draw a digit on the canvas to see what the network reads.")).to_be_visible()
     expect(top_guess(draw)).to_have_count(0)
     draw_stroke(draw, ZERO)
@@ -61,7 +61,7 @@ def test_a_dot_gets_a_hint_and_chinese_reads_a_one(draw):
     box.click()
     draw.get_by_role("option", name="简体中文").click()
     expect(draw.get_by_role("heading", name="手写识别")).to_be_visible()
-    draw.get_by_role("button", name="Reset canvas & history").click()
+    draw.get_by_role("button", name="清空").click()
     draw_stroke(draw, ONE)
     expect(top_guess(draw)).to_have_text("1")
     expect(draw.get_by_text(re.compile(r"置信度 \d+\.\d%"))).to_be_visible()

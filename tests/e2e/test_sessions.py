@@ -67,7 +67,7 @@ def test_six_students_at_once_each_see_their_own_results(chromium, server):
         for round_ in range(3):
             # Fire everything first...
             for page in (pages["one"], pages["zero"]):
-                page.get_by_role("button", name="Reset canvas & history").click()
+                page.get_by_role("button", name="Clear").click()
             _stroke(pages["one"], ONE)
             _stroke(pages["zero"], ZERO)
             for name in ("inside a", "inside b"):

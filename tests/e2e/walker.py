@@ -184,7 +184,7 @@ class Walker:
         return f"table cell at ({x:.0f}, {y:.0f}) <- {value!r}"
 
     def chart(self):
-        target = self.pick(".js-plotly-plot .nsewdrag, [data-testid='stImage'] img")
+        target = self.pick(".js-plotly-plot .nsewdrag, [data-testid='stImage'] img, .labmaps canvas")
         if target is None:
             return None
         box = target.bounding_box()
@@ -195,7 +195,7 @@ class Walker:
         return f"click a chart at ({x:.0f}, {y:.0f})"
 
     def stroke(self):
-        canvas = self.pick("canvas.upper-canvas, .st-key-draw_pad canvas")
+        canvas = self.pick("canvas.upper-canvas, .drawpad canvas")
         if canvas is None:
             return None
         box = canvas.bounding_box()

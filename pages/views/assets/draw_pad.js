@@ -1,0 +1,75 @@
+// Draw & Predict's canvas: white ink on black, 280x280 like MNIST's 28x28 scaled by ten. It sends the
+// picture at once when the pen lifts and about every 150 ms while it moves, so the prediction follows
+// the pen. Mouse, pen and touch alike (pointer events); undo and clear.
+
+const SIDE = 280, EVERY_MS = 150;
+
+function paint(s) {
+  const g = s.canvas.getContext("2d");
+  g.fillStyle = "#000"; g.fillRect(0, 0, SIDE, SIDE);
+  g.strokeStyle = "#fff"; g.fillStyle = "#fff"; g.lineCap = "round"; g.lineJoin = "round";
+  for (const stroke of s.strokes) {
+    const p = stroke.points;
+    if (p.length === 1) { g.beginPath(); g.arc(p[0][0], p[0][1], stroke.width / 2, 0, 2 * Math.PI); g.fill(); continue; }
+    g.lineWidth = stroke.width;
+    g.beginPath(); g.moveTo(p[0][0], p[0][1]);
+    for (let i = 1; i < p.length; i++) g.lineTo(p[i][0], p[i][1]);
+    g.stroke();
+  }
+}
+
+function send(s) {
+  clearTimeout(s.later); s.later = null; s.lastSent = performance.now();
+  s.seq += 1;
+  s.root.dataset.sent = String(s.seq);
+  s.setStateValue("drawing", { seq: s.seq, png: s.strokes.length ? s.canvas.toDataURL("image/png") : null });
+}
+
+function soon(s) {  // at most one send per EVERY_MS while the pen moves
+  if (s.later) return;
+  const wait = Math.max(0, EVERY_MS - (performance.now() - s.lastSent));
+  s.later = setTimeout(() => send(s), wait);
+}
+
+function at(s, e) {
+  const r = s.canvas.getBoundingClientRect();
+  return [((e.clientX - r.left) / r.width) * SIDE, ((e.clientY - r.top) / r.height) * SIDE];
+}
+
+export default function ({ data, parentElement, setStateValue }) {
+  let root = parentElement.querySelector(".drawpad");
+  if (!root) {
+    root = document.createElement("div");
+    root.className = "drawpad";
+    root.innerHTML = `<canvas width="${SIDE}" height="${SIDE}"></canvas>
+      <div class="tools"><button type="button" class="undo"></button><button type="button" class="clear"></button></div>`;
+    parentElement.appendChild(root);
+    const s = { root, canvas: root.querySelector("canvas"), strokes: [], seq: 0, lastSent: 0, later: null, pen: null };
+    root.__pad = s;
+    paint(s);
+    const c = s.canvas;
+    c.addEventListener("pointerdown", (e) => {
+      if (e.button !== 0 && e.pointerType === "mouse") return;
+      c.setPointerCapture(e.pointerId);
+      s.pen = { width: s.width, points: [at(s, e)] };
+      s.strokes.push(s.pen); paint(s); soon(s);
+      e.preventDefault();
+    });
+    c.addEventListener("pointermove", (e) => {
+      if (!s.pen) return;
+      for (const ev of e.getCoalescedEvents ? e.getCoalescedEvents() : [e]) s.pen.points.push(at(s, ev));
+      paint(s); soon(s);
+    });
+    const lift = () => { if (!s.pen) return; s.pen = null; send(s); };
+    c.addEventListener("pointerup", lift);
+    c.addEventListener("pointercancel", lift);
+    root.querySelector(".undo").addEventListener("click", () => { if (s.strokes.length) { s.strokes.pop(); paint(s); send(s); } });
+    root.querySelector(".clear").addEventListener("click", () => { if (s.strokes.length) { s.strokes = []; paint(s); send(s); } });
+  }
+  const s = root.__pad;
+  s.setStateValue = setStateValue;
+  s.width = data.width;
+  root.querySelector(".undo").textContent = data.labels.undo;
+  root.querySelector(".clear").textContent = data.labels.clear;
+  root.dataset.strokes = String(s.strokes.length);
+}

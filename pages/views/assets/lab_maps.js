@@ -1,0 +1,281 @@
+// The Lab's maps: padded input, feature map, activated map, pooled map, and the arithmetic of any cell.
+// Python computes every map and sends it (float64 where small enough to send, float32 for big pictures);
+// this file only draws them and answers the pointer: hovering, clicking, scrubbing and Play recompute
+// one window's patch ⊙ kernel from the sent input and kernel, in the browser, without a round trip.
+
+const DIVERGING = [[0, [33, 102, 172]], [0.25, [146, 197, 222]], [0.5, [247, 247, 247]], [0.75, [244, 165, 130]],
+  [1, [178, 24, 43]]];
+const GREEN = "#00c853", ORANGE = "#ff9800", NUMBERS_CELLS = 144;
+
+function decode(m) {
+  if (!m) return null;
+  const text = atob(m.b64), bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  const v = m.dtype === "f8" ? new Float64Array(bytes.buffer) : new Float32Array(bytes.buffer);
+  let lo = Infinity, hi = -Infinity;
+  for (const x of v) { if (x < lo) lo = x; if (x > hi) hi = x; }
+  return { c: m.c, h: m.h, w: m.w, v, lo, hi, signed: m.signed };
+}
+
+function colour(t) {  // t in [0, 1] on the diverging scale
+  for (let i = 1; i < DIVERGING.length; i++) {
+    const [s1, c1] = DIVERGING[i], [s0, c0] = DIVERGING[i - 1];
+    if (t <= s1) { const f = (t - s0) / (s1 - s0); return c0.map((a, k) => Math.round(a + f * (c1[k] - a))); }
+  }
+  return DIVERGING[DIVERGING.length - 1][1];
+}
+
+function picture(map) {  // the map at one pixel a cell, cached on the map
+  if (map.picture) return map.picture;
+  const { c, h, w, v, signed } = map, data = new ImageData(w, h);
+  const m = Math.max(Math.abs(map.lo), Math.abs(map.hi)) || 1;
+  const lo = signed ? -m : map.lo, span = signed ? 2 * m : (map.hi > map.lo ? map.hi - map.lo : 1);
+  for (let i = 0; i < h * w; i++) {
+    let rgb;
+    if (c === 3) rgb = [0, 1, 2].map((k) => Math.round(Math.min(1, Math.max(0, v[k * h * w + i])) * 255));
+    else if (signed) rgb = colour((v[i] - lo) / span);
+    else { const g = Math.round(((v[i] - lo) / span) * 255); rgb = [g, g, g]; }
+    data.data.set([rgb[0], rgb[1], rgb[2], 255], 4 * i);
+  }
+  const canvas = document.createElement("canvas");
+  canvas.width = w; canvas.height = h;
+  canvas.getContext("2d").putImageData(data, 0, 0);
+  map.picture = canvas;
+  return canvas;
+}
+
+function fmt(x, digits = 2) {
+  const s = (Math.round(x * 10 ** digits) / 10 ** digits + 0).toFixed(digits);  // no "-0.00"
+  return s === "-" + (0).toFixed(digits) ? (0).toFixed(digits) : s;
+}
+
+function fill(template, values) {
+  return template.replace(/\{(\w+)\}/g, (_, k) => (k in values ? values[k] : `{${k}}`));
+}
+
+// ---------------------------------------------------------------- drawing one panel
+
+function drawPanel(panel, map, overlays) {
+  const canvas = panel.canvas, width = panel.box.clientWidth;
+  if (!width || !map) return;
+  const ratio = window.devicePixelRatio || 1, cell = width / Math.max(map.w, map.h);
+  const cssW = cell * map.w, cssH = cell * map.h;
+  canvas.style.width = cssW + "px"; canvas.style.height = cssH + "px";
+  canvas.width = Math.round(cssW * ratio); canvas.height = Math.round(cssH * ratio);
+  const g = canvas.getContext("2d");
+  g.setTransform(ratio, 0, 0, ratio, 0, 0);
+  g.imageSmoothingEnabled = false;
+  g.drawImage(picture(map), 0, 0, cssW, cssH);
+  panel.cell = cell;
+  if (map.c !== 3 && map.h * map.w <= NUMBERS_CELLS) {  // small maps carry their numbers
+    g.font = `${Math.max(8, Math.min(13, cell / 3.2))}px sans-serif`;
+    g.textAlign = "center"; g.textBaseline = "middle";
+    const m = Math.max(Math.abs(map.lo), Math.abs(map.hi)) || 1;
+    for (let r = 0; r < map.h; r++) for (let c = 0; c < map.w; c++) {
+      const x = map.v[r * map.w + c];
+      g.fillStyle = (map.signed ? Math.abs(x) / m > 0.6 : (x - map.lo) / ((map.hi - map.lo) || 1) < 0.5) ? "#fff" : "#222";
+      g.fillText(fmt(x), (c + 0.5) * cell, (r + 0.5) * cell);
+    }
+  }
+  const box = (r0, c0, r1, c1, stroke, lineWidth) => {
+    g.strokeStyle = stroke; g.lineWidth = lineWidth;
+    const grow = cell < 4 ? 2 : 0;  // a box around a sub-pixel cell must still be seen
+    g.strokeRect(c0 * cell - grow, r0 * cell - grow, (c1 - c0 + 1) * cell + 2 * grow, (r1 - r0 + 1) * cell + 2 * grow);
+  };
+  const thick = Math.max(2, Math.min(4, cell / 8));
+  if (overlays.pads) {
+    const [[top, bottom], [left, right]] = overlays.pads;
+    if (top + bottom + left + right) {
+      g.fillStyle = "rgba(255, 167, 38, 0.30)";
+      g.fillRect(0, 0, cssW, top * cell); g.fillRect(0, cssH - bottom * cell, cssW, bottom * cell);
+      g.fillRect(0, top * cell, left * cell, cssH - (top + bottom) * cell);
+      g.fillRect(cssW - right * cell, top * cell, right * cell, cssH - (top + bottom) * cell);
+      box(top, left, map.h - 1 - bottom, map.w - 1 - right, ORANGE, 1.5);
+    }
+  }
+  if (overlays.rows) {
+    const { rows, cols } = overlays;
+    g.fillStyle = "rgba(0, 200, 83, 0.25)";
+    if (cell >= 4) for (const r of rows) for (const c of cols) { g.fillRect(c * cell, r * cell, cell, cell); box(r, c, r, c, GREEN, 1.5); }
+    else box(rows[0], cols[0], rows[rows.length - 1], cols[cols.length - 1], GREEN, 2);
+  }
+  if (overlays.window) { const [r0, c0, r1, c1] = overlays.window; box(r0, c0, r1, c1, ORANGE, thick); }
+  if (overlays.cell) box(overlays.cell[0], overlays.cell[1], overlays.cell[0], overlays.cell[1], GREEN, thick);
+}
+
+// ---------------------------------------------------------------- the arithmetic, from the sent numbers
+
+function windowAt(s, row, col) {
+  const d = s.data, X = s.input, K = s.kernel, k = d.size, [sh, sw] = d.stride, dil = d.dilation;
+  const rows = [...Array(k).keys()].map((i) => row * sh + i * dil), cols = [...Array(k).keys()].map((j) => col * sw + j * dil);
+  const channels = [];
+  let total = 0;
+  for (let c = 0; c < X.c; c++) {
+    const patch = [], kernel = [], products = [];
+    let sum = 0;
+    for (const r of rows) for (const q of cols) patch.push(X.v[(c * X.h + r) * X.w + q]);
+    for (let i = 0; i < k * k; i++) { kernel.push(K.v[c * k * k + i]); products.push(patch[i] * kernel[i]); sum += products[i]; }
+    channels.push({ patch, kernel, products, sum });
+    total += sum;
+  }
+  return { row, col, rows, cols, channels, total, value: total + d.bias };
+}
+
+function tableHtml(values, k, caption, signed) {
+  let m = 0;
+  for (const x of values) m = Math.max(m, Math.abs(x));
+  m = m || 1;
+  let rows = "";
+  for (let i = 0; i < values.length / k; i++) {
+    rows += "<tr>" + values.slice(i * k, i * k + k).map((x) => {
+      const a = ((Math.min(Math.abs(x) / m, 1)) * 0.6).toFixed(2);
+      const bg = x > 0 || !signed ? `rgba(178,24,43,${a})` : `rgba(33,102,172,${a})`;
+      return `<td style="background:${bg}">${fmt(x)}</td>`;
+    }).join("") + "</tr>";
+  }
+  return `<div class="matrix"><div class="caption">${caption}</div><table>${rows}</table></div>`;
+}
+
+function arithmetic(s, step) {
+  const d = s.data, L = d.labels, k = d.size, names = d.channel_names;
+  let html = `<div class="title">${fill(L.arith_title, { row: step.row, col: step.col })}</div>`;
+  step.channels.forEach((ch, c) => {
+    const label = names && step.channels.length > 1 ? `${names[c]}: ` : "";
+    html += `<div class="line">${tableHtml(ch.patch, k, label + L.patch, false)}<span class="op">⊙</span>` +
+      `${tableHtml(ch.kernel, k, L.kernel, true)}<span class="op">=</span>${tableHtml(ch.products, k, L.products, true)}` +
+      `<span class="op">Σ = ${fmt(ch.sum, 3)}</span></div>`;
+  });
+  const sums = step.channels.length > 1 ? step.channels.map((ch) => fmt(ch.sum, 3)).join(" + ") + " = " : "";
+  html += `<div class="total">Σ = ${sums}${fmt(step.total, 3)}&emsp;${fmt(step.total, 3)} + b (${fmt(d.bias)}) = <b>${fmt(step.value, 3)}</b></div>`;
+  const f = s.feature, a = s.activated, i = step.row * f.w + step.col;
+  html += `<div class="check">${fill(L.check, { value: fmt(f.v[i], 3), activated: fmt(a.v[i], 3) })}</div>`;
+  return html;
+}
+
+function poolArithmetic(s, pr, pc) {
+  const d = s.data, a = s.activated, { size, stride, mode } = d.pool, values = [];
+  let result = mode === "max" ? -Infinity : 0;
+  for (let i = 0; i < size; i++) for (let j = 0; j < size; j++) {
+    const x = a.v[(pr * stride + i) * a.w + pc * stride + j];
+    values.push(x);
+    result = mode === "max" ? Math.max(result, x) : result + x / (size * size);
+  }
+  s.poolStep = { row: pr, col: pc, values, value: result };
+  return `<div class="title">${fill(d.labels.pool_title, { row: pr, col: pc })}</div>` +
+    tableHtml(values, size, d.labels.pool_window, true) +
+    `<div class="total">${fill(d.labels.pool_result, { value: fmt(result, 3) })}</div>`;
+}
+
+// ---------------------------------------------------------------- the whole view
+
+function render(root) {
+  const s = root.__lab, d = s.data;
+  if (!d) return;
+  const [row, col] = s.hover || s.cell, step = windowAt(s, row, col);
+  const pool = s.pooled ? (s.poolHover || s.poolCell) : null;
+  const poolBox = pool ? [pool[0] * d.pool.stride, pool[1] * d.pool.stride,
+    pool[0] * d.pool.stride + d.pool.size - 1, pool[1] * d.pool.stride + d.pool.size - 1] : null;
+  drawPanel(s.panels[0], s.input, { pads: d.pads, rows: step.rows, cols: step.cols });
+  drawPanel(s.panels[1], s.feature, { cell: [row, col] });
+  drawPanel(s.panels[2], s.activated, { cell: [row, col], window: poolBox });
+  if (s.pooled) drawPanel(s.panels[3], s.pooled, { cell: pool });
+  s.arith.innerHTML = arithmetic(s, step);
+  s.poolArith.innerHTML = pool ? poolArithmetic(s, pool[0], pool[1]) : "";
+  const scrub = root.querySelector(".scrub input");
+  scrub.max = String(s.feature.h * s.feature.w - 1);
+  scrub.value = String(row * s.feature.w + col);
+  root.querySelector(".scrub .where").textContent = fill(d.labels.position, { row, col });
+  root.dataset.cell = `${row},${col}`;
+  root.dataset.arith = JSON.stringify({
+    row, col, patch: step.channels.map((ch) => ch.patch), products: step.channels.map((ch) => ch.products),
+    total: step.total, value: step.value,
+  });
+  root.dataset.pool = s.poolStep && pool ? JSON.stringify(s.poolStep) : "";
+}
+
+function cellAt(panel, map, event) {
+  const rect = panel.canvas.getBoundingClientRect(), cell = rect.width / map.w;
+  const r = Math.floor((event.clientY - rect.top) / cell), c = Math.floor((event.clientX - rect.left) / cell);
+  return r >= 0 && c >= 0 && r < map.h && c < map.w ? [r, c] : null;
+}
+
+function build(root, setStateValue) {
+  root.innerHTML = `<div class="panels">${[0, 1, 2, 3].map(() =>
+    '<div class="panel"><div class="head"></div><div class="box"><canvas></canvas></div><div class="note"></div></div>').join("")}</div>
+    <div class="scrub"><button type="button" class="play"></button><select class="speed"></select>
+    <input type="range" min="0" value="0" step="1"><span class="where"></span></div>
+    <div class="sums"><div class="arith"></div><div class="pool-arith"></div></div>`;
+  const s = root.__lab;
+  s.panels = [...root.querySelectorAll(".panel")].map((p) => ({
+    el: p, head: p.querySelector(".head"), box: p.querySelector(".box"), canvas: p.querySelector("canvas"), note: p.querySelector(".note"),
+  }));
+  s.arith = root.querySelector(".arith"); s.poolArith = root.querySelector(".pool-arith");
+  const choose = (cell) => { s.cell = cell; s.hover = null; render(root); setStateValue("cell", cell); };
+  for (const i of [1, 2]) {
+    const p = s.panels[i], map = () => (i === 1 ? s.feature : s.activated);
+    p.canvas.addEventListener("pointermove", (e) => { const at = cellAt(p, map(), e); if (at) { s.hover = at; render(root); } });
+    p.canvas.addEventListener("pointerleave", () => { s.hover = null; render(root); });
+    p.canvas.addEventListener("click", (e) => { const at = cellAt(p, map(), e); if (at) choose(at); });
+  }
+  const pp = s.panels[3];
+  pp.canvas.addEventListener("pointermove", (e) => { const at = s.pooled && cellAt(pp, s.pooled, e); if (at) { s.poolHover = at; render(root); } });
+  pp.canvas.addEventListener("pointerleave", () => { s.poolHover = null; render(root); });
+  pp.canvas.addEventListener("click", (e) => {
+    const at = s.pooled && cellAt(pp, s.pooled, e);
+    if (at) { s.poolCell = at; s.poolHover = null; render(root); setStateValue("pool_cell", at); }
+  });
+  const scrub = root.querySelector(".scrub input");
+  scrub.addEventListener("input", () => { const i = Number(scrub.value); s.cell = [Math.floor(i / s.feature.w), i % s.feature.w]; s.hover = null; render(root); });
+  scrub.addEventListener("change", () => setStateValue("cell", s.cell));
+  const play = root.querySelector(".play"), speed = root.querySelector(".speed");
+  const stop = () => { clearInterval(s.timer); s.timer = null; play.textContent = s.data.labels.play; root.dataset.playing = "0"; };
+  const start = () => {
+    s.timer = setInterval(() => {
+      const n = s.feature.h * s.feature.w, i = ((s.cell[0] * s.feature.w + s.cell[1]) + 1) % n;
+      s.cell = [Math.floor(i / s.feature.w), i % s.feature.w]; render(root);
+    }, Number(speed.value));
+    play.textContent = s.data.labels.pause; root.dataset.playing = "1";
+  };
+  play.addEventListener("click", () => { if (s.timer) { stop(); setStateValue("cell", s.cell); } else start(); });
+  speed.addEventListener("change", () => { if (s.timer) { clearInterval(s.timer); start(); } });
+  s.stop = stop;
+  new ResizeObserver(() => render(root)).observe(root);
+}
+
+export default function ({ data, parentElement, setStateValue }) {
+  let root = parentElement.querySelector(".labmaps");
+  if (!root) {
+    root = document.createElement("div");
+    root.className = "labmaps";
+    parentElement.appendChild(root);
+    root.__lab = {};
+    build(root, setStateValue);
+  }
+  const s = root.__lab, L = data.labels;
+  s.data = data;
+  s.input = decode(data.input); s.kernel = decode(data.kernel);
+  s.feature = decode(data.feature); s.activated = decode(data.activated); s.pooled = decode(data.pooled);
+  const same = (a, b) => a && b && a[0] === b[0] && a[1] === b[1];
+  // Python's choice wins when it changed (a link, a new input); otherwise keep the pointer's.
+  if (!same(data.cell, s.sentCell) || !s.cell) s.cell = data.cell;
+  s.sentCell = data.cell;
+  if (!same(data.pool_cell, s.sentPool) || !s.poolCell) s.poolCell = data.pool_cell;
+  s.sentPool = data.pool_cell;
+  s.cell = [Math.min(s.cell[0], s.feature.h - 1), Math.min(s.cell[1], s.feature.w - 1)];
+  if (s.pooled && s.poolCell) s.poolCell = [Math.min(s.poolCell[0], s.pooled.h - 1), Math.min(s.poolCell[1], s.pooled.w - 1)];
+  s.hover = null; s.poolHover = null;
+  data.titles.forEach((t, i) => { s.panels[i].head.textContent = t; });
+  s.panels[3].note.textContent = s.pooled ? "" : data.no_pooling;
+  s.panels[3].canvas.style.display = s.pooled ? "" : "none";
+  s.panels.forEach((p, i) => { p.note.textContent = i === 3 && !s.pooled ? data.no_pooling : ""; });
+  const speed = root.querySelector(".speed");
+  if (speed.dataset.lang !== L.lang) {
+    speed.innerHTML = L.speeds.map(([ms, name]) => `<option value="${ms}"${ms === 500 ? " selected" : ""}>${name}</option>`).join("");
+    speed.dataset.lang = L.lang;
+  }
+  root.querySelector(".play").textContent = s.timer ? L.pause : L.play;
+  root.querySelector(".scrub input").setAttribute("aria-label", L.scrub);
+  root.dataset.version = String(data.version);
+  root.dataset.shape = `${s.feature.h}x${s.feature.w}`;
+  render(root);
+}

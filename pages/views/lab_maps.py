@@ -1,0 +1,98 @@
+"""The Lab's map view: padded input → feature map → activated → pooled, with the arithmetic of any cell.
+
+Python computes every map (cnn.ops) and sends the numbers; the browser (assets/lab_maps.js) draws them
+and answers hovering, clicking, the position scrubber and Play on its own, so pointing at a cell costs
+no round trip. A click or the end of a scrub is sent back only to keep the chosen cell across reruns.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import numpy as np
+import streamlit as st
+
+from pages.views import controls, errors
+from pages.views.assets import component
+from pages.views.language import lang, tr
+
+# Maps up to this many values travel as float64, so the browser's arithmetic is exactly Python's;
+# bigger pictures (large photos) as float32, which is more than their 8-bit pixels hold.
+EXACT_VALUES = 200_000
+CHANNEL_NAMES = ("R", "G", "B")
+SPEEDS_MS = (("slow", 1000), ("normal", 500), ("fast", 200))
+
+_lab_maps = component("cnn_lab_maps", "lab_maps")
+
+
+def _array(values: np.ndarray, signed: bool = True) -> dict:
+    values = np.asarray(values, dtype=np.float64)
+    shape = values.shape if values.ndim == 3 else (1, *values.shape)
+    dtype = "<f8" if values.size <= EXACT_VALUES else "<f4"
+    raw = np.ascontiguousarray(values, dtype=dtype).tobytes()
+    return {"c": shape[0], "h": shape[1], "w": shape[2], "dtype": "f8" if dtype == "<f8" else "f4",
+            "b64": base64.b64encode(raw).decode("ascii"), "signed": signed}
+
+
+def _html(markdown: str) -> str:
+    return re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", markdown)
+
+
+def _shape(*dims: int) -> str:
+    return "×".join(str(d) for d in dims)
+
+
+def _keep(name: str) -> None:
+    value = (st.session_state.get("lab_maps") or {}).get(name)
+    if value is not None:
+        controls.kept()[name] = tuple(int(v) for v in value)
+
+
+def cell() -> tuple[int, int] | None:
+    """The output cell the person chose last (None before any choice)."""
+    return controls.get("cell")
+
+
+@errors.fragment
+def lab_maps(*, padded: np.ndarray, pads, kernel: np.ndarray, bias: float, stride: tuple[int, int], dilation: int,
+             feature: np.ndarray, activated: np.ndarray, pooled: np.ndarray | None, pool: tuple[int, int, str],
+             activation: str, focus: int, note: str | None = None) -> None:
+    """Draw the four maps of one kernel. padded (C, Hp, Wp); kernel (C, k, k); pool = (size, stride, mode)."""
+    chosen = controls.get("cell") or tuple(int(v) for v in np.unravel_index(np.argmax(np.abs(feature)), feature.shape))
+    chosen = (min(chosen[0], feature.shape[0] - 1), min(chosen[1], feature.shape[1] - 1))
+    pool_cell = None
+    if pooled is not None:
+        pool_cell = controls.get("pool_cell") or tuple(int(v) for v in np.unravel_index(np.argmax(np.abs(pooled)),
+                                                                                          pooled.shape))
+    size, pool_stride, mode = pool
+    channels = padded.shape[0]
+    titles = [tr("lab.map.padded", shape=_shape(*padded.shape)), tr("lab.map.feature", shape=_shape(*feature.shape)),
+              tr("lab.map.activated", name=tr(f"activation.{activation}"), shape=_shape(*activated.shape)),
+              tr("lab.map.pooled", name=tr(f"pooling.{mode}"), shape=_shape(*pooled.shape)) if pooled is not None
+              else tr("lab.map.pooled", name="—", shape="—")]
+    labels = {
+        "lang": lang(),
+        "arith_title": tr("lab.arith.title", row="{row}", col="{col}", n=focus + 1),
+        "patch": tr("lab.arith.patch"), "kernel": tr("lab.arith.kernel"), "products": tr("lab.arith.products"),
+        "check": tr("lab.arith.check", value="{value}", act=tr(f"activation.{activation}"), activated="{activated}"),
+        "pool_title": tr("lab.pool.arith", row="{row}", col="{col}"), "pool_window": tr("lab.pool.window"),
+        "pool_result": _html(tr(f"lab.pool.result_{mode}", value="{value}")),
+        "position": tr("lab.step.position", row="{row}", col="{col}"), "scrub": tr("lab.step.help"),
+        "play": tr("lab.step.play"), "pause": tr("lab.step.pause"),
+        "speeds": [[ms, tr(f"lab.speed.{name}")] for name, ms in SPEEDS_MS],
+    }
+    data = {
+        "input": _array(padded, signed=False), "pads": [list(p) for p in pads], "kernel": _array(kernel),
+        "size": int(kernel.shape[-1]), "bias": float(bias), "stride": list(stride), "dilation": int(dilation),
+        "feature": _array(feature), "activated": _array(activated),
+        "pooled": None if pooled is None else _array(pooled),
+        "pool": {"size": int(size), "stride": int(pool_stride), "mode": mode},
+        "cell": list(chosen), "pool_cell": None if pool_cell is None else list(pool_cell),
+        "titles": titles, "no_pooling": note or tr("lab.map.no_pooling"), "labels": labels,
+        "channel_names": list(CHANNEL_NAMES) if channels == 3 else None,
+        "version": st.session_state.setdefault("lab_maps_version", 0),
+    }
+    st.session_state.lab_maps_version += 1
+    _lab_maps(key="lab_maps", data=data, on_cell_change=lambda: _keep("cell"),
+              on_pool_cell_change=lambda: _keep("pool_cell"))
