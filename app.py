@@ -12,6 +12,7 @@ if "lang" not in st.session_state:
 
 PAGES = [  # (file, url path, catalog key, icon)
     ("pages/home.py", "home", "nav.home", ":material/home:"),
+    ("pages/lessons.py", "lessons", "nav.lessons", ":material/school:"),
     ("pages/lab.py", "lab", "nav.lab", ":material/grid_on:"),
     ("pages/draw.py", "draw", "nav.draw", ":material/draw:"),
     ("pages/train.py", "train", "nav.train", ":material/model_training:"),

@@ -27,7 +27,7 @@ def press_start(page, timeout_ms: int) -> None:
 
 
 def stop(page) -> None:
-    page.get_by_role("button", name="Stop").first.click()
+    page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop").first.click()
     page.get_by_text(re.compile(r"Test accuracy|Stopped")).first.wait_for(timeout=120_000)
 
 

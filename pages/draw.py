@@ -24,10 +24,10 @@ def reader(source: str, model, spec, dataset, framing) -> None:
     """The input and what the model reads in it. A fragment: each send of the pad reruns only this."""
     left, right = st.columns([2, 3], gap="large")
     with left:
-        raw = None
+        raw, seq = None, 0
         if source == "draw":
             stroke = controls.slider(tr("draw.stroke"), 6, 40, "draw_stroke", default=20)
-            raw = draw_pad.draw_pad("draw_pad", stroke)
+            raw, seq = draw_pad.draw_pad("draw_pad", stroke)
             st.caption(tr("draw.canvas_help"))
         elif source == "sample":
             raw = sources.sample(spec, dataset, "draw_sample", start=7)
@@ -36,10 +36,10 @@ def reader(source: str, model, spec, dataset, framing) -> None:
         else:
             raw = sources.upload("draw_upload")
     with right:
-        read(raw, model, spec, framing)
+        read(raw, model, spec, framing, seq)
 
 
-def read(raw, model, spec, framing) -> None:
+def read(raw, model, spec, framing, seq: int = 0) -> None:
     """The top guess, every class's probability, the preprocessing steps and a glimpse inside."""
     if raw is None:
         st.info(tr("draw.empty"))
@@ -62,7 +62,7 @@ def read(raw, model, spec, framing) -> None:
     confidence = tr("draw.confidence", p=f"{100 * probs[top]:.1f}%")
     guess.markdown(f"<div style='text-align:center;font-size:1.2em'>{confidence}</div>", unsafe_allow_html=True)
     with chart:
-        bars.probability_bars(probs, spec.classes, top)
+        bars.probability_bars(probs, spec.classes, top, answers=seq)
 
     st.markdown(f"**{tr('draw.steps')}**")
     cells = st.columns(len(stages))

@@ -9,7 +9,8 @@ import numpy as np
 import streamlit as st
 
 
-def probability_bars(probabilities: np.ndarray, classes, top: int) -> None:
+def probability_bars(probabilities: np.ndarray, classes, top: int, answers: int = 0) -> None:
+    """`answers`: the number of the drawing these are for (0 for other inputs), kept as data-seq."""
     rows = []
     for k, (label, p) in enumerate(zip(classes, probabilities)):
         colour = "#ff4b4b" if k == top else "#8aa4c8"
@@ -20,5 +21,5 @@ def probability_bars(probabilities: np.ndarray, classes, top: int) -> None:
                     f'border-radius:3px"></span></span>'
                     f'<span style="width:4em;text-align:right;font-size:0.85em">{100 * p:.1f}%</span></div>')
     values = html.escape(json.dumps([round(float(p), 6) for p in probabilities]))
-    st.markdown(f'<div data-testid="probability-bars" data-probs="{values}">{"".join(rows)}</div>',
-                unsafe_allow_html=True)
+    st.markdown(f'<div data-testid="probability-bars" data-probs="{values}" data-seq="{int(answers)}">'
+                f'{"".join(rows)}</div>', unsafe_allow_html=True)

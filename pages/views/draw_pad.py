@@ -14,7 +14,7 @@ from pages.views.assets import component
 from pages.views.language import tr
 
 SIDE = 280
-_pad = component("cnn_lab_draw_pad", "draw_pad")
+_pad = component("cnn_lab_draw_pad", "draw_pad", isolate_styles=False)  # our CSS is scoped by class
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -34,11 +34,14 @@ def _decode(png: str) -> np.ndarray | None:
         return None
 
 
-def draw_pad(key: str, stroke_width: int) -> np.ndarray | None:
-    """The drawing as (280, 280, 4) RGBA, or None while the pad is empty."""
+def draw_pad(key: str, stroke_width: int) -> tuple[np.ndarray | None, int]:
+    """(The drawing as (280, 280, 4) RGBA or None while the pad is empty, the number of the send it came
+    in: the page echoes it, so a benchmark knows which drawing an answer is for)."""
     result = _pad(key=key, data={"width": int(stroke_width),
                                  "labels": {"undo": tr("draw.undo"), "clear": tr("draw.clear")}},
                   on_drawing_change=lambda: None, width="content")
     drawing = result.get("drawing") if result is not None else None
-    png = drawing.get("png") if isinstance(drawing, dict) else None
-    return _decode(png) if isinstance(png, str) else None
+    if not isinstance(drawing, dict):
+        return None, 0
+    png, seq = drawing.get("png"), drawing.get("seq")
+    return (_decode(png) if isinstance(png, str) else None), (seq if isinstance(seq, int) else 0)

@@ -23,7 +23,7 @@ EXACT_VALUES = 200_000
 CHANNEL_NAMES = ("R", "G", "B")
 SPEEDS_MS = (("slow", 1000), ("normal", 500), ("fast", 200))
 
-_lab_maps = component("cnn_lab_maps", "lab_maps")
+_lab_maps = component("cnn_lab_maps", "lab_maps", isolate_styles=False)  # our CSS is scoped by class
 
 
 def _array(values: np.ndarray, signed: bool = True) -> dict:
@@ -43,27 +43,28 @@ def _shape(*dims: int) -> str:
     return "×".join(str(d) for d in dims)
 
 
-def _keep(name: str) -> None:
-    value = (st.session_state.get("lab_maps") or {}).get(name)
+def _keep(key: str, name: str, kept_as: str) -> None:
+    value = (st.session_state.get(key) or {}).get(name)
     if value is not None:
-        controls.kept()[name] = tuple(int(v) for v in value)
-
-
-def cell() -> tuple[int, int] | None:
-    """The output cell the person chose last (None before any choice)."""
-    return controls.get("cell")
+        controls.kept()[kept_as] = tuple(int(v) for v in value)
 
 
 @errors.fragment
 def lab_maps(*, padded: np.ndarray, pads, kernel: np.ndarray, bias: float, stride: tuple[int, int], dilation: int,
              feature: np.ndarray, activated: np.ndarray, pooled: np.ndarray | None, pool: tuple[int, int, str],
-             activation: str, focus: int, note: str | None = None) -> None:
-    """Draw the four maps of one kernel. padded (C, Hp, Wp); kernel (C, k, k); pool = (size, stride, mode)."""
-    chosen = controls.get("cell") or tuple(int(v) for v in np.unravel_index(np.argmax(np.abs(feature)), feature.shape))
+             activation: str, focus: int, note: str | None = None, key: str = "lab_maps",
+             numbers: bool = True, start: tuple[int, int] | None = None) -> None:
+    """Draw the four maps of one kernel. padded (C, Hp, Wp); kernel (C, k, k); pool = (size, stride, mode).
+    `key` names this view: the Lab's own keeps its chosen cell as "cell" (the Lab's links carry it).
+    `numbers=False` leaves the outputs' values out of their cells (a lesson asks for them); `start` is the
+    cell shown first (default: the strongest response)."""
+    cell_key, pool_key = ("cell", "pool_cell") if key == "lab_maps" else (f"{key}_cell", f"{key}_pool_cell")
+    strongest = np.unravel_index(np.argmax(np.abs(feature)), feature.shape)   # open on the strongest response
+    chosen = controls.get(cell_key) or start or tuple(int(v) for v in strongest)
     chosen = (min(chosen[0], feature.shape[0] - 1), min(chosen[1], feature.shape[1] - 1))
     pool_cell = None
     if pooled is not None:
-        pool_cell = controls.get("pool_cell") or tuple(int(v) for v in np.unravel_index(np.argmax(np.abs(pooled)),
+        pool_cell = controls.get(pool_key) or tuple(int(v) for v in np.unravel_index(np.argmax(np.abs(pooled)),
                                                                                           pooled.shape))
     size, pool_stride, mode = pool
     channels = padded.shape[0]
@@ -90,9 +91,9 @@ def lab_maps(*, padded: np.ndarray, pads, kernel: np.ndarray, bias: float, strid
         "pool": {"size": int(size), "stride": int(pool_stride), "mode": mode},
         "cell": list(chosen), "pool_cell": None if pool_cell is None else list(pool_cell),
         "titles": titles, "no_pooling": note or tr("lab.map.no_pooling"), "labels": labels,
-        "channel_names": list(CHANNEL_NAMES) if channels == 3 else None,
+        "channel_names": list(CHANNEL_NAMES) if channels == 3 else None, "numbers": numbers,
         "version": st.session_state.setdefault("lab_maps_version", 0),
     }
     st.session_state.lab_maps_version += 1
-    _lab_maps(key="lab_maps", data=data, on_cell_change=lambda: _keep("cell"),
-              on_pool_cell_change=lambda: _keep("pool_cell"))
+    _lab_maps(key=key, data=data, on_cell_change=lambda: _keep(key, "cell", cell_key),
+              on_pool_cell_change=lambda: _keep(key, "pool_cell", pool_key))

@@ -76,6 +76,14 @@ def network() -> tuple[str, models.ModelSpec, str | None]:
         message = spec_error(exc)
         st.error(tr("train.invalid", reason=message))
         return dataset, spec, message
+    summary_table(rows)
+    st.success(tr("train.valid", params=f"{sum(r.parameters for r in rows):,}",
+                  macs=f"{sum(r.mult_adds for r in rows):,}"))
+    return dataset, spec, None
+
+
+def summary_table(rows: list[models.LayerSummary]) -> None:
+    """Every layer with its output shape, parameters and multiply-adds."""
     st.dataframe(pd.DataFrame({
         tr("train.col.layer"): [f"{r.index + 1}. {r.kind}" for r in rows],
         tr("train.col.detail"): [r.description for r in rows],
@@ -83,9 +91,6 @@ def network() -> tuple[str, models.ModelSpec, str | None]:
         tr("train.col.params"): [f"{r.parameters:,}" for r in rows],
         tr("train.col.macs"): [f"{r.mult_adds:,}" for r in rows],
     }), hide_index=True, height=min(38 + 35 * len(rows), 400))
-    st.success(tr("train.valid", params=f"{sum(r.parameters for r in rows):,}",
-                  macs=f"{sum(r.mult_adds for r in rows):,}"))
-    return dataset, spec, None
 
 
 LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 1.0]

@@ -154,3 +154,25 @@ def lab_drawing() -> np.ndarray | None:
     if gray.max() <= 0.02:
         return None
     return preprocess.shrink(gray, 28)
+
+
+LAB_SOURCES = ("digit", "grid", "photo", "draw", "upload")
+
+
+def lab_input() -> tuple[np.ndarray | None, str | None]:
+    """The Lab's input card: (image (H, W) or (3, H, W), None) or (None, what is missing or wrong)."""
+    st.subheader(tr("lab.input.title"))
+    source = controls.select(tr("lab.input.source"), LAB_SOURCES, "source", format_func=lambda s: tr(f"lab.source.{s}"),
+                             help=tr("lab.input.help"))
+    if source == "digit":
+        return digit(), None
+    if source == "grid":
+        return grid()
+    if source == "photo":
+        return photo(), None
+    if source == "draw":
+        image = lab_drawing()
+        return image, None if image is not None else tr("lab.error.empty_drawing")
+    rgb = controls.toggle(tr("lab.photo.rgb"), "upload_rgb")
+    image = upload("lab_upload", rgb=rgb)
+    return image, None if image is not None else tr("lab.upload.waiting")

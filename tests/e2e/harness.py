@@ -34,11 +34,11 @@ class ServerURL(str):
 
 
 @contextlib.contextmanager
-def streamlit_server(timeout: float = 90.0, env: dict | None = None):
-    """Start `streamlit run app.py` on a free port; yield its base URL (with .log and .process); stop it
+def streamlit_server(timeout: float = 90.0, env: dict | None = None, script: str = "app.py"):
+    """Start `streamlit run <script>` on a free port; yield its base URL (with .log and .process); stop it
     afterwards. `env` adds to the environment (CNN_LAB_RUNS, for one)."""
     port = _free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+    cmd = [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
            "--server.port", str(port), "--browser.gatherUsageStats", "false",
            "--server.fileWatcherType", "none"]
     log = open(ROOT / "tests" / "e2e" / f"server-{port}.log", "w")

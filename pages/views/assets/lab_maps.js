@@ -67,7 +67,7 @@ function drawPanel(panel, map, overlays) {
   g.imageSmoothingEnabled = false;
   g.drawImage(picture(map), 0, 0, cssW, cssH);
   panel.cell = cell;
-  if (map.c !== 3 && map.h * map.w <= NUMBERS_CELLS) {  // small maps carry their numbers
+  if (map.c !== 3 && map.h * map.w <= NUMBERS_CELLS && overlays.numbers !== false) {  // small maps carry their numbers
     g.font = `${Math.max(8, Math.min(13, cell / 3.2))}px sans-serif`;
     g.textAlign = "center"; g.textBaseline = "middle";
     const m = Math.max(Math.abs(map.lo), Math.abs(map.hi)) || 1;
@@ -176,9 +176,10 @@ function render(root) {
   const poolBox = pool ? [pool[0] * d.pool.stride, pool[1] * d.pool.stride,
     pool[0] * d.pool.stride + d.pool.size - 1, pool[1] * d.pool.stride + d.pool.size - 1] : null;
   drawPanel(s.panels[0], s.input, { pads: d.pads, rows: step.rows, cols: step.cols });
-  drawPanel(s.panels[1], s.feature, { cell: [row, col] });
-  drawPanel(s.panels[2], s.activated, { cell: [row, col], window: poolBox });
-  if (s.pooled) drawPanel(s.panels[3], s.pooled, { cell: pool });
+  const numbers = d.numbers;
+  drawPanel(s.panels[1], s.feature, { cell: [row, col], numbers });
+  drawPanel(s.panels[2], s.activated, { cell: [row, col], window: poolBox, numbers });
+  if (s.pooled) drawPanel(s.panels[3], s.pooled, { cell: pool, numbers });
   s.arith.innerHTML = arithmetic(s, step);
   s.poolArith.innerHTML = pool ? poolArithmetic(s, pool[0], pool[1]) : "";
   const scrub = root.querySelector(".scrub input");

@@ -1,0 +1,167 @@
+"""The lessons' exercises, checked by the engine: each answer is computed with cnn.ops (never typed in),
+so an exercise and the Lab can never disagree.
+
+An exercise reads the student's text (a number, or a list of whole numbers such as a shape), checks it
+and, after a wrong answer, names a hint; its worked solution is a text key plus the numbers it needs.
+The words live in cnn/locales (lesson.* and exercise.*), in English and Simplified Chinese.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from cnn import images, kernels, models, ops
+
+DIAGONAL = kernels.preset("diagonal")
+GRID = images.SEED_GRID
+GRID_MAP = ops.conv2d(GRID, DIAGONAL)          # the lecture's 4x4 map
+
+
+class AnswerError(ValueError):
+    """The text is not an answer of the expected form (code: not_a_number, not_whole_numbers, wrong_count)."""
+
+    def __init__(self, code: str, **params):
+        super().__init__(code)
+        self.code, self.params = code, params
+
+
+def read_number(text: str) -> float:
+    cleaned = str(text).strip().replace(",", "").replace("，", "").replace(" ", "")
+    try:
+        value = float(cleaned)
+    except ValueError:
+        raise AnswerError("not_a_number") from None
+    if not math.isfinite(value):
+        raise AnswerError("not_a_number")
+    return value
+
+
+def read_integers(text: str, count: int) -> tuple[int, ...]:
+    """'16, 3, 32, 32', '[16 3 32 32]', '16×3×32×32' or '(0,2,3,1)' -> a tuple of ints."""
+    parts = [p for p in re.split(r"[\s,，×xX*()\[\]（）、;；]+", str(text).strip()) if p]
+    try:
+        values = tuple(int(p) for p in parts)
+    except ValueError:
+        raise AnswerError("not_whole_numbers") from None
+    if len(values) != count:
+        raise AnswerError("wrong_count", count=count)
+    return values
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str                                   # "1a": lesson 1, first exercise; also its text keys
+    kind: str                                 # "number" or "integers"
+    solution: Callable[[], object]            # the worked answer, computed
+    count: int = 1                            # how many whole numbers, for "integers"
+    tolerance: float = 1e-3
+    accepts: Callable[[object], bool] | None = None   # for exercises with more than one right answer
+    params: dict = field(default_factory=dict)        # numbers the prompt and the solution text show
+
+    def read(self, text: str):
+        return read_number(text) if self.kind == "number" else read_integers(text, self.count)
+
+    def check(self, text: str) -> bool:
+        """True when `text` answers the exercise; AnswerError when it is not an answer at all."""
+        value = self.read(text)
+        if self.accepts is not None:
+            return bool(self.accepts(value))
+        want = self.solution()
+        if self.kind == "number":
+            return abs(value - float(want)) <= self.tolerance * max(1.0, abs(float(want)))
+        return tuple(value) == tuple(want)
+
+    def solution_text(self) -> str:
+        """The worked solution as the student would type it."""
+        want = self.solution()
+        if self.kind == "number":
+            value = float(want)
+            return str(int(value)) if value.is_integer() else f"{value:.4g}"
+        return ", ".join(str(v) for v in want)
+
+
+def _out(size: int, kernel: int, stride: int, padding: int) -> int:
+    return ops.output_size(size, kernel=kernel, stride=stride, padding=padding)
+
+
+def _stride_for_7(pair) -> bool:
+    stride, padding = pair
+    return 1 <= stride <= 28 and 0 <= padding <= 3 and _out(28, 3, stride, padding) == 7
+
+
+def _softmax(values) -> np.ndarray:
+    z = np.exp(np.asarray(values, dtype=np.float64) - np.max(values))
+    return z / z.sum()
+
+
+def _classic(filters: int) -> models.ModelSpec:
+    """The lecture's network with `filters` filters in its convolution."""
+    spec = models.preset("seed-mnist")
+    spec.layers[0] = {**spec.layers[0], "filters": filters}
+    return spec
+
+
+POOL_WINDOW = np.array([[0.2, 1.4], [-0.5, 0.9]])
+ACTIVATION_INPUT = -0.7
+RGB_PARTIALS = (1.25, -0.5, 0.75)
+RGB_BIAS = 0.1
+
+LESSONS: dict[int, tuple[Exercise, ...]] = {
+    1: (
+        Exercise("1a", "number", lambda: GRID_MAP[0, 0], params={"row": 0, "col": 0}),
+        Exercise("1b", "number", lambda: GRID_MAP[3, 1], params={"row": 3, "col": 1}),
+        Exercise("1c", "integers", lambda: GRID_MAP.shape, count=2),
+    ),
+    2: (
+        Exercise("2a", "number", lambda: 2, params={"size": 28, "kernel": 3, "padding": 1, "out": 14},
+                 accepts=lambda s: int(s) == s and s >= 1 and _out(28, 3, int(s), 1) == 14),
+        Exercise("2b", "number", lambda: 2, params={"kernel": 5},
+                 accepts=lambda p: int(p) == p and p >= 0 and _out(28, 5, 1, int(p)) == 28),
+        Exercise("2c", "integers", lambda: (4, 1), count=2, accepts=_stride_for_7),
+    ),
+    3: (
+        Exercise("3a", "integers", lambda: (8, 3, 3, 3), count=4),
+        Exercise("3b", "integers", lambda: (16, 32, 32, 3), count=4),
+        Exercise("3c", "integers", lambda: (0, 2, 3, 1), count=4),
+        Exercise("3d", "number", lambda: sum(RGB_PARTIALS) + RGB_BIAS,
+                 params={"r": RGB_PARTIALS[0], "g": RGB_PARTIALS[1], "b": RGB_PARTIALS[2], "bias": RGB_BIAS}),
+    ),
+    4: (
+        Exercise("4a", "number", lambda: float(ops.activate(np.array([ACTIVATION_INPUT]), "leaky_relu")[0]),
+                 params={"x": ACTIVATION_INPUT}),
+        Exercise("4b", "number", lambda: float(_softmax([1.0, 2.0, 3.0])[2])),
+        Exercise("4c", "number", lambda: float(ops.pool2d(POOL_WINDOW, size=2, stride=2, mode="avg")[0, 0]),
+                 params={"window": "[[0.2, 1.4], [-0.5, 0.9]]"}),
+        Exercise("4d", "integers", lambda: ops.pool2d(np.zeros((26, 26)), size=2, stride=2, mode="max").shape,
+                 count=2),
+    ),
+    5: (
+        Exercise("5a", "number", lambda: ops.connection_parameters((28, 28), (5, 5), filters=10, bias=True)["shared"]),
+        Exercise("5b", "integers", lambda: tuple(ops.connection_parameters((8, 8), (3, 3))[k]
+                                                 for k in ("dense", "local", "shared")), count=3),
+        Exercise("5c", "number", lambda: int((ops.conv_weight_index((6, 6), (3, 3)) >= 0).sum())),
+    ),
+    6: (
+        Exercise("6a", "number", lambda: math.ceil(60_000 / 32)),
+        Exercise("6b", "number", lambda: 10 * math.ceil(60_000 / 32)),
+        Exercise("6c", "number", lambda: models.summary(_classic(64))[3].output_shape[0]),
+        Exercise("6d", "number", lambda: models.summary(_classic(64))[4].parameters),
+    ),
+}
+
+
+def exercise(exercise_id: str) -> Exercise:
+    for items in LESSONS.values():
+        for item in items:
+            if item.id == exercise_id:
+                return item
+    raise KeyError(exercise_id)
+
+
+def all_exercises() -> list[Exercise]:
+    return [item for items in LESSONS.values() for item in items]

@@ -1,0 +1,102 @@
+"""The Lab's kernel card: how many kernels, which one to edit, a preset, the size, its numbers (per
+colour channel), its bias, Random and Normalise.
+
+The kernels live in session state as one (M, C, k, k) array; cnn.kernel_bank makes every change. The
+table editor shows `base`, a snapshot taken whenever the kernels change from outside the editor, so
+the editor's own edits apply on top of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from cnn import images, kernel_bank, kernels
+from pages.views import controls, errors, sources
+from pages.views.language import tr
+
+CHANNEL_NAMES = ("R", "G", "B")
+
+
+@dataclass(frozen=True)
+class Kernels:
+    weights: np.ndarray        # (M, C, k, k)
+    biases: np.ndarray         # (M,)
+    focus: int                 # the kernel being edited and explained
+    size: int
+    problem: str | None        # a message that stops the outputs (a bad number typed), or None
+
+
+def bank() -> dict:
+    if "kernel_bank" not in st.session_state:
+        weights = kernel_bank.start()
+        st.session_state.kernel_bank = {"weights": weights, "base": weights.copy(), "version": 0}
+    return st.session_state.kernel_bank
+
+
+def store(weights: np.ndarray) -> None:
+    state = bank()
+    state.update(weights=weights, base=weights.copy(), version=state["version"] + 1)
+
+
+def _presets(filters: int) -> list[str]:
+    return [controls.get(f"preset_{m}", kernel_bank.default_preset(m)) for m in range(filters)]
+
+
+def _load_preset(focus: int) -> None:
+    name = controls.get(f"preset_{focus}")
+    if name in kernels.FIXED_SIZE and controls.get("kernel_size") != 3:
+        controls.put("kernel_size", 3)     # a fixed 3x3 preset sets the size for every kernel
+        store(kernel_bank.resize(bank()["weights"], 3, _presets(bank()["weights"].shape[0])))
+    store(kernel_bank.load_preset(bank()["weights"], focus, name))
+
+
+def _resize() -> None:
+    weights = bank()["weights"]
+    store(kernel_bank.resize(weights, controls.get("kernel_size"), _presets(weights.shape[0])))
+
+
+def kernel_card(channels: int) -> Kernels:
+    """Draw the kernel card for an input with `channels` channels (1 or 3)."""
+    st.subheader(tr("lab.kernel.title"))
+    top = st.columns(2)
+    n_filters = controls.number(tr("lab.kernel.count"), 1, 4, "n_filters", default=1, widget=top[0].number_input,
+                                help=tr("lab.kernel.count_help"))
+    if bank()["weights"].shape[:2] != (n_filters, channels):
+        store(kernel_bank.fit(bank()["weights"], n_filters, channels))
+    focus = controls.select(tr("lab.kernel.focus"), list(range(n_filters)), "focus", widget=top[1].selectbox,
+                            format_func=lambda m: tr("lab.kernel.number", n=m + 1))
+    row = st.columns(2)
+    controls.select(tr("lab.kernel.preset"), ("custom",) + kernels.PRESETS, f"preset_{focus}",
+                    default=kernel_bank.default_preset(focus), widget=row[0].selectbox,
+                    format_func=lambda p: tr(f"kernel.{p}"), on_change=_load_preset, args=(focus,))
+    size = controls.slider(tr("lab.kernel.size"), kernels.MIN_SIZE, kernels.MAX_SIZE, "kernel_size", default=3,
+                           widget=row[1].slider, on_change=_resize)
+    if bank()["weights"].shape[-1] != size:
+        _resize()
+    channel = 0
+    if channels == 3:
+        channel = controls.select(tr("lab.kernel.channel"), [0, 1, 2], "focus_channel", widget=st.radio,
+                                  horizontal=True, format_func=lambda c: CHANNEL_NAMES[c])
+    state = bank()
+    editor = st.data_editor(pd.DataFrame(state["base"][focus, channel], columns=[str(c) for c in range(size)]),
+                            key=f"kernel_editor_{state['version']}_{focus}_{channel}_{size}", hide_index=True)
+    problem = None
+    try:
+        typed = images.parse_numbers(editor.apply(pd.to_numeric, errors="coerce").to_numpy(np.float64, na_value=np.nan),
+                                     "kernel")
+        state["weights"] = kernel_bank.set_slice(state["weights"], focus, channel, typed)
+    except images.ImageError as exc:
+        problem = sources.image_error(exc)
+    controls.number(tr("lab.kernel.bias"), -1e6, 1e6, f"bias_{focus}", default=0.0, step=0.1, format="%.2f",
+                    help=tr("lab.kernel.bias_help"))
+    buttons = st.columns(2)
+    buttons[0].button(tr("lab.kernel.random"), help=tr("lab.kernel.random_help"), width="stretch",
+                      on_click=errors.callback(lambda: store(kernel_bank.randomise(bank()["weights"], focus))))
+    buttons[1].button(tr("lab.kernel.normalise"), help=tr("lab.kernel.normalise_help"), width="stretch",
+                      on_click=errors.callback(lambda: store(kernel_bank.normalise(bank()["weights"], focus))))
+    biases = np.array([controls.get(f"bias_{m}", 0.0) for m in range(n_filters)], dtype=np.float64)
+    return Kernels(bank()["weights"], biases, focus, size, problem)

@@ -1,0 +1,118 @@
+"""The Lab's geometry and after-convolution cards, and the convolution they ask for.
+
+`geometry_card` and `after_card` draw their controls and return the chosen values; `convolve` turns an
+input, the kernels and those values into every map the Lab shows, or a message in the user's language
+saying why there is no output (a kernel wider than the padded input, a padding mode the input is too
+small for).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from cnn import ops, viz
+from pages.views import controls
+from pages.views.kernel_editor import Kernels
+from pages.views.language import tr
+
+PAD_CHOICES = ("valid", "same", "full", "custom")
+
+
+@dataclass(frozen=True)
+class Geometry:
+    stride: tuple[int, int]
+    padding: str | int
+    pad_mode: str
+    dilation: int
+
+    def as_kwargs(self) -> dict:
+        return dict(stride=self.stride, padding=self.padding, dilation=self.dilation, pad_mode=self.pad_mode)
+
+
+@dataclass(frozen=True)
+class After:
+    activation: str
+    pooling: str              # "none", "max" or "avg"
+    pool_size: int
+    pool_stride: int
+
+
+@dataclass(frozen=True)
+class Maps:
+    padded: np.ndarray        # (C, Hp, Wp)
+    pads: tuple
+    out_hw: tuple[int, int]
+    feature_maps: np.ndarray  # (M, H', W')
+    activated: np.ndarray     # of the focused kernel's map
+    pooled: np.ndarray | None
+    pool_note: str | None     # why there is no pooled map
+
+
+def geometry_card() -> Geometry:
+    st.subheader(tr("lab.geometry.title"))
+    strides = st.columns(2)
+    stride = (controls.slider(tr("lab.stride.rows"), 1, 4, "stride_h", default=1, widget=strides[0].slider,
+                              help=tr("lab.stride.help")),
+              controls.slider(tr("lab.stride.cols"), 1, 4, "stride_w", default=1, widget=strides[1].slider,
+                              help=tr("lab.stride.help")))
+    pad_kind = controls.select(tr("lab.padding.kind"), PAD_CHOICES, "pad_kind",
+                               format_func=lambda p: tr(f"lab.padding.{p}"), help=tr("lab.padding.help"))
+    padding = controls.slider(tr("lab.padding.amount"), 0, 6, "pad_amount", default=1) if pad_kind == "custom" \
+        else pad_kind
+    pad_mode = controls.select(tr("lab.padding.mode"), ops.PAD_MODES, "pad_mode",
+                               format_func=lambda p: tr(f"lab.padmode.{p}"), help=tr("lab.padding.mode_help"))
+    dilation = controls.slider(tr("lab.dilation"), 1, 3, "dilation", default=1, help=tr("lab.dilation.help"))
+    return Geometry(stride, padding, pad_mode, dilation)
+
+
+def after_card() -> After:
+    st.subheader(tr("lab.after.title"))
+    activation = controls.select(tr("lab.activation"), ops.ACTIVATIONS, "activation", default="relu",
+                                 format_func=lambda a: tr(f"activation.{a}"), help=tr("lab.activation.help"))
+    pooling = controls.select(tr("lab.pooling"), ("none",) + ops.POOL_MODES, "pooling", default="max",
+                              format_func=lambda p: tr(f"pooling.{p}"), help=tr("lab.pooling.help"))
+    size, stride = 2, 2
+    if pooling != "none":
+        cols = st.columns(2)
+        size = controls.slider(tr("lab.pool.size"), 1, 4, "pool_size", default=2, widget=cols[0].slider)
+        stride = controls.slider(tr("lab.pool.stride"), 1, 4, "pool_stride", default=2, widget=cols[1].slider)
+    return After(activation, pooling, size, stride)
+
+
+def convolve(image: np.ndarray, bank: Kernels, geometry: Geometry, after: After) -> Maps | str:
+    """Every map of the Lab, or the message that explains why there is none."""
+    size, dilation = bank.size, geometry.dilation
+    pads = ops.resolve_padding(geometry.padding, (size, size), (dilation, dilation))
+    try:
+        out_hw = ops.conv_output_shape(image.shape[-2:], (size, size), stride=geometry.stride,
+                                       padding=geometry.padding, dilation=dilation)
+        padded = ops.pad(image if image.ndim == 3 else image[None], pads, geometry.pad_mode)
+    except ValueError:
+        span = dilation * (size - 1) + 1
+        padded_hw = (image.shape[-2] + sum(pads[0]), image.shape[-1] + sum(pads[1]))
+        if span > min(padded_hw):
+            return tr("lab.error.empty_output", span=span, ph=padded_hw[0], pw=padded_hw[1], k=size, d=dilation)
+        return tr("lab.error.pad_mode", mode=tr(f"lab.padmode.{geometry.pad_mode}"), h=image.shape[-2],
+                  w=image.shape[-1])
+    feature_maps = ops.conv2d(image, bank.weights, bias=bank.biases, **geometry.as_kwargs())  # weights (M, C, k, k)
+    activated = ops.activate(feature_maps[bank.focus], after.activation)
+    pooled, note = None, None
+    if after.pooling != "none":
+        try:
+            pooled = ops.pool2d(activated, size=after.pool_size, stride=after.pool_stride, mode=after.pooling)
+        except ValueError:
+            note = tr("lab.error.pool_too_big", size=after.pool_size, h=out_hw[0], w=out_hw[1])
+    return Maps(padded, pads, out_hw, feature_maps, activated, pooled, note)
+
+
+def size_formula(image_hw, bank: Kernels, geometry: Geometry, maps: Maps) -> None:
+    """The output-size formula of both axes, with today's numbers."""
+    formulas = "&emsp;&emsp;&emsp;".join(
+        viz.size_formula_html(axis, i, bank.size, s, p, geometry.dilation, result)
+        for axis, i, s, p, result in zip("hw", image_hw, geometry.stride, maps.pads, maps.out_hw))
+    st.markdown(f'<div class="size-formula" style="font-size:1.25em;text-align:center">{formulas}</div>',
+                unsafe_allow_html=True)
+    st.caption(tr("lab.formula.help"))
