@@ -185,3 +185,44 @@ def test_the_grid_keeps_its_size_and_numbers_after_a_trip_to_another_source():
     assert not at.exception
     assert at.slider(key="grid_size").value == 4         # ...but the size and the numbers come back
     np.testing.assert_array_equal(at.session_state["kept"]["grid_values_4"], typed)
+
+
+def _lab_link(**params) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    for key, value in {"lang": "en", **params}.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page("pages/lab.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_link_opens_exactly_the_view_it_holds():
+    grid = np.arange(25, dtype=np.float64).reshape(5, 5) / 10
+    kernel = np.array([[0.5, -1.25, 0.0], [2.0, 1.0, -0.125], [0.0, 3.5, -2.0]])
+    at = _lab_link(src="grid", grid=",".join(repr(float(v)) for v in grid.ravel()), k="3",
+                   w=",".join(repr(float(v)) for v in kernel.ravel()), b="0.75", sh="2", sw="1", pad="custom", padn="1",
+                   act="tanh", pool="none", cell="1,2")
+    data = _maps(at)
+    np.testing.assert_array_equal(data["input"][0, 1:-1, 1:-1], grid)
+    np.testing.assert_array_equal(data["kernel"][0], kernel)
+    want = ops.conv2d(grid, kernel, stride=(2, 1), padding=1, bias=np.array([0.75]))
+    np.testing.assert_array_equal(data["feature"][0], want)
+    np.testing.assert_array_equal(data["activated"][0], np.tanh(want))
+    assert data["pooled"] is None and data["cell"] == [1, 2] and data["stride"] == [2, 1] and data["bias"] == 0.75
+    # ...and the page writes the same state back into the address bar.
+    assert at.query_params["sh"] == "2" and at.query_params["act"] == "tanh"
+    assert at.query_params["fill"] == "zeros" and at.query_params["d"] == "1"    # not in the link: written
+    assert at.query_params["w"] == ",".join(repr(float(v)) for v in kernel.ravel())
+
+
+def test_bad_or_stale_link_parameters_fall_back_with_a_notice():
+    at = _lab_link(sh="9", act="softplus", w="1,2,3", grid="1,2,nan", digit="7", cell="x")
+    assert not at.exception
+    notice = " ".join(i.value for i in at.info)
+    for name in ("sh", "act", "w", "cell"):
+        assert name in notice
+    data = _maps(at)
+    assert data["stride"] == [1, 1]                               # the default, not 9
+    assert data["input"].shape == (1, 28, 28)                      # digit 7 was readable and is used
+    np.testing.assert_array_equal(data["input"][0], images.mnist_digit(7)[0])

@@ -13,7 +13,7 @@ import re
 import numpy as np
 import streamlit as st
 
-from pages.views import controls, errors
+from pages.views import controls, errors, link
 from pages.views.assets import component
 from pages.views.language import lang, tr
 
@@ -61,6 +61,8 @@ def lab_maps(*, padded: np.ndarray, pads, kernel: np.ndarray, bias: float, strid
     cell_key, pool_key = ("cell", "pool_cell") if key == "lab_maps" else (f"{key}_cell", f"{key}_pool_cell")
     strongest = np.unravel_index(np.argmax(np.abs(feature)), feature.shape)   # open on the strongest response
     chosen = controls.get(cell_key) or start or tuple(int(v) for v in strongest)
+    if key == "lab_maps":
+        link.store_field("cell")     # so the server's own copy of the address holds the picked cell too
     chosen = (min(chosen[0], feature.shape[0] - 1), min(chosen[1], feature.shape[1] - 1))
     pool_cell = None
     if pooled is not None:
@@ -92,6 +94,9 @@ def lab_maps(*, padded: np.ndarray, pads, kernel: np.ndarray, bias: float, strid
         "cell": list(chosen), "pool_cell": None if pool_cell is None else list(pool_cell),
         "titles": titles, "no_pooling": note or tr("lab.map.no_pooling"), "labels": labels,
         "channel_names": list(CHANNEL_NAMES) if channels == 3 else None, "numbers": numbers,
+        # The Lab's own view writes a picked cell into the address bar itself: a click reruns only this
+        # view, and the URL must hold the cell at once (pages/views/link.py writes everything else).
+        "url_param": "cell" if key == "lab_maps" else None,
         "version": st.session_state.setdefault("lab_maps_version", 0),
     }
     st.session_state.lab_maps_version += 1

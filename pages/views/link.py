@@ -153,6 +153,13 @@ def notice() -> None:
         st.info(message, icon=":material/link_off:")
 
 
+def store_field(key: str) -> None:
+    """Write one kept control into the address bar (a cell picked by a click reruns only the map view)."""
+    for field in FIELDS:
+        if field.key == key and controls.get(key) is not None:
+            st.query_params[field.param] = _WRITE.get(key, field.write)(controls.get(key))
+
+
 def store_lab(weights: np.ndarray, biases: np.ndarray) -> None:
     """Write the Lab's state into the address bar (keeping the language)."""
     values = {}

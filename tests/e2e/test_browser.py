@@ -261,3 +261,28 @@ def test_the_grid_keeps_an_edit_after_a_trip_to_another_source(lab):
     expect(message).to_have_count(0)
     _choose(lab, "Image source", "Number grid (6×6 example)")
     expect(message).to_be_visible()                  # the emptied cell is still empty
+
+
+def test_a_copied_link_opens_the_same_maps_in_a_fresh_browser(chromium, lab):
+    _nudge_slider(lab, "Stride ↓ rows", 1)
+    expect(lab.locator(".labmaps")).to_have_attribute("data-shape", "13x26")
+    _choose(lab, "Activation function", "tanh")
+    wait_idle(lab)
+    _point_at_cell(lab, 5, 9, (13, 26), click=True)
+    wait_idle(lab)
+    lab.mouse.move(0, 0)
+    expect(lab.locator(".labmaps")).to_have_attribute("data-cell", "5,9")
+    lab.get_by_role("button", name="🔗 Copy link to this view").click()
+    expect(lab.locator(".copylink")).to_have_attribute("data-link", re.compile(r"sh=2"))
+    link = lab.locator(".copylink").get_attribute("data-link")
+    want = {name: lab.locator(".labmaps").get_attribute(name) for name in ("data-shape", "data-cell", "data-arith")}
+    context = chromium.new_context(viewport={"width": 1600, "height": 1000})   # a fresh browser: no shared state
+    try:
+        other = context.new_page()
+        other.goto(link)
+        expect(other.locator(".labmaps")).to_have_attribute("data-cell", "5,9", timeout=30_000)
+        for name, value in want.items():
+            assert other.locator(".labmaps").get_attribute(name) == value, name
+        expect(other.get_by_text("After tanh · 13×26")).to_be_visible()
+    finally:
+        context.close()

@@ -211,7 +211,15 @@ function build(root, setStateValue) {
     el: p, head: p.querySelector(".head"), box: p.querySelector(".box"), canvas: p.querySelector("canvas"), note: p.querySelector(".note"),
   }));
   s.arith = root.querySelector(".arith"); s.poolArith = root.querySelector(".pool-arith");
-  const choose = (cell) => { s.cell = cell; s.hover = null; render(root); setStateValue("cell", cell); };
+  const remember = (cell) => {
+    setStateValue("cell", cell);
+    if (s.data.url_param) {  // the link to this view holds the chosen cell
+      const url = new URL(window.location.href);
+      url.searchParams.set(s.data.url_param, `${cell[0]},${cell[1]}`);
+      window.history.replaceState(window.history.state, "", url);
+    }
+  };
+  const choose = (cell) => { s.cell = cell; s.hover = null; render(root); remember(cell); };
   for (const i of [1, 2]) {
     const p = s.panels[i], map = () => (i === 1 ? s.feature : s.activated);
     p.canvas.addEventListener("pointermove", (e) => { const at = cellAt(p, map(), e); if (at) { s.hover = at; render(root); } });
@@ -227,7 +235,7 @@ function build(root, setStateValue) {
   });
   const scrub = root.querySelector(".scrub input");
   scrub.addEventListener("input", () => { const i = Number(scrub.value); s.cell = [Math.floor(i / s.feature.w), i % s.feature.w]; s.hover = null; render(root); });
-  scrub.addEventListener("change", () => setStateValue("cell", s.cell));
+  scrub.addEventListener("change", () => remember(s.cell));
   const play = root.querySelector(".play"), speed = root.querySelector(".speed");
   const stop = () => { clearInterval(s.timer); s.timer = null; play.textContent = s.data.labels.play; root.dataset.playing = "0"; };
   const start = () => {
@@ -237,7 +245,7 @@ function build(root, setStateValue) {
     }, Number(speed.value));
     play.textContent = s.data.labels.pause; root.dataset.playing = "1";
   };
-  play.addEventListener("click", () => { if (s.timer) { stop(); setStateValue("cell", s.cell); } else start(); });
+  play.addEventListener("click", () => { if (s.timer) { stop(); remember(s.cell); } else start(); });
   speed.addEventListener("change", () => { if (s.timer) { clearInterval(s.timer); start(); } });
   s.stop = stop;
   new ResizeObserver(() => render(root)).observe(root);
