@@ -21,6 +21,7 @@ import measure  # noqa: F401, I001 (first: it puts tests/e2e on the path)
 from harness import IDLE_JS, browser, streamlit_server, wait_idle
 from measure import Results
 
+SLIDERS = '[data-testid="stSlider"], .live-slider'   # Streamlit's sliders and ours (pages/views/live_slider.py)
 FLOOR = "floor: one slider, one text"
 CONTROLS = ("stride", "dilation", "bias", "activation", "pooling window", "kernel cell")
 READY_JS = """() => {
@@ -58,7 +59,7 @@ def floor(results: Results, chromium, trials: int, timeout_ms: int) -> None:
 
 
 def slider(page, label: str):
-    return page.locator('[data-testid="stSlider"]').filter(has_text=label).first.locator('input[type="range"]')
+    return page.locator(SLIDERS).filter(has_text=label).first.locator('input[type="range"]')
 
 
 def lab_controls(results: Results, page, trials: int, timeout_ms: int) -> None:

@@ -85,7 +85,7 @@ def browser_side(trials: int = 16) -> None:
 
     def stride_changes(page, small: str, halved: str) -> list[float]:
         """Milliseconds from a stride key press to the feature map's new shape on screen."""
-        thumb = page.locator('[data-testid="stSlider"]').filter(has_text="Stride ↓ rows").first
+        thumb = page.locator('[data-testid="stSlider"], .live-slider').filter(has_text="Stride ↓ rows").first
         thumb = thumb.locator('input[type="range"]')
         times = []
         for i in range(trials):

@@ -64,11 +64,18 @@ def test_language_switch_in_the_sidebar_changes_the_page_and_the_url():
 def test_changing_the_stride_changes_the_output_shape():
     at = _lab()
     assert _output_shape(at) == (26, 26)         # 28x28 digit, 3x3 kernel, no padding
-    at.slider(key="stride_h").set_value(2).run()
+    _live(at, "stride_h", 2)
     assert _output_shape(at) == (13, 26)
     assert "Feature map · 13×26" in _maps(at)["titles"]
     at.selectbox(key="pad_kind").set_value("same").run()
     assert _output_shape(at) == (14, 28)
+
+
+def _live(at: AppTest, key: str, value: int) -> None:
+    """Move one of the Lab's live sliders (a component AppTest cannot drag) as its callback would."""
+    at.session_state[f"live_{key}"] = {"value": value}
+    at.session_state["kept"][key] = value
+    at.run()
 
 
 def _maps(at: AppTest) -> dict:
@@ -122,7 +129,7 @@ def test_reflect_padding_wider_than_the_input_is_explained():
     at = _lab()
     at.selectbox(key="source").set_value("grid").run()
     at.selectbox(key="pad_kind").set_value("custom").run()
-    at.slider(key="pad_amount").set_value(6).run()
+    _live(at, "pad_amount", 6)
     at.selectbox(key="pad_mode").set_value("reflect").run()
     assert not at.exception
     assert "must be smaller than the input" in " ".join(e.value for e in at.error)
@@ -166,7 +173,7 @@ def test_pooling_window_larger_than_the_map_is_explained():
     at = _lab()
     at.selectbox(key="source").set_value("grid").run()
     at.slider(key="grid_size").set_value(3).run()
-    at.slider(key="pool_size").set_value(2).run()
+    _live(at, "pool_size", 2)
     at.slider(key="kernel_size").set_value(3).run()   # 3x3 input, 3x3 kernel -> 1x1 map
     assert not at.exception
     assert "larger than the 1×1 map" in _maps(at)["no_pooling"]

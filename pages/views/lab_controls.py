@@ -17,6 +17,7 @@ from cnn import ops, viz
 from pages.views import controls
 from pages.views.kernel_editor import Kernels
 from pages.views.language import tr
+from pages.views.live_slider import live_slider
 
 PAD_CHOICES = ("valid", "same", "full", "custom")
 
@@ -54,18 +55,18 @@ class Maps:
 def geometry_card() -> Geometry:
     st.subheader(tr("lab.geometry.title"))
     strides = st.columns(2)
-    stride = (controls.slider(tr("lab.stride.rows"), 1, 4, "stride_h", default=1, widget=strides[0].slider,
-                              help=tr("lab.stride.help")),
-              controls.slider(tr("lab.stride.cols"), 1, 4, "stride_w", default=1, widget=strides[1].slider,
-                              help=tr("lab.stride.help")))
+    with strides[0]:
+        stride_h = live_slider(tr("lab.stride.rows"), 1, 4, "stride_h", default=1, help=tr("lab.stride.help"))
+    with strides[1]:
+        stride_w = live_slider(tr("lab.stride.cols"), 1, 4, "stride_w", default=1, help=tr("lab.stride.help"))
     pad_kind = controls.select(tr("lab.padding.kind"), PAD_CHOICES, "pad_kind",
                                format_func=lambda p: tr(f"lab.padding.{p}"), help=tr("lab.padding.help"))
-    padding = controls.slider(tr("lab.padding.amount"), 0, 6, "pad_amount", default=1) if pad_kind == "custom" \
+    padding = live_slider(tr("lab.padding.amount"), 0, 6, "pad_amount", default=1) if pad_kind == "custom" \
         else pad_kind
     pad_mode = controls.select(tr("lab.padding.mode"), ops.PAD_MODES, "pad_mode",
                                format_func=lambda p: tr(f"lab.padmode.{p}"), help=tr("lab.padding.mode_help"))
-    dilation = controls.slider(tr("lab.dilation"), 1, 3, "dilation", default=1, help=tr("lab.dilation.help"))
-    return Geometry(stride, padding, pad_mode, dilation)
+    dilation = live_slider(tr("lab.dilation"), 1, 3, "dilation", default=1, help=tr("lab.dilation.help"))
+    return Geometry((stride_h, stride_w), padding, pad_mode, dilation)
 
 
 def after_card() -> After:
@@ -77,8 +78,10 @@ def after_card() -> After:
     size, stride = 2, 2
     if pooling != "none":
         cols = st.columns(2)
-        size = controls.slider(tr("lab.pool.size"), 1, 4, "pool_size", default=2, widget=cols[0].slider)
-        stride = controls.slider(tr("lab.pool.stride"), 1, 4, "pool_stride", default=2, widget=cols[1].slider)
+        with cols[0]:
+            size = live_slider(tr("lab.pool.size"), 1, 4, "pool_size", default=2)
+        with cols[1]:
+            stride = live_slider(tr("lab.pool.stride"), 1, 4, "pool_stride", default=2)
     return After(activation, pooling, size, stride)
 
 

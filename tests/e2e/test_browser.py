@@ -19,6 +19,7 @@ from playwright.sync_api import expect
 from cnn import images, kernels, ops
 
 SHOTS = Path(os.environ.get("SCREENSHOT_DIR", ROOT / "tests" / "e2e" / "artifacts"))
+SLIDERS = '[data-testid="stSlider"], .live-slider'   # Streamlit's sliders and ours (pages/views/live_slider.py)
 PAGES = ["home", "lessons", "lab", "draw", "train", "inside"]
 
 
@@ -30,7 +31,7 @@ def _choose(page, label: str, option: str) -> None:
 
 
 def _nudge_slider(page, label: str, presses: int) -> None:
-    slider = page.locator('[data-testid="stSlider"]').filter(has_text=label).first
+    slider = page.locator(SLIDERS).filter(has_text=label).first
     thumb = slider.locator('input[type="range"]')
     thumb.focus()
     for _ in range(abs(presses)):
@@ -38,7 +39,7 @@ def _nudge_slider(page, label: str, presses: int) -> None:
 
 
 def _slider(page, label: str):
-    return page.locator('[data-testid="stSlider"]').filter(has_text=label).first.locator('input[type="range"]')
+    return page.locator(SLIDERS).filter(has_text=label).first.locator('input[type="range"]')
 
 
 def _slider_value(page, label: str) -> str:
@@ -46,7 +47,7 @@ def _slider_value(page, label: str) -> str:
 
 
 def _slider_count(page, label: str) -> int:
-    return page.locator('[data-testid="stSlider"]').filter(has_text=label).count()
+    return page.locator(SLIDERS).filter(has_text=label).count()
 
 
 def _box(page, selector: str) -> dict:
@@ -286,3 +287,24 @@ def test_a_copied_link_opens_the_same_maps_in_a_fresh_browser(chromium, lab):
         expect(other.get_by_text("After tanh · 13×26")).to_be_visible()
     finally:
         context.close()
+
+
+def test_dragging_a_geometry_slider_updates_the_maps_during_the_drag(lab):
+    thumb = lab.locator(SLIDERS).filter(has_text="Stride ↓ rows").first.locator('input[type="range"]')
+    thumb.scroll_into_view_if_needed()
+    box = thumb.bounding_box()
+    y = box["y"] + box["height"] / 2
+
+    def at(value: int) -> float:     # where the thumb's centre sits for a value
+        return box["x"] + 7 + (box["width"] - 14) * (value - 1) / 3
+
+    lab.mouse.move(at(1), y)
+    lab.mouse.down()
+    # The button stays down: each new shape must arrive while the thumb is still held.
+    for stride, rows in ((2, 13), (3, 9), (4, 7)):
+        lab.mouse.move(at(stride), y, steps=4)
+        expect(lab.locator(".labmaps")).to_have_attribute("data-shape", f"{rows}x26", timeout=15_000)
+    lab.mouse.up()
+    wait_idle(lab)
+    expect(lab.locator(".labmaps")).to_have_attribute("data-shape", "7x26")
+    assert lab.locator('[data-testid="stException"]').count() == 0

@@ -120,7 +120,7 @@ class Walker:
         return f"select {label!r} -> {text!r}"
 
     def slider(self):
-        thumb = self.pick('[data-testid="stSlider"] input[type="range"]')
+        thumb = self.pick('[data-testid="stSlider"] input[type="range"], .live-slider input[type="range"]')
         if thumb is None:
             return None
         keys = [self.rng.choice(["ArrowRight", "ArrowLeft", "Home", "End", "PageUp", "PageDown"])

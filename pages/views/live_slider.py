@@ -1,0 +1,32 @@
+"""A whole-number slider that updates while it is dragged (assets/live_slider.js): for the Lab's geometry,
+where every intermediate value is exact and cheap, the maps follow the thumb instead of waiting for the
+release. Kept like every other control (pages/views/controls.py)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages.views import controls
+from pages.views.assets import component
+from pages.views.errors import callback
+
+_slider = component("cnn_lab_live_slider", "live_slider", isolate_styles=False)  # our CSS is scoped by class
+
+
+def _valid(low: int, high: int):
+    return lambda v: isinstance(v, int) and not isinstance(v, bool) and low <= v <= high
+
+
+def _take(key: str, low: int, high: int) -> None:
+    value = (st.session_state.get(f"live_{key}") or {}).get("value")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if _valid(low, high)(value):
+        controls.kept()[key] = value
+
+
+def live_slider(label: str, low: int, high: int, key: str, *, default: int, help: str | None = None) -> int:
+    value = controls.prepare(key, default, _valid(low, high))
+    _slider(key=f"live_{key}", data={"label": label, "min": low, "max": high, "value": value, "help": help},
+            on_value_change=callback(lambda: _take(key, low, high)))
+    return value
