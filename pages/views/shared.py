@@ -42,7 +42,16 @@ def warm_up() -> threading.Thread:
         data._mnist_5k()
         from pages.views.model_menu import SHIPPED, load_model
 
-        load_model(SHIPPED)
+        model, spec, _ = load_model(SHIPPED)
+        # The first look inside pays for Captum's import and each explanation's first call: pay it here.
+        import plotly.graph_objects  # noqa: F401
+
+        from cnn import inspect
+
+        x = data.sample_digits().images[0] / 255.0
+        inspect.trace(model, spec, x)
+        inspect.saliency(model, spec, x, 0)
+        inspect.occlusion(model, spec, x, 0)
 
     from streamlit.runtime.scriptrunner import add_script_run_ctx
 
