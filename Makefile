@@ -38,6 +38,7 @@ test: setup browser lint
 	$(BIN)/python -m pytest -q
 
 bench: setup browser
+	$(BIN)/python bench/instant.py
 	$(BIN)/python bench/lab_latency.py
 	$(BIN)/python bench/predict_latency.py
 	$(BIN)/python bench/start_latency.py

@@ -100,9 +100,11 @@ def lab_controls(results: Results, page, trials: int, timeout_ms: int) -> None:
         box = grid.bounding_box()
         if box:
             # The kernel's middle cell: type a new number, Enter (the time counts from Enter).
-            for _ in range(2):   # the first click may only take the focus back from the last control
-                page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.62)
-            page.keyboard.type("1" if right else "0")     # typing on a selected cell starts editing it
+            page.keyboard.press("Escape")                # leave the last control
+            grid.click(position={"x": box["width"] * 0.5, "y": box["height"] * 0.62})
+            page.keyboard.press("Enter")                 # open the cell's editor
+            page.keyboard.press("Control+a")
+            page.keyboard.type("1" if right else "0")
             timed("kernel cell", lambda: page.keyboard.press("Enter"))
 
 
