@@ -1,5 +1,5 @@
 """Data sets, loaded whole into memory as uint8 images (N, C, H, W) and int64 labels, with class names
-and deterministic train / validation / test splits.
+and deterministic train / validation / test splits (or, with `validation=False`, train / test only).
 
     mnist          torchvision's MNIST under a root folder; downloads where the network allows
     fashion-mnist  torchvision's FashionMNIST, or Debian's dataset-fashion-mnist files when installed
@@ -66,10 +66,18 @@ DATASETS = {
 
 
 def load_dataset(name: str, root: str | os.PathLike | None = None, split: str = "train", *,
-                 download: bool = True, size: int = 72, count: int | None = None, seed: int = 0) -> Dataset:
-    """One split of a data set. `size`, `count` and `seed` only concern the generated `shapes`."""
+                 download: bool = True, size: int = 72, count: int | None = None, seed: int = 0,
+                 validation: bool = True) -> Dataset:
+    """One split of a data set. `size`, `count` and `seed` only concern the generated `shapes`.
+
+    `validation=False` holds nothing out for validation: "train" is then every training image (all 60,000
+    of MNIST's, as Keras' classic recipes train on) and there is no "val" split. The test split is the
+    same either way. Generated shapes draw each split separately, so their "train" is the same either way.
+    """
     if split not in SPLITS:
         raise ValueError(f"split must be one of {', '.join(SPLITS)}; got {split!r}.")
+    if split == "val" and not validation:
+        raise ValueError("There is no validation split with validation=False: every training image is in 'train'.")
     if name == "shapes":
         n = SHAPES_COUNTS[split] if count is None else count
         # Each split draws from its own seed, so no image is shared between them.
@@ -77,14 +85,14 @@ def load_dataset(name: str, root: str | os.PathLike | None = None, split: str = 
         return _dataset(name, split, images, labels, SHAPE_CLASSES)
     if name == "mnist-5k":
         images, labels = _mnist_5k()
-        pick = _split_indices(len(labels), split, n_test=1000, n_val=500)
+        pick = _split_indices(len(labels), split, n_test=1000, n_val=500 if validation else 0)
         return _dataset(name, split, images[pick], labels[pick], DIGITS)
     if name == "mnist":
-        return _torchvision(name, "MNIST", root, split, download, DIGITS)
+        return _torchvision(name, "MNIST", root, split, download, DIGITS, validation)
     if name == "fashion-mnist":
         if root is None and DEBIAN_FASHION_DIR.is_dir():
-            return _from_idx_folder(name, DEBIAN_FASHION_DIR, split, FASHION_CLASSES)
-        return _torchvision(name, "FashionMNIST", root, split, download, FASHION_CLASSES)
+            return _from_idx_folder(name, DEBIAN_FASHION_DIR, split, FASHION_CLASSES, validation)
+        return _torchvision(name, "FashionMNIST", root, split, download, FASHION_CLASSES, validation)
     raise ValueError(f"Unknown data set {name!r}; choose one of {', '.join(DATASETS)}.")
 
 
@@ -107,8 +115,12 @@ def _split_indices(n: int, split: str, *, n_test: int = 0, n_val: int) -> np.nda
     return np.sort(parts[split])
 
 
-def _with_validation(images: np.ndarray, labels: np.ndarray, split: str) -> tuple[np.ndarray, np.ndarray]:
-    """The official training set -> our train and val (1/12 of it, 5,000 of MNIST's 60,000)."""
+def _with_validation(images: np.ndarray, labels: np.ndarray, split: str,
+                     validation: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """The official training set -> our train and val (1/12 of it, 5,000 of MNIST's 60,000), or, without
+    validation, all of it as train."""
+    if not validation:
+        return images, labels
     pick = _split_indices(len(labels), split, n_val=len(labels) // 12)
     return images[pick], labels[pick]
 
@@ -132,7 +144,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     return body.reshape(shape)
 
 
-def _from_idx_folder(name: str, folder: Path, split: str, classes) -> Dataset:
+def _from_idx_folder(name: str, folder: Path, split: str, classes, validation: bool = True) -> Dataset:
     prefix = "t10k" if split == "test" else "train"
 
     def find(kind: str) -> Path:
@@ -143,11 +155,12 @@ def _from_idx_folder(name: str, folder: Path, split: str, classes) -> Dataset:
 
     images, labels = read_idx(find("images-idx3-ubyte")), read_idx(find("labels-idx1-ubyte"))
     if split != "test":
-        images, labels = _with_validation(images, labels, split)
+        images, labels = _with_validation(images, labels, split, validation)
     return _dataset(name, split, images, labels, classes)
 
 
-def _torchvision(name: str, class_name: str, root, split: str, download: bool, classes) -> Dataset:
+def _torchvision(name: str, class_name: str, root, split: str, download: bool, classes,
+                 validation: bool = True) -> Dataset:
     import torchvision.datasets as tvd
 
     root = Path(root) if root is not None else DEFAULT_ROOT
@@ -163,7 +176,7 @@ def _torchvision(name: str, class_name: str, root, split: str, download: bool, c
         ) from exc
     images, labels = ds.data.numpy(), ds.targets.numpy()
     if split != "test":
-        images, labels = _with_validation(images, labels, split)
+        images, labels = _with_validation(images, labels, split, validation)
     return _dataset(name, split, images, labels, classes)
 
 

