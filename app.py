@@ -14,6 +14,7 @@ PAGES = [  # (file, url path, catalog key, icon)
     ("pages/home.py", "home", "nav.home", ":material/home:"),
     ("pages/lessons.py", "lessons", "nav.lessons", ":material/school:"),
     ("pages/lab.py", "lab", "nav.lab", ":material/grid_on:"),
+    ("pages/learn.py", "learn", "nav.learn", ":material/trending_down:"),
     ("pages/draw.py", "draw", "nav.draw", ":material/draw:"),
     ("pages/train.py", "train", "nav.train", ":material/model_training:"),
     ("pages/inside.py", "inside", "nav.inside", ":material/layers:"),

@@ -15,7 +15,8 @@ import os
 import re
 import tempfile
 
-from harness import browser, open_page, streamlit_server  # noqa: E402 (measure puts tests/e2e on the path)
+import measure  # noqa: F401, I001 (first: it puts tests/e2e on the path)
+from harness import browser, open_page, streamlit_server
 from measure import Results
 
 PROGRESS = re.compile(r"epoch 1/3 · step \d+/\d+")

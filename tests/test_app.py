@@ -12,7 +12,8 @@ from streamlit.testing.v1 import AppTest
 from cnn import images, kernels, ops
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGES = ["pages/home.py", "pages/lab.py", "pages/draw.py", "pages/train.py", "pages/inside.py"]
+PAGES = ["pages/home.py", "pages/lessons.py", "pages/lab.py", "pages/learn.py", "pages/draw.py", "pages/train.py",
+         "pages/inside.py"]
 
 
 def _open(page: str, lang: str = "en") -> AppTest:

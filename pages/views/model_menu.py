@@ -11,13 +11,20 @@ from cnn import models, runs
 from pages.views.errors import callback
 from pages.views.language import lang, tr
 
-SHIPPED = "shipped"   # the model choice that means assets/models/mnist-default
-SHIPPED_PATH = Path(__file__).resolve().parents[2] / "assets" / "models" / "mnist-default"
+SHIPPED_DIR = Path(__file__).resolve().parents[2] / "assets" / "models"
+SHIPPED = "shipped"   # the default choice: assets/models/mnist-default
+SHIPPED_MODELS = {SHIPPED: "mnist-default", "shipped-shapes": "shapes-default"}   # choice -> file in assets/models
+SHIPPED_PATH = SHIPPED_DIR / SHIPPED_MODELS[SHIPPED]
+
+
+def _shipped() -> list[str]:
+    """The shipped models whose files are there."""
+    return [c for c, name in SHIPPED_MODELS.items() if (SHIPPED_DIR / name).with_suffix(".safetensors").exists()]
 
 
 def model_path(choice: str) -> Path:
-    """Where the weights of a model choice live: the shipped file, or a run's folder (ValueError: not a run id)."""
-    return SHIPPED_PATH if choice == SHIPPED else runs.run_dir(choice) / "model"
+    """Where the weights of a model choice live: a shipped file, or a run's folder (ValueError: not a run id)."""
+    return SHIPPED_DIR / SHIPPED_MODELS[choice] if choice in SHIPPED_MODELS else runs.run_dir(choice) / "model"
 
 
 def usable_runs() -> list[runs.RunInfo]:
@@ -26,7 +33,7 @@ def usable_runs() -> list[runs.RunInfo]:
 
 
 def model_choices() -> list[str]:
-    return [SHIPPED, *(run.id for run in usable_runs())]
+    return [*_shipped(), *(run.id for run in usable_runs())]
 
 
 def model_label(choice: str, language: str | None = None) -> str:
@@ -36,9 +43,9 @@ def model_label(choice: str, language: str | None = None) -> str:
     def say(key, **values):
         return t(key, language or lang(), **values)
 
-    if choice == SHIPPED:
-        accuracy = models.read_sidecar(SHIPPED_PATH)["metrics"]["test_accuracy"]
-        return say("sidebar.model_shipped", acc=f"{100 * accuracy:.2f}%")
+    if choice in SHIPPED_MODELS:
+        accuracy = models.read_sidecar(model_path(choice))["metrics"]["test_accuracy"]
+        return say("sidebar.model_shipped", name=SHIPPED_MODELS[choice], acc=f"{100 * accuracy:.2f}%")
     try:
         run = runs.read_run(runs.run_dir(choice))
     except ValueError:
@@ -61,7 +68,7 @@ def current_choice() -> str:
     """The chosen model, or the shipped one when the choice is gone (a deleted run, a stale session value)."""
     choice = st.session_state.get("current_model") or SHIPPED
     try:
-        return choice if choice == SHIPPED or model_path(choice).with_suffix(".safetensors").exists() else SHIPPED
+        return choice if model_path(choice).with_suffix(".safetensors").exists() else SHIPPED
     except ValueError:
         return SHIPPED
 

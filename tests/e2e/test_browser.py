@@ -20,7 +20,7 @@ from cnn import images, kernels, ops
 
 SHOTS = Path(os.environ.get("SCREENSHOT_DIR", ROOT / "tests" / "e2e" / "artifacts"))
 SLIDERS = '[data-testid="stSlider"], .live-slider'   # Streamlit's sliders and ours (pages/views/live_slider.py)
-PAGES = ["home", "lessons", "lab", "draw", "train", "inside"]
+PAGES = ["home", "lessons", "lab", "learn", "draw", "train", "inside"]
 
 
 def _choose(page, label: str, option: str) -> None:
@@ -207,7 +207,7 @@ def test_switching_to_chinese_changes_the_page_and_the_link(lab):
 @pytest.mark.parametrize("name", PAGES)
 def test_screenshot_every_page(chromium, app_url, name, lang):
     path = "" if name == "home" else name            # the default page lives at the root
-    height = {"lab": 2000, "inside": 3000, "lessons": 2600}.get(name, 1100)
+    height = {"lab": 2000, "inside": 3000, "lessons": 2600, "learn": 1400}.get(name, 1100)
     page = open_page(chromium, f"{app_url}/{path}?lang={lang}", viewport=(1600, height))
     expect(page.locator("h1").first).to_be_visible()
     if name == "lab":

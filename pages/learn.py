@@ -1,0 +1,106 @@
+"""How a kernel learns: gradient descent on one 3x3 kernel, one step at a time, every number written out."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from cnn import kernel_learning as kl
+from cnn import kernels
+from pages.views import arithmetic, controls, errors
+from pages.views.language import tr
+from pages.views.page import begin
+
+TEACHERS = ("sobel_x", "sobel_y", "diagonal", "laplacian", "sharpen")
+RATES = (0.1, 0.5, 1.0, 1.2)          # times the default learning rate (above ~1.1 the steps overshoot)
+
+begin("learn")
+
+
+def _state() -> dict:
+    return st.session_state.setdefault("learn", {})
+
+
+def _restart(problem: kl.Problem, seed: int) -> None:
+    kernel, bias = kl.start(problem, seed)
+    _state().update(kernel=kernel, bias=bias, history=[kl.loss(problem, kernel, bias)], seed=seed, error=None)
+
+
+def _steps(problem: kl.Problem, lr: float, count: int) -> None:
+    state = _state()
+    try:
+        kernel, bias, history = kl.descend(problem, state["kernel"], state["bias"], lr, count)
+    except kl.LearningError as exc:
+        state["error"] = tr(f"learn.error.{exc.code}", **exc.params)
+        controls.put("learn_playing", False)
+        return
+    state.update(kernel=kernel, bias=bias, history=state["history"] + history[1:], error=None)
+
+
+top = st.columns([1.2, 1, 1, 1.3], vertical_alignment="bottom")
+names = {k: tr(f"kernel.{k}") for k in TEACHERS}     # translated now: format_func may run outside this run
+teacher = controls.select(tr("learn.teacher"), TEACHERS, "learn_teacher", widget=top[0].selectbox,
+                          format_func=names.get, help=tr("learn.teacher_help"))
+problem = kl.default_problem(teacher)
+base_lr = kl.default_lr(problem)
+scale = controls.choice_slider(tr("learn.rate"), list(RATES), "learn_rate", default=1.0,
+                               format_func=lambda r: f"{r * base_lr:.3g}", help=tr("learn.rate_help"))
+lr = scale * base_lr
+if _state().get("teacher") != teacher or "kernel" not in _state():
+    _restart(problem, _state().get("seed", 0))
+    _state()["teacher"] = teacher
+top[1].button(tr("learn.step"), on_click=errors.callback(_steps), args=(problem, lr, 1), width="stretch")
+top[2].button(tr("learn.ten"), on_click=errors.callback(_steps), args=(problem, lr, 10), width="stretch")
+top[3].button(tr("learn.restart"), on_click=errors.callback(_restart),
+              args=(problem, int(_state().get("seed", 0)) + 1), width="stretch", help=tr("learn.restart_help"))
+playing = controls.toggle(tr("learn.play"), "learn_playing", help=tr("learn.play_help"))
+
+
+@errors.fragment(run_every=0.4 if playing else None)
+def descent(problem: kl.Problem, lr: float, playing: bool, teacher: str) -> None:
+    """The current kernel, its maps, the loss so far, the gradient and one weight's arithmetic."""
+    state = _state()
+    if playing and not state.get("error"):
+        _steps(problem, lr, 1)
+    if state.get("error"):
+        st.error(state["error"])
+    kernel, bias = state["kernel"], state["bias"]
+    grads = kl.gradients(problem, kernel, bias)
+    output = kl.forward(problem, kernel, bias)
+    history = state["history"]
+    metrics = st.columns(3)
+    metrics[0].metric(tr("learn.steps_done"), len(history) - 1)
+    metrics[1].metric(tr("learn.loss"), f"{grads.loss:.3g}",
+                      delta=f"{grads.loss - history[-2]:.2g}" if len(history) > 1 else None, delta_color="inverse")
+    metrics[2].metric(tr("learn.lr"), f"{lr:.3g}")
+    maps = st.columns(4)
+    for column, (title, values, signed) in zip(maps, (
+            (tr("learn.input"), problem.image, False), (tr("learn.output"), output, True),
+            (tr("learn.target"), problem.target, True), (tr("learn.difference"), output - problem.target, True))):
+        column.markdown(arithmetic.matrix_html(values, title, signed=signed), unsafe_allow_html=True)
+    left, right = st.columns([1, 1.4], gap="large")
+    with left:
+        st.markdown(f"**{tr('learn.loss_curve')}**")
+        st.line_chart(pd.DataFrame({tr("learn.loss"): history}), height=220)
+        st.markdown(arithmetic.matrix_html(kernel, tr("learn.kernel_now")) + arithmetic.operator_html("−")
+                    + arithmetic.matrix_html(grads.kernel, tr("learn.gradient"))
+                    + arithmetic.operator_html(f"× {lr:.3g}") + arithmetic.operator_html("→")
+                    + arithmetic.matrix_html(kernels.preset(teacher), tr("learn.teacher_kernel")),
+                    unsafe_allow_html=True)
+    with right:
+        st.markdown(f"**{tr('learn.why')}**")
+        st.caption(tr("learn.why_help"))
+        cells = [(i, j) for i in range(problem.size) for j in range(problem.size)]
+        i, j = controls.select(tr("learn.weight"), cells, "learn_weight", default=(0, 0),
+                               format_func=lambda c: f"k[{c[0]}, {c[1]}]")
+        step = kl.weight_arithmetic(problem, kernel, bias, i, j)
+        st.markdown(arithmetic.matrix_html(step.inputs, tr("learn.inputs_met", i=i, j=j), signed=False)
+                    + arithmetic.operator_html("⊙") + arithmetic.matrix_html(step.output_gradients, "dL/dy")
+                    + arithmetic.operator_html("=") + arithmetic.matrix_html(step.products, tr("lab.arith.products")),
+                    unsafe_allow_html=True)
+        st.markdown(f"Σ = dL/dk[{i}, {j}] = **{step.total:.4g}**&emsp; k[{i}, {j}] − {lr:.3g} × {step.total:.4g} = "
+                    f"**{kernel[i, j] - lr * step.total:.4g}**", unsafe_allow_html=True)
+        st.caption(tr("learn.autograd"))
+
+
+descent(problem, lr, playing, teacher)
