@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from cnn import inspect, ops, preprocess, viz
-from pages.views import arithmetic, controls, explain, model_menu, picking, sources
+from pages.views import arithmetic, controls, explain, filter_gallery, model_menu, picking, sources
 from pages.views.language import tr
 from pages.views.page import begin
 
@@ -175,6 +175,12 @@ why[2].image(viz.overlay(gray, drop / drop.max() if drop.max() > 0 else drop, si
              caption=tr("inside.occlusion", patch=occ["patch"], p=f"{100 * occ['base']:.1f}%",
                         worst=f"{100 * occ['map'].max():.1f}"), width="stretch")
 st.caption(tr("inside.why_help"))
+
+# ------------------------------------------------------------------ what each filter looks for
+
+st.subheader(tr("filters.title"))
+if controls.toggle(tr("filters.show"), "filters_show", help=tr("filters.show_help")):
+    filter_gallery.filter_gallery(choice, model, spec, dataset)
 
 # ------------------------------------------------------------------ every layer at once
 

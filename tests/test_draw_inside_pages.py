@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from cnn import models, runs
+from cnn import i18n, models, runs
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -205,3 +205,14 @@ def test_a_shapes_model_switches_the_draw_page_to_shapes():
         assert _top_guess(at) in ("triangle", "circle", "rectangle")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_what_each_filter_looks_for(lang):
+    at = _open("pages/inside.py", lang)
+    at.toggle(key="filters_show").set_value(True).run()
+    assert not at.exception
+    responses = [c for c in _image_captions(at) if c.startswith(i18n.t("filters.responses", lang, values="")[:6])]
+    assert len(responses) == 8                                      # the first eight filters, nine patches each
+    values = [float(v) for v in responses[0].split(":" if lang == "en" else "：")[1].split("·")]
+    assert values == sorted(values, reverse=True) and len(values) == 9

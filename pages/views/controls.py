@@ -89,7 +89,10 @@ def select(label: str, options: Sequence, key: str, *, default: Any = None, form
         return value in options
 
     prepare(key, options[0] if default is None else default, valid)
-    return widget(label, options, format_func=format_func, **_wire(key, valid, on_change, args), **kwargs)
+    # Labels made now, in this run's language: Streamlit (and AppTest) may call format_func later.
+    labels = [format_func(o) for o in options]
+    return widget(label, options, format_func=lambda o: labels[options.index(o)], **_wire(key, valid, on_change, args),
+                  **kwargs)
 
 
 def slider(label: str, low, high, key: str, *, default, on_change: Callable | None = None, args: tuple = (),
