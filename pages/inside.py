@@ -184,8 +184,9 @@ if controls.toggle(tr("filters.show"), "filters_show", help=tr("filters.show_hel
 
 # ------------------------------------------------------------------ every layer at once
 
-with st.expander(tr("inside.all_layers"), expanded=False):
-    for each in look.layers:
+every_layer = st.expander(tr("inside.all_layers"), key="inside_all_layers", on_change="rerun")
+with every_layer:      # drawn only while open
+    for each in look.layers if every_layer.open else []:
         st.markdown(f"**{layer_name(each)}**")
         if each.values.ndim == 3:
             st.image(viz.mosaic_picture(each.values, side=480))

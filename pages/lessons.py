@@ -113,7 +113,7 @@ def view_5() -> None:
                            tr("lab.params.count"): [f"{counts[k]:,}" for k in ("dense", "local", "shared")]})
              .set_index(tr("lab.params.kind")))
     conv_matrix.conv_matrix(image, kernel, 0.0, feature, stride=(1, 1), padding=0, dilation=1, pad_mode="zeros",
-                            max_side=8, expanded=True)
+                            max_side=8, expanded=True, key="lesson_matrix")
 
 
 def view_6() -> None:

@@ -158,6 +158,10 @@ def test_several_kernels_make_several_maps_and_rgb_shows_the_channel_sum():
 def test_conv_as_matrix_and_parameter_counts_for_the_6x6_example():
     at = _lab()
     at.selectbox(key="source").set_value("grid").run()
+    assert "W · x + b equals the feature map" not in _texts(at)      # closed expanders draw nothing
+    at.session_state["lab_matrix"] = True                            # as opening them does
+    at.session_state["lab_params"] = True
+    at.run()
     text = _texts(at)
     assert "W · x + b equals the feature map" in text
     counts = at.table[0].value.iloc[:, 0].tolist()

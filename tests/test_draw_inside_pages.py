@@ -130,6 +130,10 @@ def test_inside_renders_every_layer_of_each_preset(preset_runs, name):
         assert "×".join(map(str, shape)) in strip.options[i]
     text = _text(at)
     assert "Every layer at once" in [e.label for e in at.expander]
+    drawn = len(at.get("imgs")) + len(at.get("image"))
+    at.session_state["inside_all_layers"] = True                 # opened: every layer is drawn in it
+    at.run()
+    assert not at.exception and len(at.get("imgs")) + len(at.get("image")) > drawn
     for i in range(len(spec.layers)):                   # pick each layer: its maps or its units show
         at.radio(key=f"inside_layer_{spec.name}").set_value(i).run()
         assert not at.exception, (name, i, at.exception)

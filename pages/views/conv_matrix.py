@@ -11,9 +11,13 @@ from pages.views.language import tr
 
 
 def conv_matrix(image: np.ndarray, kernel: np.ndarray, bias: float, feature: np.ndarray, *, stride, padding,
-                dilation: int, pad_mode: str, max_side: int, expanded: bool = False) -> None:
-    """image (H, W) or (C, H, W); kernel (k, k) for a one-channel image."""
-    with st.expander(tr("lab.matrix.title"), expanded=expanded):
+                dilation: int, pad_mode: str, max_side: int, expanded: bool = False, key: str = "lab_matrix") -> None:
+    """image (H, W) or (C, H, W); kernel (k, k) for a one-channel image. Drawn only while open: a closed
+    expander costs the Lab's reruns nothing."""
+    box = st.expander(tr("lab.matrix.title"), expanded=expanded, key=key, on_change="rerun")
+    if not box.open:
+        return
+    with box:
         if image.ndim != 2 or max(image.shape) > max_side or pad_mode != "zeros":
             st.info(tr("lab.matrix.too_big", side=max_side))
             return

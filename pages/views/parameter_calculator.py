@@ -13,7 +13,10 @@ from pages.views.language import tr
 
 def parameter_calculator(height: int, width: int, channels: int, size: int, filters: int, *, stride, padding,
                          dilation: int) -> None:
-    with st.expander(tr("lab.params.title")):
+    box = st.expander(tr("lab.params.title"), key="lab_params", on_change="rerun")
+    if not box.open:       # drawn only while open: a closed expander costs the Lab's reruns nothing
+        return
+    with box:
         st.caption(tr("lab.params.help"))
         lab_numbers = {"calc_h": int(height), "calc_w": int(width), "calc_c": int(channels), "calc_k": int(size),
                        "calc_f": int(filters)}
