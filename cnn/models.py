@@ -121,8 +121,8 @@ PRESETS: dict[str, ModelSpec] = {
     # The shapes model CNN Lab ships (assets/models/shapes-default): 60,771 parameters. Four conv blocks
     # with batch norm; the last pool takes the maximum over the whole 9x9 map, so the classifier reads
     # whether each of 64 features fired anywhere in the image, and needs only 195 weights. Same 10-epoch
-    # recipe on 3,000 shapes: 100% on the test split; the `shapes` preset above, 83%. (Without the batch
-    # norm, or flattening the 9x9 map into the dense layer instead of pooling it, this one also reached 100%.)
+    # recipe on 3,000 shapes (outlined, filled or scribbled in, as students draw them): 99.3% on the test
+    # split; the `shapes` preset above, 90%.
     "shapes-default": ModelSpec("shapes-default", (1, 72, 72),
                                 [_conv(16, 3, padding=1), {"type": "batchnorm"}, _act(), _pool(),   # 36x36
                                  _conv(32, 3, padding=1), {"type": "batchnorm"}, _act(), _pool(),   # 18x18

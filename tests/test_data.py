@@ -61,17 +61,39 @@ def test_shapes_are_generated_balanced_seeded_and_inside_the_image():
     assert border.max() == 0                                        # wholly inside the frame
 
 
+def _ink_outlines(images: np.ndarray):
+    """Each image's ink pixels' convex hull (scipy's), and whether the middle of that hull is empty."""
+    from scipy.spatial import ConvexHull
+
+    for img in images:
+        ink = img > 0.25 * img.max()
+        points = np.argwhere(ink).astype(float)                      # (pixels, 2) row, col
+        hull = ConvexHull(points)
+        row, col = points[hull.vertices].mean(axis=0).round().astype(int)
+        yield hull, points[hull.vertices], not ink[row - 1:row + 2, col - 1:col + 2].any()
+
+
 def test_shapes_differ_by_class_in_how_much_of_their_circle_they_fill():
-    # A circle fills its circumscribed disc, a rectangle at most 2/pi of it, a triangle about 41%.
+    # Outlined or filled, a shape's outer edge encloses most of the circle around it if it is a circle, a
+    # rectangle about 60% (2/pi at most), a triangle less (an equilateral one 55% of the circle on its side).
     images, labels = data.make_shapes(300, size=72, seed=1)
     fill = []
-    for img in images:
-        ys, xs = np.nonzero(img)
-        radius = max(np.ptp(ys), np.ptp(xs)) / 2 + 0.5
-        fill.append(len(ys) / (np.pi * radius**2))
+    for hull, corners, _ in _ink_outlines(images):
+        diameter = max(np.hypot(*(a - b)) for a in corners for b in corners) + 1
+        fill.append(hull.volume / (np.pi * diameter**2 / 4))
     fill = np.array(fill)
     means = [fill[labels == k].mean() for k in range(3)]
-    assert means[1] > means[2] > means[0]
+    assert means[1] > 0.75 > means[2] > means[0]
+
+
+def test_shapes_are_drawn_as_students_draw_them_outlined_or_filled():
+    """Students draw outlines on the Draw page, and sometimes fill them in: about half of every class is an
+    outline (its middle empty), the rest filled or scribbled in; each a little irregular, never the same twice."""
+    images, labels = data.make_shapes(300, size=72, seed=1)
+    hollow = np.array([empty for _, _, empty in _ink_outlines(images)])
+    for k in range(3):
+        assert 0.3 < hollow[labels == k].mean() < 0.7
+    assert len({img.tobytes() for img in images}) == 300
 
 
 def test_mnist_reads_torchvision_files_under_any_root(tmp_path):

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PIL import Image
+from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 
 from cnn import i18n, models, runs
@@ -209,6 +209,20 @@ def test_a_shapes_model_switches_the_draw_page_to_shapes():
         assert _top_guess(at) in ("triangle", "circle", "rectangle")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.parametrize("shape", ["triangle", "circle"])
+def test_the_shipped_shapes_model_reads_a_drawn_outline(shape):
+    """What a student draws is an outline in a pen, not a filled shape: the shipped shapes model reads it."""
+    pad = Image.new("L", (280, 280), 0)
+    draw = ImageDraw.Draw(pad)
+    if shape == "triangle":
+        draw.line([(140, 50), (230, 220), (50, 220), (140, 50)], fill=255, width=16, joint="curve")
+    else:
+        draw.ellipse([60, 60, 220, 220], outline=255, width=16)
+    at = _open("pages/draw.py", current_model="shipped-shapes", draw_pad=_drawing(np.asarray(pad)))
+    assert "trained on Shapes" in _text(at)
+    assert _top_guess(at) == shape
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
