@@ -14,30 +14,72 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from cnn import inspect
+from cnn import inspect, models
 from cnn.models import ModelSpec
 
 TOP = 9
 
 
-def receptive_field(spec: ModelSpec, layer: int, row: int, col: int) -> tuple[int, int, int, int]:
-    """The input pixels (top, left, bottom, right, inclusive, clipped to the image) that output cell
-    (row, col) of layer `layer` depends on, walking back through every conv and pool before it."""
-    top, bottom, left, right = row, row, col, col
-    for item in reversed(spec.layers[:layer + 1]):
-        kind = item.get("type")
-        if kind == "conv":
+def _shapes(spec: ModelSpec) -> list[tuple[int, ...]]:
+    """The input shape of every layer, then the network's output shape."""
+    return [tuple(spec.input_shape)] + [row.output_shape for row in models.summary(spec)]
+
+
+def _maps_shape(spec: ModelSpec, layer: int) -> tuple[int, int, int]:
+    """(filters, H', W') of the layer's output; ValueError if it has none (flatten, dense)."""
+    shapes = _shapes(spec)
+    if not 0 <= layer < len(spec.layers) or len(shapes[layer + 1]) != 3:
+        raise ValueError(f"Layer {layer + 1} has no maps: choose a convolution layer.")
+    return shapes[layer + 1]
+
+
+def _reach(spec: ModelSpec, layer: int, row: int, col: int) -> tuple[np.ndarray, np.ndarray]:
+    """The input rows and the input columns that output cell (row, col) of `layer` depends on: it depends on
+    every pixel in rows × cols (rows and columns are reached independently, layer by layer)."""
+    shapes = _shapes(spec)
+    _, out_h, out_w = _maps_shape(spec, layer)
+    if not (0 <= row < out_h and 0 <= col < out_w):
+        raise ValueError(f"Cell ({row}, {col}) is outside layer {layer + 1}'s {out_h}x{out_w} maps.")
+    rows, cols = np.array([row]), np.array([col])
+    for index in range(layer, -1, -1):
+        item = spec.layers[index]
+        if item["type"] == "conv":
             k, s = item["kernel"], item.get("stride", 1)
             p, d = item.get("padding", 0), item.get("dilation", 1)
-        elif kind == "pool":
+        elif item["type"] == "pool":
             k = item.get("size", 2)
             s, p, d = item.get("stride") or k, 0, 1
         else:
             continue   # activation, batch norm, dropout: one cell from one cell
-        top, bottom = top * s - p, bottom * s - p + d * (k - 1)
-        left, right = left * s - p, right * s - p + d * (k - 1)
-    height, width = spec.input_shape[1:]
-    return max(top, 0), max(left, 0), min(bottom, height - 1), min(right, width - 1)
+        # Cell r reads its input's cells r·s − p + i·d for i < k; those in the padding are zeros that depend
+        # on nothing, so they drop out here, at every layer, not only at the image.
+        taps = d * np.arange(k)
+        height, width = shapes[index][1:]
+        rows = np.unique(rows[:, None] * s - p + taps)
+        cols = np.unique(cols[:, None] * s - p + taps)
+        rows, cols = rows[(rows >= 0) & (rows < height)], cols[(cols >= 0) & (cols < width)]
+    return rows, cols
+
+
+def receptive_field(spec: ModelSpec, layer: int, row: int, col: int) -> tuple[int, int, int, int]:
+    """The box (top, left, bottom, right, inclusive, inside the image) of the input pixels that output cell
+    (row, col) of layer `layer` depends on, through every conv and pool before it. It is the smallest box
+    holding them all: a dilated kernel skips some pixels inside it (receptive_mask shows which). A cell that
+    reads only padding depends on no pixel: (0, 0, -1, -1).
+
+    Takes the spec, not the model: the sizes that clip the box at each layer are the spec's."""
+    rows, cols = _reach(spec, layer, row, col)
+    if not rows.size or not cols.size:
+        return 0, 0, -1, -1
+    return int(rows[0]), int(cols[0]), int(rows[-1]), int(cols[-1])
+
+
+def receptive_mask(spec: ModelSpec, layer: int, row: int, col: int) -> np.ndarray:
+    """(H, W) booleans: exactly the input pixels that output cell (row, col) of `layer` depends on."""
+    rows, cols = _reach(spec, layer, row, col)
+    mask = np.zeros(spec.input_shape[1:], dtype=bool)
+    mask[np.ix_(rows, cols)] = True
+    return mask
 
 
 @dataclass(frozen=True)
@@ -49,37 +91,50 @@ class Strongest:
     box: tuple[int, int, int, int]   # the input pixels behind it (receptive_field)
 
 
-def _maps(model, spec: ModelSpec, images: np.ndarray, layer: int, batch: int = 256) -> torch.Tensor:
-    """The layer's output for every image: (N, filters, H', W')."""
+def _placement(model) -> tuple[torch.device, torch.dtype]:
+    first = next(model.parameters(), None)
+    return (first.device, first.dtype) if first is not None else (torch.device("cpu"), torch.float32)
+
+
+def _strongest_per_image(model, spec: ModelSpec, images: np.ndarray, layer: int, batch: int,
+                         on_progress: Callable[[int, int], None] | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each image's strongest response per filter and its flat position in the map, both (N, filters).
+    Reduced batch by batch, so a few thousand images never hold all their maps at once."""
     inspect._check_eval(model)
-    out = []
+    device, dtype = _placement(model)
+    best, where = [], []
     with torch.no_grad():
         for start in range(0, len(images), batch):
-            x = torch.stack([inspect.as_batch(image, spec)[0] for image in images[start:start + batch]])
-            out.append(model[:layer + 1](x.to(inspect._parameter_device(model))).cpu())
-    return torch.cat(out)
+            x = torch.cat([inspect.as_batch(image, spec) for image in images[start:start + batch]])
+            maps = model[:layer + 1](x.to(device, dtype))   # (n, filters, H', W')
+            values, positions = maps.flatten(2).max(dim=2)   # (n, filters): the strongest cell of each map
+            best.append(values.double().cpu())
+            where.append(positions.cpu())
+            if on_progress:
+                on_progress(min(start + batch, len(images)), len(images))
+    return torch.cat(best), torch.cat(where)
 
 
 def strongest_patches(model, spec: ModelSpec, images: np.ndarray, layer: int, top: int = TOP,
-                      on_progress: Callable[[int, int], None] | None = None) -> list[list[Strongest]]:
-    """For each filter of `layer`, the `top` images whose strongest response to it is largest (one per
-    image), with where that response is and the input box behind it. images: (N, H, W) or (N, C, H, W)."""
-    maps = _maps(model, spec, images, layer)
-    if maps.ndim != 4:
-        raise ValueError(f"Layer {layer + 1} has no maps: choose a convolution layer.")
-    n, filters, _, width = maps.shape
-    flat = maps.flatten(2)                          # (N, filters, H'*W')
-    best, where = flat.max(dim=2)                   # each image's strongest response, per filter
+                      on_progress: Callable[[int, int], None] | None = None,
+                      batch: int = 256) -> list[list[Strongest]]:
+    """For each filter of `layer`, the `top` images whose strongest response to it is largest (at most one
+    per image), strongest first, with where that response is and the input box behind it.
+
+    images: (N, H, W) or (N, C, H, W), scaled as the model was trained (usually [0, 1]). on_progress gets
+    (images searched, N): searching is the slow part; ranking afterwards is instant."""
+    _, _, width = _maps_shape(spec, layer)
+    if len(images) == 0:
+        raise ValueError("Give at least one image to search.")
+    best, where = _strongest_per_image(model, spec, images, layer, batch, on_progress)
     result = []
-    for f in range(filters):
-        order = torch.argsort(best[:, f], descending=True)[:top]
+    for f in range(best.shape[1]):
+        order = torch.argsort(best[:, f], descending=True, stable=True)[:top]   # ties: the earlier image
         found = []
         for i in order.tolist():
             row, col = divmod(int(where[i, f]), width)
             found.append(Strongest(i, row, col, float(best[i, f]), receptive_field(spec, layer, row, col)))
         result.append(found)
-        if on_progress:
-            on_progress(f + 1, filters)
     return result
 
 
@@ -97,43 +152,52 @@ def maximise(model, spec: ModelSpec, layer: int, *, steps: int = 60, lr: float =
     faint noise to raise the filter's response at the centre of its map (the mean response would favour
     a flat picture for a first layer), with a little blur every few steps and a small L2 penalty, kept in
     `value_range`. Returns (pictures (filters, C, H, W), the centre responses reached); the part of the
-    picture that matters is centre_field(spec, layer)."""
+    picture that matters is centre_field(model, spec, layer). steps=0 gives the noise it starts from.
+
+    All filters advance together (picture f drives filter f, one batch), so on_progress gets
+    (steps done, steps). The model is only read: gradients go to the fresh input alone."""
     inspect._check_eval(model)
-    device = inspect._parameter_device(model)
-    with torch.no_grad():
-        filters = model[:layer + 1](torch.zeros(1, *spec.input_shape, device=device)).shape[1]
-    generator = torch.Generator().manual_seed(seed)
+    device, dtype = _placement(model)
+    filters, height, width = _maps_shape(spec, layer)
+    row, col = height // 2, width // 2
+    index = torch.arange(filters, device=device)
+
+    def centre(pictures: torch.Tensor) -> torch.Tensor:
+        return model[:layer + 1](pictures)[index, index, row, col]   # picture f drives filter f
+
+    generator = torch.Generator().manual_seed(seed)   # on the CPU: the same noise on any device
     low, high = value_range
     middle = (low + high) / 2
-    x = (middle + 0.05 * (high - low) * torch.randn(filters, *spec.input_shape, generator=generator)).to(device)
-    index = torch.arange(filters, device=device)
-    row, col = _centre(model, spec, layer)
-    response = torch.zeros(filters)
+    noise = torch.randn(filters, *spec.input_shape, generator=generator)
+    x = (middle + 0.05 * (high - low) * noise).clamp(low, high).to(device, dtype)
+    best, best_response = x.clone(), torch.full((filters,), -torch.inf, device=device, dtype=dtype)
     for step in range(steps):
         x = x.detach().requires_grad_(True)
         with torch.enable_grad():
-            maps = model[:layer + 1](x)
-            response = maps[index, index, row, col]                  # picture f drives filter f
+            response = centre(x)
             objective = response.sum() - l2 * (x - middle).pow(2).sum()
             (grad,) = torch.autograd.grad(objective, x)
         with torch.no_grad():
-            grad = grad / (grad.flatten(1).norm(dim=1).view(-1, 1, 1, 1) + 1e-12)   # the same step size for all
-            x = (x + lr * grad * (high - low) * np.sqrt(x[0].numel())).clamp(low, high)
-            if blur_every and (step + 1) % blur_every == 0:
+            # Blur and large steps can undo progress (ReLUs switch off): keep each filter's best picture.
+            better = response > best_response
+            best[better], best_response[better] = x[better], response[better]
+            # The same step length for every filter, shrinking from lr to lr/10 to settle at the end.
+            rate = lr * (0.55 + 0.45 * np.cos(np.pi * step / steps))
+            grad = grad / (grad.flatten(1).norm(dim=1).view(-1, 1, 1, 1) + 1e-12)
+            x = (x + rate * grad * (high - low) * np.sqrt(x[0].numel())).clamp(low, high)
+            if blur_every and (step + 1) % blur_every == 0 and step + 1 < steps:   # never blur the last step
                 x = _blur(x)
         if on_progress:
             on_progress(step + 1, steps)
     with torch.no_grad():
-        response = model[:layer + 1](x)[index, index, row, col]
-    return x.detach().cpu().numpy(), response.cpu().numpy()
-
-
-def _centre(model, spec: ModelSpec, layer: int) -> tuple[int, int]:
-    with torch.no_grad():
-        maps = model[:layer + 1](torch.zeros(1, *spec.input_shape, device=inspect._parameter_device(model)))
-    return maps.shape[2] // 2, maps.shape[3] // 2
+        response = centre(x)
+        better = response > best_response
+        best[better], best_response[better] = x[better], response[better]
+    return best.detach().cpu().numpy(), best_response.cpu().numpy()
 
 
 def centre_field(model, spec: ModelSpec, layer: int) -> tuple[int, int, int, int]:
-    """The input box that the centre cell of the layer's maps sees: where maximise() draws its pattern."""
-    return receptive_field(spec, layer, *_centre(model, spec, layer))
+    """The input box that the centre cell of the layer's maps sees: where maximise() draws its pattern.
+    (The spec has all it needs; `model` stays for the callers that pass it.)"""
+    _, height, width = _maps_shape(spec, layer)
+    return receptive_field(spec, layer, height // 2, width // 2)

@@ -1,10 +1,12 @@
 """How a kernel learns: gradient descent on one kernel, with every number a page can explain.
 
 The problem: an input grid x, a target map t, and a kernel k (+ bias b) to find such that
-conv2d(x, k) + b matches t. The loss is the mean squared error L = mean((y - t)²) over the map's cells.
-Its gradient with respect to the map is g = 2 (y - t) / n, and the gradient with respect to each kernel
-weight is itself a convolution: dL/dk[i, j] = Σ_r,c g[r, c] · x_padded[r·s + i·d, c·s + j·d], the input
-correlated with the map's gradient. `weight_arithmetic` writes that sum out for any one weight.
+y = conv2d(x, k) + b matches t. The loss is the mean squared error L = mean((y - t)²), the mean over the
+map's n cells. Its gradient with respect to the map is g = 2 (y - t) / n, and the gradient with respect
+to the kernel is itself a convolution: dL/dk[i, j] = Σ_r,c g[r, c] · x_padded[r·s + i·d, c·s + j·d], the
+padded input correlated with g as the kernel, g's cells spread s apart (the forward stride) and stepping d
+(the forward dilation). `weight_arithmetic` writes that sum out for any one weight. Everything is float64
+numpy, exact enough to compare with torch.autograd to 1e-10.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ class Problem:
     target: np.ndarray            # (H', W'): the map the kernel should produce
     size: int = 3                 # the kernel is size x size
     stride: int = 1
-    padding: int = 0
+    padding: int = 0              # zeros on each side
     dilation: int = 1
     with_bias: bool = True
 
@@ -61,11 +63,15 @@ def start(problem: Problem, seed: int = 0) -> tuple[np.ndarray, float]:
 
 
 def forward(problem: Problem, kernel: np.ndarray, bias: float) -> np.ndarray:
+    """The output map y = conv2d(x, k) + b (the bias is ignored without with_bias)."""
     return ops.conv2d(problem.image, kernel, stride=problem.stride, padding=problem.padding,
-                      dilation=problem.dilation, bias=np.array([bias if problem.with_bias else 0.0]))
+                      dilation=problem.dilation, bias=np.array([bias if problem.with_bias else 0.0]),
+                      method="numpy")   # float64 whatever the size: the page compares numbers exactly
 
 
 def loss(problem: Problem, kernel: np.ndarray, bias: float) -> float:
+    """Mean squared error, the mean over the output map's cells."""
+    check(problem)
     return float(np.mean((forward(problem, kernel, bias) - problem.target) ** 2))
 
 
@@ -82,68 +88,99 @@ def _padded(problem: Problem) -> np.ndarray:
     return np.pad(problem.image, p) if p else problem.image
 
 
+def _met(problem: Problem, i: int, j: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(pixels, rows, cols): the padded-input pixels weight (i, j) met, one per output cell, and where."""
+    out_h, out_w = problem.output_shape()
+    s, d = problem.stride, problem.dilation
+    rows, cols = i * d + s * np.arange(out_h), j * d + s * np.arange(out_w)
+    return _padded(problem)[rows[:, None], cols[None, :]], rows, cols
+
+
 def gradients(problem: Problem, kernel: np.ndarray, bias: float) -> Gradients:
+    """dL/dy, dL/dk and dL/db, with dL/dk computed as a convolution of the padded input with dL/dy."""
     check(problem)
     y = forward(problem, kernel, bias)
     g = 2.0 * (y - problem.target) / y.size
-    x, s, d = _padded(problem), problem.stride, problem.dilation
-    rows, cols = g.shape
-    grad = np.empty((problem.size, problem.size))
-    for i in range(problem.size):
-        for j in range(problem.size):
-            # The input pixels weight (i, j) met at every output cell, strided: a correlation with g.
-            patch = x[i * d: i * d + s * (rows - 1) + 1: s, j * d: j * d + s * (cols - 1) + 1: s]
-            grad[i, j] = float(np.sum(patch * g))
+    # Roles swap: g is the kernel, dilated by the forward stride; it steps by the forward dilation. The
+    # floor in the forward output size may leave pixels no weight met: they make extra cells past k x k.
+    k = problem.size
+    grad = ops.conv2d(_padded(problem), g, stride=problem.dilation, dilation=problem.stride, method="numpy")[:k, :k]
     return Gradients(g, grad, float(g.sum()) if problem.with_bias else 0.0, float(np.mean((y - problem.target) ** 2)))
 
 
 @dataclass(frozen=True)
 class WeightArithmetic:
-    inputs: np.ndarray            # the input pixels weight (i, j) touched, one per output cell
+    inputs: np.ndarray            # the input pixels weight (i, j) touched, one per output cell, (H', W')
     output_gradients: np.ndarray  # dL/dy at those cells
-    products: np.ndarray
-    total: float                  # = dL/dk[i, j]
+    products: np.ndarray          # inputs ⊙ output_gradients
+    total: float                  # Σ products = dL/dk[i, j]
+    rows: np.ndarray              # row of each input pixel met, in padded-input coordinates (as ops.Window)
+    cols: np.ndarray              # its column
 
 
 def weight_arithmetic(problem: Problem, kernel: np.ndarray, bias: float, i: int, j: int) -> WeightArithmetic:
+    """The sum behind dL/dk[i, j], written out: at output cell (r, c) weight (i, j) met pixel
+    x_padded[r·s + i·d, c·s + j·d], and that pixel times dL/dy[r, c] is its share of the gradient."""
+    if not (0 <= i < problem.size and 0 <= j < problem.size):
+        raise ValueError(f"Weight ({i}, {j}) is outside the {problem.size}x{problem.size} kernel.")
     g = gradients(problem, kernel, bias).output
-    x, s, d = _padded(problem), problem.stride, problem.dilation
-    rows, cols = g.shape
-    inputs = x[i * d: i * d + s * (rows - 1) + 1: s, j * d: j * d + s * (cols - 1) + 1: s]
+    inputs, rows, cols = _met(problem, i, j)
     products = inputs * g
-    return WeightArithmetic(inputs, g, products, float(products.sum()))
+    return WeightArithmetic(inputs, g, products, float(products.sum()), rows, cols)
 
 
-def step(problem: Problem, kernel: np.ndarray, bias: float, lr: float) -> tuple[np.ndarray, float]:
-    """One gradient-descent step. LearningError(diverged) once the loss blows up."""
+def _step(problem: Problem, kernel: np.ndarray, bias: float, lr: float) -> tuple[np.ndarray, float, float]:
     grads = gradients(problem, kernel, bias)
-    new_kernel, new_bias = kernel - lr * grads.kernel, bias - lr * grads.bias
-    after = loss(problem, new_kernel, new_bias)
+    with np.errstate(over="ignore", invalid="ignore"):      # an absurd rate overflows: reported below
+        new_kernel, new_bias = kernel - lr * grads.kernel, bias - lr * grads.bias
+        finite = np.all(np.isfinite(new_kernel)) and np.isfinite(new_bias)   # conv2d refuses NaN: check first
+        after = loss(problem, new_kernel, new_bias) if finite else np.inf
     if not np.isfinite(after) or after > EXPLODED:
         raise LearningError(f"The loss exploded at learning rate {lr:g}: take a smaller one.", "diverged",
                             lr=f"{lr:g}")
-    return new_kernel, new_bias
+    return new_kernel, new_bias, after
+
+
+def step(problem: Problem, kernel: np.ndarray, bias: float, lr: float) -> tuple[np.ndarray, float]:
+    """One gradient-descent step: k − lr·dL/dk, b − lr·dL/db. LearningError(diverged) once the loss blows up."""
+    return _step(problem, kernel, bias, lr)[:2]
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    kernels: np.ndarray           # (steps + 1, size, size): the start, then the kernel after each step
+    biases: np.ndarray            # (steps + 1,)
+    losses: np.ndarray            # (steps + 1,)
+
+
+def trajectory(problem: Problem, kernel: np.ndarray, bias: float, lr: float, steps: int) -> Trajectory:
+    """`steps` steps of gradient descent, keeping every kernel, bias and loss on the way."""
+    ks, biases, losses = [np.asarray(kernel, dtype=np.float64)], [float(bias)], [loss(problem, kernel, bias)]
+    for _ in range(steps):
+        kernel, bias, after = _step(problem, ks[-1], biases[-1], lr)
+        ks.append(kernel)
+        biases.append(bias)
+        losses.append(after)
+    return Trajectory(np.stack(ks), np.array(biases), np.array(losses))
 
 
 def descend(problem: Problem, kernel: np.ndarray, bias: float, lr: float, steps: int
             ) -> tuple[np.ndarray, float, list[float]]:
-    """`steps` steps; the kernel, the bias and the loss before each step and after the last."""
-    history = [loss(problem, kernel, bias)]
-    for _ in range(steps):
-        kernel, bias = step(problem, kernel, bias, lr)
-        history.append(loss(problem, kernel, bias))
-    return kernel, bias, history
+    """`steps` steps; the last kernel, the last bias and the loss before each step and after the last."""
+    walked = trajectory(problem, kernel, bias, lr, steps)
+    return walked.kernels[-1], float(walked.biases[-1]), walked.losses.tolist()
 
 
 def default_lr(problem: Problem) -> float:
-    """A learning rate that converges fast: 0.9 of the stable limit 2/λmax of this quadratic loss."""
-    x = _padded(problem)
+    """A learning rate that converges fast: 0.9 of the stable limit 2/λmax of this quadratic loss.
+
+    (Pages offer multiples of it: above about 1.1x the steps overshoot and the loss grows.) How fast the
+    slowest direction converges is set by the conditioning of the grid, not by the rate.
+    """
     rows, cols = problem.output_shape()
-    s, d, k = problem.stride, problem.dilation, problem.size
     # Each weight's column of the least-squares problem: the pixels it meets; the loss's curvature is
     # 2/n · AᵀA, whose largest eigenvalue bounds the step (lr < 2 / λmax).
-    columns = [x[i * d: i * d + s * (rows - 1) + 1: s, j * d: j * d + s * (cols - 1) + 1: s].ravel()
-               for i in range(k) for j in range(k)]
+    columns = [_met(problem, i, j)[0].ravel() for i in range(problem.size) for j in range(problem.size)]
     if problem.with_bias:
         columns.append(np.ones(rows * cols))
     a = np.stack(columns, axis=1)

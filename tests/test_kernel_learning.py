@@ -1,70 +1,118 @@
-"""How a kernel learns: every loss, gradient and step equals torch.autograd's, and descent converges."""
+"""How a kernel learns: every map, loss, gradient and step equals torch.autograd's, each weight's written-out
+sum is its gradient, descent from a random kernel finds the teacher, and a rate that overshoots says so."""
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from cnn import kernel_learning as kl
+from cnn import kernels
+
+TEACHERS = ("sobel_x", "sobel_y", "diagonal", "laplacian", "sharpen")
 
 
-def _torch(problem: kl.Problem, kernel: np.ndarray, bias: float):
+def _torch(problem: kl.Problem, kernel: np.ndarray, bias: float) -> dict:
+    """The same convolution and MSE in float64 torch, differentiated by autograd."""
     x = torch.tensor(problem.image, dtype=torch.float64)[None, None]
     k = torch.tensor(kernel, dtype=torch.float64, requires_grad=True)
     b = torch.tensor([bias], dtype=torch.float64, requires_grad=True)
     y = F.conv2d(x, k[None, None], b if problem.with_bias else None, stride=problem.stride,
                  padding=problem.padding, dilation=problem.dilation)[0, 0]
     loss = torch.mean((y - torch.tensor(problem.target, dtype=torch.float64)) ** 2)
-    dk, db = torch.autograd.grad(loss, (k, b), allow_unused=True)
-    return loss.item(), dk.numpy(), 0.0 if db is None else db.item()
+    dy, dk, db = torch.autograd.grad(loss, (y, k, b), allow_unused=True)
+    return {"y": y.detach().numpy(), "loss": loss.item(), "dy": dy.numpy(), "dk": dk.numpy(),
+            "db": 0.0 if db is None else db.item()}
 
 
-CASES = [(seed, stride, padding, dilation, bias) for seed in range(3) for stride in (1, 2, 3) for padding in (0, 2)
-         for dilation in (1, 2) for bias in (True, False)]
-
-
-@pytest.mark.parametrize("seed,stride,padding,dilation,with_bias", CASES)
-def test_loss_and_gradients_equal_autograd(seed, stride, padding, dilation, with_bias):
-    rng = np.random.default_rng(seed)
-    image = rng.normal(size=(int(rng.integers(7, 11)), int(rng.integers(7, 11))))
-    size = int(rng.integers(2, 4))
+@st.composite
+def problems(draw):
+    """A random problem whose output map is not empty: grid, kernel size, stride 1-3, padding 0-2, dilation 1-2."""
+    height, width = draw(st.integers(3, 10)), draw(st.integers(3, 10))
+    size, stride = draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    padding, dilation = draw(st.integers(0, 2)), draw(st.integers(1, 2))
+    assume(dilation * (size - 1) + 1 <= min(height, width) + 2 * padding)
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    image = rng.normal(size=(height, width))
     shape = kl.Problem(image, np.zeros((1, 1)), size, stride, padding, dilation).output_shape()
-    problem = kl.Problem(image, rng.normal(size=shape), size, stride, padding, dilation, with_bias)
-    kernel, bias = rng.normal(size=(size, size)), float(rng.normal())
-    want_loss, want_dk, want_db = _torch(problem, kernel, bias)
+    problem = kl.Problem(image, rng.normal(size=shape), size, stride, padding, dilation, draw(st.booleans()))
+    return problem, rng.normal(size=(size, size)), float(rng.normal())
+
+
+@settings(max_examples=80, deadline=None)
+@given(problems())
+def test_every_number_equals_autograd(case):
+    problem, kernel, bias = case
+    want = _torch(problem, kernel, bias)
+    np.testing.assert_allclose(kl.forward(problem, kernel, bias), want["y"], rtol=1e-12, atol=1e-12)
+    assert kl.loss(problem, kernel, bias) == pytest.approx(want["loss"], rel=1e-12)
     got = kl.gradients(problem, kernel, bias)
-    assert got.loss == pytest.approx(want_loss, rel=1e-12)
-    np.testing.assert_allclose(got.kernel, want_dk, rtol=1e-10, atol=1e-12)
-    assert got.bias == pytest.approx(want_db, rel=1e-10, abs=1e-12)
-    i, j = int(rng.integers(size)), int(rng.integers(size))
-    arithmetic = kl.weight_arithmetic(problem, kernel, bias, i, j)        # the sum written out, for one weight
-    assert arithmetic.total == pytest.approx(want_dk[i, j], rel=1e-10, abs=1e-12)
-    np.testing.assert_allclose(arithmetic.products, arithmetic.inputs * arithmetic.output_gradients)
+    assert got.loss == pytest.approx(want["loss"], rel=1e-12)
+    np.testing.assert_allclose(got.output, want["dy"], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(got.kernel, want["dk"], rtol=1e-10, atol=1e-12)
+    assert got.bias == pytest.approx(want["db"], rel=1e-10, abs=1e-12)
+    padded = np.pad(problem.image, problem.padding)
+    for i in range(problem.size):
+        for j in range(problem.size):                          # each weight's sum, written out
+            arithmetic = kl.weight_arithmetic(problem, kernel, bias, i, j)
+            assert arithmetic.total == pytest.approx(want["dk"][i, j], rel=1e-10, abs=1e-12)
+            np.testing.assert_array_equal(arithmetic.products, arithmetic.inputs * arithmetic.output_gradients)
+            np.testing.assert_array_equal(arithmetic.inputs, padded[np.ix_(arithmetic.rows, arithmetic.cols)])
 
 
 def test_a_step_is_the_gradient_times_the_learning_rate():
     problem = kl.default_problem()
     kernel, bias = kl.start(problem, seed=1)
-    _, dk, db = _torch(problem, kernel, bias)
+    want = _torch(problem, kernel, bias)
     new_kernel, new_bias = kl.step(problem, kernel, bias, lr=0.05)
-    np.testing.assert_allclose(new_kernel, kernel - 0.05 * dk, rtol=1e-12)
-    assert new_bias == pytest.approx(bias - 0.05 * db)
+    np.testing.assert_allclose(new_kernel, kernel - 0.05 * want["dk"], rtol=1e-12)
+    assert new_bias == pytest.approx(bias - 0.05 * want["db"])
 
 
-def test_descent_from_a_random_kernel_finds_the_teacher():
-    problem = kl.default_problem("sobel_x")
+def test_the_trajectory_keeps_every_kernel_and_its_loss():
+    problem = kl.Problem(np.random.default_rng(3).normal(size=(7, 7)), np.ones((3, 3)), stride=2)
+    kernel, bias = kl.start(problem, seed=2)
+    walked = kl.trajectory(problem, kernel, bias, kl.default_lr(problem), 12)
+    assert walked.kernels.shape == (13, 3, 3) and walked.biases.shape == walked.losses.shape == (13,)
+    np.testing.assert_array_equal(walked.kernels[0], kernel)
+    for k, b, value in zip(walked.kernels, walked.biases, walked.losses):
+        assert kl.loss(problem, k, b) == value
+    np.testing.assert_array_equal(kl.step(problem, walked.kernels[4], walked.biases[4], kl.default_lr(problem))[0],
+                                  walked.kernels[5])
+    last_kernel, last_bias, history = kl.descend(problem, kernel, bias, kl.default_lr(problem), 12)
+    np.testing.assert_array_equal(last_kernel, walked.kernels[-1])
+    assert last_bias == walked.biases[-1] and history == walked.losses.tolist()
+
+
+@pytest.mark.parametrize("teacher", TEACHERS)
+def test_descent_from_a_random_kernel_finds_the_teacher(teacher):
+    problem = kl.default_problem(teacher)
     kernel, bias = kl.start(problem, seed=0)
-    kernel, bias, history = kl.descend(problem, kernel, bias, kl.default_lr(problem), 300)
-    assert history[-1] < 1e-8 < history[0]
-    assert all(b <= a + 1e-15 for a, b in zip(history, history[1:]))     # never goes up at this rate
-    assert np.allclose(kl.forward(problem, kernel, bias), problem.target, atol=1e-3)
+    losses = kl.trajectory(problem, kernel, bias, kl.default_lr(problem), 200).losses
+    assert losses[40] < 0.01 * losses[0]                       # most of the way in a few dozen steps
+    assert np.all(np.diff(losses) <= 1e-15)                    # never goes up at this rate
+    below = np.flatnonzero(losses < 1e-6)
+    assert below.size and below[0] <= 150
+    learnt, _, _ = kl.descend(problem, kernel, bias, kl.default_lr(problem), 200)
+    np.testing.assert_allclose(learnt, kernels.preset(teacher), atol=1e-3)   # the 6x6 grid pins all 9 weights
 
 
-def test_a_huge_learning_rate_is_refused_with_its_reason():
+@pytest.mark.parametrize("lr", [1e4, float("inf")])
+def test_a_huge_learning_rate_is_refused_with_its_reason(lr):
     problem = kl.default_problem()
     kernel, bias = kl.start(problem)
     with pytest.raises(kl.LearningError) as info:
-        kl.descend(problem, kernel, bias, lr=1e4, steps=50)
+        kl.descend(problem, kernel, bias, lr=lr, steps=50)
+    assert info.value.code == "diverged" and info.value.params == {"lr": f"{lr:g}"}
+
+
+def test_a_rate_just_past_the_limit_grows_the_loss_until_refused():
+    problem = kl.default_problem()
+    kernel, bias = kl.start(problem)
+    with pytest.raises(kl.LearningError) as info:
+        kl.descend(problem, kernel, bias, lr=1.2 * kl.default_lr(problem), steps=400)
     assert info.value.code == "diverged"
 
 
@@ -72,4 +120,10 @@ def test_a_target_of_the_wrong_shape_is_refused():
     problem = kl.default_problem()
     with pytest.raises(kl.LearningError) as info:
         kl.gradients(kl.Problem(problem.image, np.zeros((3, 3))), np.zeros((3, 3)), 0.0)
-    assert info.value.code == "bad_target"
+    assert info.value.code == "bad_target" and info.value.params == {"want": "4×4", "got": "3×3"}
+
+
+def test_a_weight_outside_the_kernel_is_refused():
+    problem = kl.default_problem()
+    with pytest.raises(ValueError, match="outside"):
+        kl.weight_arithmetic(problem, np.zeros((3, 3)), 0.0, 3, 0)
