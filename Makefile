@@ -46,7 +46,8 @@ bench: setup browser
 # Refresh the README's screenshots from the browser tests.
 screenshots: setup browser
 	$(BIN)/python -m pytest -q tests/e2e -k "screenshot or train_a_model or draw_a_one or chinese_reads or click_a_feature"
-	cp tests/e2e/artifacts/home-*.png tests/e2e/artifacts/lab-*.png tests/e2e/artifacts/train-zh.png assets/screenshots/
+	cp tests/e2e/artifacts/home-*.png tests/e2e/artifacts/lab-*.png tests/e2e/artifacts/lessons-*.png \
+	   tests/e2e/artifacts/learn-*.png tests/e2e/artifacts/train-zh.png assets/screenshots/
 	cp tests/e2e/artifacts/train-after-run-en.png assets/screenshots/train-en.png
 	cp tests/e2e/artifacts/draw-drawn-en.png assets/screenshots/draw-en.png
 	cp tests/e2e/artifacts/draw-drawn-zh.png assets/screenshots/draw-zh.png

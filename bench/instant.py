@@ -98,7 +98,7 @@ def lab_controls(results: Results, page, trials: int, timeout_ms: int) -> None:
               lambda right=right: slider(page, "Window").press("ArrowRight" if right else "ArrowLeft"))
         grid = page.locator('[data-testid="stDataFrame"]').first
         box = grid.bounding_box()
-        if box:
+        if box and results.timeouts.get("Lab: kernel cell -> all maps redrawn", 0) < 2:   # then: reported, skipped
             # The kernel's middle cell: type a new number, Enter (the time counts from Enter).
             page.keyboard.press("Escape")                # leave the last control
             grid.click(position={"x": box["width"] * 0.5, "y": box["height"] * 0.62})

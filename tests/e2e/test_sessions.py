@@ -13,7 +13,7 @@ import pytest
 from harness import streamlit_server, wait_idle
 from playwright.sync_api import expect
 from test_browser import _box, _choose, _nudge_slider
-from test_draw_browser import CANVAS, ONE, ZERO
+from test_draw_browser import ONE, ZERO, draw_stroke
 
 
 @pytest.fixture(scope="module")
@@ -29,15 +29,6 @@ def _student(chromium, url: str, path: str, viewport=(1500, 1100)):
     page.wait_for_selector('[data-testid="stApp"]')
     wait_idle(page)
     return context, page
-
-
-def _stroke(page, points) -> None:
-    box = _box(page, CANVAS)
-    page.mouse.move(box["x"] + points[0][0], box["y"] + points[0][1])
-    page.mouse.down()
-    for x, y in points[1:]:
-        page.mouse.move(box["x"] + x, box["y"] + y)
-    page.mouse.up()
 
 
 def _no_exception(page) -> None:
@@ -68,8 +59,8 @@ def test_six_students_at_once_each_see_their_own_results(chromium, server):
             # Fire everything first...
             for page in (pages["one"], pages["zero"]):
                 page.get_by_role("button", name="Clear").click()
-            _stroke(pages["one"], ONE)
-            _stroke(pages["zero"], ZERO)
+            draw_stroke(pages["one"], ONE)
+            draw_stroke(pages["zero"], ZERO)
             for name in ("inside a", "inside b"):
                 row, col = cells[name][round_]
                 box = _box(pages[name], ".st-key-inside_one_map_0 .nsewdrag")
