@@ -432,3 +432,18 @@ def compare_figure(series: dict[str, tuple[list, list]], *, x_title: str, y_titl
     layout = dict(height=height, margin=dict(l=10, r=10, t=10, b=10), xaxis=dict(title=x_title),
                   yaxis=dict(title=y_title))
     return _figure(data, layout)
+
+
+def loss_curve_figure(losses: list[float], *, x_title: str, y_title: str, height: int = 240) -> go.Figure:
+    """The loss after each step, from step 0: a log scale once it has fallen a hundredfold (a converging
+    loss keeps falling by factors; on a linear scale it would sit on the axis after a few steps)."""
+    steps = list(range(len(losses)))
+    positive = [v for v in losses if v > 0]
+    log = len(positive) == len(losses) and max(positive) / min(positive) > 100
+    data = [dict(type="scatter", x=steps, y=list(losses), mode="lines+markers" if len(losses) < 60 else "lines",
+                 line=dict(color="#d62728"), marker=dict(size=5), hovertemplate="%{x}: %{y:.4g}<extra></extra>")]
+    layout = dict(height=height, margin=dict(l=10, r=10, t=10, b=10), showlegend=False,
+                  xaxis=dict(title=x_title, tickformat="d", range=[-0.5, max(10, len(losses)) - 0.5]),
+                  yaxis=dict(title=y_title, type="log" if log else "linear", rangemode="tozero",
+                             exponentformat="power"))
+    return _figure(data, layout)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from cnn import kernel_learning as kl
-from cnn import kernels
+from cnn import kernels, viz
 from pages.views import arithmetic, controls, errors
 from pages.views.language import tr
 from pages.views.page import begin
@@ -81,7 +80,8 @@ def descent(problem: kl.Problem, lr: float, playing: bool, teacher: str) -> None
     left, right = st.columns([1, 1.4], gap="large")
     with left:
         st.markdown(f"**{tr('learn.loss_curve')}**")
-        st.line_chart(pd.DataFrame({tr("learn.loss"): history}), height=220)
+        st.plotly_chart(viz.loss_curve_figure(history, x_title=tr("learn.steps_done"), y_title=tr("learn.loss")),
+                        key="learn_loss_curve", config={"displayModeBar": False})
         st.markdown(arithmetic.matrix_html(kernel, tr("learn.kernel_now")) + arithmetic.operator_html("−")
                     + arithmetic.matrix_html(grads.kernel, tr("learn.gradient"))
                     + arithmetic.operator_html(f"× {lr:.3g}") + arithmetic.operator_html("→")
@@ -96,7 +96,9 @@ def descent(problem: kl.Problem, lr: float, playing: bool, teacher: str) -> None
         step = kl.weight_arithmetic(problem, kernel, bias, i, j)
         st.markdown(arithmetic.matrix_html(step.inputs, tr("learn.inputs_met", i=i, j=j), signed=False)
                     + arithmetic.operator_html("⊙") + arithmetic.matrix_html(step.output_gradients, "dL/dy")
-                    + arithmetic.operator_html("=") + arithmetic.matrix_html(step.products, tr("lab.arith.products")),
+                    + '<span style="display:inline-block;white-space:nowrap">'   # "=" wraps with its products
+                    + arithmetic.operator_html("=") + arithmetic.matrix_html(step.products, tr("lab.arith.products"))
+                    + "</span>",
                     unsafe_allow_html=True)
         st.markdown(f"Σ = dL/dk[{i}, {j}] = **{step.total:.4g}**&emsp; k[{i}, {j}] − {lr:.3g} × {step.total:.4g} = "
                     f"**{kernel[i, j] - lr * step.total:.4g}**", unsafe_allow_html=True)

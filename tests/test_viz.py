@@ -124,3 +124,12 @@ def test_picture_or_chart():
     assert not viz.as_picture((26, 26), clickable=True)        # clickable maps stay charts
     assert viz.as_picture((26, 26), clickable=False)           # nothing to click or read: a picture
     assert not viz.as_picture((3, 6, 6), clickable=False)      # small grids keep their written values
+
+
+def test_the_loss_curve_starts_at_step_0_and_turns_logarithmic_once_the_loss_falls_a_hundredfold():
+    one = viz.loss_curve_figure([1.98], x_title="step", y_title="loss")
+    assert list(one.data[0].x) == [0] and list(one.data[0].y) == [1.98]
+    assert one.layout.yaxis.type == "linear" and one.layout.xaxis.range[0] < 0 < one.layout.xaxis.range[1]
+    falling = [2.0 * 0.5 ** k for k in range(12)]
+    assert viz.loss_curve_figure(falling, x_title="step", y_title="loss").layout.yaxis.type == "log"
+    assert viz.loss_curve_figure(falling[:5] + [0.0], x_title="s", y_title="l").layout.yaxis.type == "linear"

@@ -71,14 +71,16 @@ def lab_maps(*, padded: np.ndarray, pads, kernel: np.ndarray, bias: float, strid
     size, pool_stride, mode = pool
     channels = padded.shape[0]
     titles = [tr("lab.map.padded", shape=_shape(*padded.shape)), tr("lab.map.feature", shape=_shape(*feature.shape)),
-              tr("lab.map.activated", name=tr(f"activation.{activation}"), shape=_shape(*activated.shape)),
+              tr("lab.map.activated", name=tr(f"activation.{activation}"), shape=_shape(*activated.shape))
+              if activation != "none" else tr("lab.map.no_activation", shape=_shape(*activated.shape)),
               tr("lab.map.pooled", name=tr(f"pooling.{mode}"), shape=_shape(*pooled.shape)) if pooled is not None
-              else tr("lab.map.pooled", name="—", shape="—")]
+              else tr("lab.map.not_pooled")]
     labels = {
         "lang": lang(),
         "arith_title": tr("lab.arith.title", row="{row}", col="{col}", n=focus + 1),
         "patch": tr("lab.arith.patch"), "kernel": tr("lab.arith.kernel"), "products": tr("lab.arith.products"),
-        "check": tr("lab.arith.check", value="{value}", act=tr(f"activation.{activation}"), activated="{activated}"),
+        "check": tr("lab.arith.check", value="{value}", act=tr(f"activation.{activation}"), activated="{activated}")
+        if activation != "none" else tr("lab.arith.check_none", value="{value}"),
         "pool_title": tr("lab.pool.arith", row="{row}", col="{col}"), "pool_window": tr("lab.pool.window"),
         "pool_result": _html(tr(f"lab.pool.result_{mode}", value="{value}")),
         "position": tr("lab.step.position", row="{row}", col="{col}"), "scrub": tr("lab.step.help"),
