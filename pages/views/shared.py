@@ -52,6 +52,12 @@ def warm_up() -> threading.Thread:
         inspect.trace(model, spec, x)
         inspect.saliency(model, spec, x, 0)
         inspect.occlusion(model, spec, x, 0)
+        # What is loaded now lives as long as the server: keep it out of every later garbage collection,
+        # whose full passes over torch's and Streamlit's objects would otherwise pause the server.
+        import gc
+
+        gc.collect()
+        gc.freeze()
 
     from streamlit.runtime.scriptrunner import add_script_run_ctx
 
