@@ -4,6 +4,7 @@ import base64
 import io
 import json
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -230,7 +231,19 @@ def test_what_each_filter_looks_for(lang):
     at = _open("pages/inside.py", lang)
     at.toggle(key="filters_show").set_value(True).run()
     assert not at.exception
-    responses = [c for c in _image_captions(at) if c.startswith(i18n.t("filters.responses", lang, values="")[:6])]
-    assert len(responses) == 8                                      # the first eight filters, nine patches each
-    values = [float(v) for v in responses[0].split(":" if lang == "en" else "：")[1].split("·")]
+    prefix = i18n.t("filters.responses", lang, values="")[:6]
+
+    def responses():
+        return [c for c in _image_captions(at) if c.startswith(prefix)]
+    # Searched once per server in the background: until it is done, the page shows its progress (an earlier
+    # test in this process may have searched already).
+    assert responses() or at.get("progress"), _text(at)
+    deadline = time.monotonic() + 120
+    while not responses():
+        assert time.monotonic() < deadline, "the search did not finish in 120 s"
+        at.run()
+        assert not at.exception and not at.error, _text(at)
+    found = responses()
+    assert len(found) == 8                                          # the first eight filters, nine patches each
+    values = [float(v) for v in found[0].split(":" if lang == "en" else "：")[1].split("·")]
     assert values == sorted(values, reverse=True) and len(values) == 9

@@ -1,16 +1,18 @@
 """What each filter looks for (cnn.filter_view): for a convolution layer of the current model, every
 filter's nine strongest input patches, outlined in their images, beside a picture made to excite it.
-Computed once per model file and layer for the whole server, with a progress bar the first time."""
+Searched once per model file and layer for the whole server, in the background, with a progress bar that
+every session asking meanwhile watches."""
 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
 
 from cnn import data, filter_view, inspect
-from pages.views import controls, explain
+from pages.views import controls, errors, explain
 from pages.views.language import tr
 
 SAMPLES = 1000            # images searched for the strongest patches
@@ -18,26 +20,47 @@ PER_PAGE = 8              # filters shown at once
 THUMB = 84                # pixels a side of each patch's picture
 
 
+@dataclass
+class Search:
+    """One model file's and layer's search, done once for the whole server in a thread of its own: every
+    session that asks shares it and watches its progress; nothing in it is per-session."""
+    progress: float = 0.0                 # 0..1
+    result: tuple | None = None           # (strongest patches per filter, grown pictures) once done
+    failed: bool = False
+
+
 @st.cache_resource(show_spinner=False)
 def _store() -> dict:
-    """Results per (model file, layer) for the whole server (filled with a progress bar, so not a cache
-    decorator: the bar is the page's, and cached functions must not draw)."""
-    return {"results": {}, "lock": threading.Lock()}
+    return {"searches": {}, "lock": threading.Lock()}
 
 
-def _results(model_key: str, model, spec, images: np.ndarray, layer: int, progress) -> tuple:
+def _search(search: Search, model, spec, images: np.ndarray, layer: int) -> None:
+    try:
+        top = filter_view.strongest_patches(
+            model, spec, images, layer, on_progress=lambda done, total: setattr(search, "progress", 0.5 * done / total))
+        pictures, _ = filter_view.maximise(
+            model, spec, layer, on_progress=lambda done, total: setattr(search, "progress", 0.5 + 0.5 * done / total))
+        search.result = (top, pictures)
+    except Exception:
+        errors.log.exception("What each filter looks for: the search failed (layer %d of %s)", layer, spec.name)
+        search.failed = True
+
+
+def search(model_key: str, model, spec, images: np.ndarray, layer: int) -> Search:
+    """The search for (model file, layer): started in the background the first time anyone asks (again if
+    it failed), the same object for everyone after. The model is only read (cnn.filter_view)."""
     store = _store()
-    with store["lock"]:      # one computation per model and layer, however many sessions ask at once
+    with store["lock"]:
         key = (model_key, layer)
-        if key not in store["results"]:
-            top = filter_view.strongest_patches(model, spec, images, layer,
-                                                on_progress=lambda done, total: progress(0.5 * done / total))
-            pictures, _ = filter_view.maximise(model, spec, layer,
-                                               on_progress=lambda done, total: progress(0.5 + 0.5 * done / total))
-            if len(store["results"]) >= 8:
-                store["results"].pop(next(iter(store["results"])))
-            store["results"][key] = (top, pictures)
-        return store["results"][key]
+        found = store["searches"].get(key)
+        if found is None or found.failed:
+            found = store["searches"][key] = Search()
+            finished = [k for k, v in store["searches"].items() if v.result is not None]
+            for old in finished[:max(0, len(store["searches"]) - 8)]:     # keep the last 8 results
+                del store["searches"][old]
+            threading.Thread(target=_search, args=(found, model, spec, images, layer), daemon=True,
+                             name=f"cnn-lab-filters-{layer}").start()
+        return found
 
 
 def _images(spec, dataset: str | None) -> np.ndarray:
@@ -96,6 +119,19 @@ def _mosaic(tiles: list[np.ndarray], columns: int = 9, gap: int = 4) -> np.ndarr
     return out
 
 
+def _progress(found: Search) -> None:
+    """The search's progress, redrawn twice a second on its own; the whole page reruns once it is done."""
+    @errors.fragment(run_every=None if found.failed else 0.5)
+    def watch() -> None:
+        if found.failed:
+            st.error(tr("filters.failed"))
+        elif found.result is not None:
+            st.rerun()
+        else:
+            st.progress(min(1.0, found.progress), text=tr("filters.computing"))
+    watch()
+
+
 def filter_gallery(choice: str, model, spec, dataset: str | None) -> None:
     convs = inspect.conv_layers(spec)
     if not convs:
@@ -104,10 +140,11 @@ def filter_gallery(choice: str, model, spec, dataset: str | None) -> None:
     layer = controls.select(tr("filters.layer"), convs, f"filters_layer_{spec.name}",
                             format_func=lambda i: tr("filters.layer_name", n=convs.index(i) + 1, index=i + 1))
     images = _images(spec, dataset)
-    bar = st.progress(0.0, text=tr("filters.computing"))
-    top, pictures = _results(explain._key(choice), model, spec, images, layer,
-                             lambda f: bar.progress(min(1.0, f), text=tr("filters.computing")))
-    bar.empty()
+    found = search(explain._key(choice), model, spec, images, layer)
+    if found.result is None:
+        _progress(found)
+        return
+    top, pictures = found.result
     count = len(top)
     pages = max(1, (count + PER_PAGE - 1) // PER_PAGE)
     first = 0
