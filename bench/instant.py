@@ -99,13 +99,14 @@ def lab_controls(results: Results, page, trials: int, timeout_ms: int) -> None:
         grid = page.locator('[data-testid="stDataFrame"]').first
         box = grid.bounding_box()
         if box and results.timeouts.get("Lab: kernel cell -> all maps redrawn", 0) < 2:   # then: reported, skipped
-            # The kernel's middle cell: type a new number, Enter (the time counts from Enter).
+            # The kernel's middle cell: open its editor, type a new number; the time counts from Enter.
             page.keyboard.press("Escape")                # leave the last control
-            grid.click(position={"x": box["width"] * 0.5, "y": box["height"] * 0.62})
-            page.keyboard.press("Enter")                 # open the cell's editor
-            page.keyboard.press("Control+a")
-            page.keyboard.type("1" if right else "0")
-            timed("kernel cell", lambda: page.keyboard.press("Enter"))
+            grid.dblclick(position={"x": box["width"] * 0.5, "y": box["height"] * 0.62})
+            editor = page.locator("#portal textarea, #portal input").first   # the grid's cell editor
+            if results.attempt("open a kernel cell", lambda editor=editor: editor.wait_for(timeout=timeout_ms) or True,
+                               record=False):
+                editor.fill(str(i % 3 + 1))              # 1, 2, 3: always a change (the cell starts at 0)
+                timed("kernel cell", lambda: page.keyboard.press("Enter"))
 
 
 def hover(results: Results, page, trials: int, timeout_ms: int) -> None:
