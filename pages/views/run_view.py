@@ -5,6 +5,8 @@ downloads and "Use this model". Anyone may watch; only the owner sees Pause and 
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import streamlit as st
 
@@ -14,6 +16,8 @@ from pages.views.curves import live_curves
 from pages.views.job_board import reason_text, state_text
 from pages.views.language import tr
 from pages.views.shared import test_split
+
+SLOW_DOWN_AFTER_S = 2.0   # seconds of progress on screen before the page polls once a second again
 
 
 def _filters_png(job: jobs.Job) -> bytes | None:
@@ -31,13 +35,20 @@ def _filters_png(job: jobs.Job) -> bytes | None:
 def live(manager, job: jobs.Job, me: str) -> None:
     """The watched job while it is queued or trains; reruns the whole page once, when it ends."""
     active = job.state not in jobs.DONE
+    # Until the first progress, look 4 times a second: Start should answer as soon as the worker does.
+    # Once progress has been on screen a while, the whole page reruns once to poll once a second.
+    waiting = active and job.progress is None
 
-    @errors.fragment(run_every=1.0 if active else None)
+    @errors.fragment(run_every=(0.25 if waiting else 1.0) if active else None)
     def refresh() -> None:
         snap = job.snapshot()
         if snap.state in jobs.DONE and st.session_state.get("shown_done") != snap.id:
             st.session_state.shown_done = snap.id
             st.rerun()   # once: the whole page redraws with the results and stops polling
+        if waiting and snap.progress is not None:
+            first_seen = st.session_state.setdefault("progress_seen", {}).setdefault(snap.id, time.monotonic())
+            if time.monotonic() - first_seen > SLOW_DOWN_AFTER_S:
+                st.rerun()
         head = st.columns([4, 1, 1], vertical_alignment="center")
         head[0].markdown(f"**{snap.name}** · {tr(f'dataset_name.{snap.dataset}')} · {state_text(snap, manager)}")
         if manager.may_control(job, me):

@@ -4,6 +4,7 @@ created once per server and is either read-only or locked inside (cnn.jobs), nev
 from __future__ import annotations
 
 import threading
+import time
 
 import streamlit as st
 
@@ -35,7 +36,17 @@ def warm_up() -> threading.Thread:
     """Once per server, in the background: start the training worker (it loads the default data) and load
     torch, the sample digits and the shipped model, so no first visit waits for them."""
     def work():
-        job_manager()
+        # The training worker first, alone, and any run started meanwhile until it shows progress: on 2 cores
+        # (and under one GIL) the imports and first calls below would slow a student's first Start.
+        from cnn import jobs
+
+        manager = job_manager()
+        manager.wait_ready(timeout=30)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(
+                job.state in (jobs.QUEUED, jobs.PREPARING) or (job.state == jobs.RUNNING and job.progress is None)
+                for job in manager.jobs()):
+            time.sleep(0.1)
         from cnn import data
 
         data.sample_digits()
