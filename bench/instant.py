@@ -96,31 +96,11 @@ def lab_controls(results: Results, page, trials: int, timeout_ms: int) -> None:
         slider(page, "Window").focus()
         timed("pooling window",
               lambda right=right: slider(page, "Window").press("ArrowRight" if right else "ArrowLeft"))
-        cell = "Lab: kernel cell -> all maps redrawn"
-        if results.timeouts.get(cell, 0) + results.timeouts.get("open a kernel cell", 0) < 2:  # then: skipped
-            # The kernel's middle cell: open its editor, type a new number; the time counts from Enter.
-            editor = results.attempt("open a kernel cell", lambda: open_cell(page, timeout_ms), record=False)
-            if editor:
-                editor.fill(str(i % 3 + 1))              # 1, 2, 3: always a change (the cell starts at 0)
-                timed("kernel cell", lambda: page.keyboard.press("Enter"))
-
-
-def open_cell(page, timeout_ms: int):
-    """Double-click the kernel table's middle cell until its editor shows (the first click after another
-    control may only take the focus back); the editor's text field."""
-    page.keyboard.press("Escape")                        # leave the last control
-    grid = page.locator('[data-testid="stDataFrame"]').first
-    editor = page.locator("#portal textarea, #portal input").first   # the grid's cell editor
-    for _ in range(3):
-        box = grid.bounding_box()
-        grid.dblclick(position={"x": box["width"] * 0.5, "y": box["height"] * 0.62})
-        try:
-            editor.wait_for(timeout=timeout_ms / 6)
-            return editor
-        except Exception:   # noqa: BLE001 (playwright's TimeoutError: try again)
-            page.keyboard.press("Escape")
-    editor.wait_for(timeout=timeout_ms / 6)              # a last look; a timeout is reported by the caller
-    return editor
+        # The kernel's middle cell: type a new number; the time counts from Enter.
+        centre = page.locator(".kernelgrid input").nth(4)
+        if results.attempt("type into a kernel cell", lambda centre=centre, i=i: centre.fill(str(i % 3 + 1)) or True,
+                           record=False):                # 1, 2, 3: always a change (the cell starts at 0)
+            timed("kernel cell", lambda centre=centre: centre.press("Enter"))
 
 
 def hover(results: Results, page, trials: int, timeout_ms: int) -> None:

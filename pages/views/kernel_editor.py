@@ -2,8 +2,8 @@
 colour channel), its bias, Random and Normalise.
 
 The kernels live in session state as one (M, C, k, k) array; cnn.kernel_bank makes every change. The
-table editor shows `base`, a snapshot taken whenever the kernels change from outside the editor, so
-the editor's own edits apply on top of it.
+number grid shows `base`, a snapshot taken whenever the kernels change from outside the grid, with the
+cells typed since then on top of it (kept as text, so a bad one stays visible).
 """
 
 from __future__ import annotations
@@ -11,11 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from cnn import images, kernel_bank, kernels
-from pages.views import controls, errors, sources
+from pages.views import controls, errors, kernel_grid, sources
 from pages.views.language import tr
 
 CHANNEL_NAMES = ("R", "G", "B")
@@ -33,13 +32,13 @@ class Kernels:
 def bank() -> dict:
     if "kernel_bank" not in st.session_state:
         weights = kernel_bank.start()
-        st.session_state.kernel_bank = {"weights": weights, "base": weights.copy(), "version": 0}
+        st.session_state.kernel_bank = {"weights": weights, "base": weights.copy(), "version": 0, "typed": {}}
     return st.session_state.kernel_bank
 
 
 def store(weights: np.ndarray) -> None:
     state = bank()
-    state.update(weights=weights, base=weights.copy(), version=state["version"] + 1)
+    state.update(weights=weights, base=weights.copy(), version=state["version"] + 1, typed={})
 
 
 def _presets(filters: int) -> list[str]:
@@ -82,15 +81,16 @@ def kernel_card(channels: int) -> Kernels:
         channel = controls.select(tr("lab.kernel.channel"), [0, 1, 2], "focus_channel", widget=st.radio,
                                   horizontal=True, format_func=lambda c: CHANNEL_NAMES[c])
     state = bank()
-    editor = st.data_editor(pd.DataFrame(state["base"][focus, channel], columns=[str(c) for c in range(size)]),
-                            key=f"kernel_editor_{state['version']}_{focus}_{channel}_{size}", hide_index=True)
-    problem = None
+    typed = state["typed"].setdefault((focus, channel), {})    # cleared by store(): a new kernel, a fresh grid
+    problem, bad = None, None
     try:
-        typed = images.parse_numbers(editor.apply(pd.to_numeric, errors="coerce").to_numpy(np.float64, na_value=np.nan),
-                                     "kernel")
-        state["weights"] = kernel_bank.set_slice(state["weights"], focus, channel, typed)
+        checked = images.parse_numbers(kernel_grid.numbers(state["base"][focus, channel], typed), "kernel")
+        state["weights"] = kernel_bank.set_slice(state["weights"], focus, channel, checked)
     except images.ImageError as exc:
         problem = sources.image_error(exc)
+        bad = (exc.params["row"], exc.params["col"]) if "row" in exc.params else None
+    kernel_grid.kernel_grid(state["base"][focus, channel], typed, label=tr("lab.kernel.title"), bad=bad,
+                            key=f"kernel_grid_{state['version']}_{focus}_{channel}_{size}")
     controls.number(tr("lab.kernel.bias"), -1e6, 1e6, f"bias_{focus}", default=0.0, step=0.1, format="%.2f",
                     help=tr("lab.kernel.bias_help"))
     buttons = st.columns(2)

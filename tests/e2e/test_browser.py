@@ -190,7 +190,27 @@ def test_bad_upload_and_empty_kernel_cell_give_messages(lab, tmp_path):
     _choose(lab, "Image source", "MNIST digit")
     expect(lab.get_by_text("Feature map · 26×26")).to_be_visible()
     message = lab.get_by_text(re.compile(r"of the kernel is empty, NaN or infinite"))
-    _empty_cell(lab, 0.5, 2.5 / 4, message)             # the centre cell, below a header row
+    centre = lab.locator(".kernelgrid input").nth(4)
+    centre.fill("")
+    centre.press("Enter")
+    expect(message).to_be_visible()
+    expect(lab.locator(".kernelgrid input.bad")).to_have_count(1)   # the cell is outlined, and keeps its text
+    centre.fill("abc")
+    centre.press("Enter")
+    expect(message).to_be_visible()
+    expect(centre).to_have_value("abc")
+
+
+def test_a_typed_kernel_number_reaches_the_maps_and_their_arithmetic(lab):
+    centre = lab.locator(".kernelgrid input").nth(4)
+    expect(centre).to_have_value("0")                   # Sobel x's centre
+    centre.fill("5")
+    centre.press("Enter")                               # sent at once; the focus moves down, as in a sheet
+    # The centre product of the shown cell is now 5 × its pixel (the strongest cell, so the pixel is not 0).
+    lab.wait_for_function("""() => { const a = JSON.parse(document.querySelector('.labmaps').dataset.arith || 'null');
+        return a && a.patch[0][4] !== 0 && Math.abs(a.products[0][4] - 5 * a.patch[0][4]) < 1e-12; }""")
+    expect(lab.locator(".kernelgrid input").nth(7)).to_be_focused()
+    expect(centre).to_have_value("5")
 
 
 def test_switching_to_chinese_changes_the_page_and_the_link(lab):

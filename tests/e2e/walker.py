@@ -165,6 +165,12 @@ class Walker:
         return f"button {text!r}"
 
     def cell(self):
+        field_ = self.pick(".kernelgrid input")            # the Lab's kernel: a grid of text fields
+        if field_ is not None and self.rng.random() < 0.5:
+            value = self.rng.choice(CELLS)
+            field_.fill(value)
+            field_.press(self.rng.choice(["Enter", "Tab"]))
+            return f"kernel cell <- {value!r}"
         grid = self.pick('[data-testid="stDataFrame"]')
         if grid is None:
             return None

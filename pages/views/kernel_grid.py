@@ -1,0 +1,50 @@
+"""The kernel as a grid of numbers to type into (assets/kernel_grid.js): each committed cell reaches Python
+at once. What a student typed is kept as text until it is a number, so a bad cell stays on screen beside
+the message that names it; cells nobody typed into keep their exact values."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from pages.views.assets import component
+from pages.views.errors import callback
+
+_grid = component("cnn_lab_kernel_grid", "kernel_grid", isolate_styles=False)   # our CSS is scoped by class
+
+
+def shown(value: float) -> str:
+    """A weight as the grid shows it: short, without a trailing .0."""
+    return f"{value:.4g}"
+
+
+def number(text: str) -> float:
+    """A typed cell -> float; NaN for anything that is not a number (the caller names the cell)."""
+    try:
+        return float(str(text).strip().replace("−", "-"))   # a typographic minus, pasted from the notes
+    except ValueError:
+        return float("nan")
+
+
+def numbers(values: np.ndarray, typed: dict) -> np.ndarray:
+    """`values` with the typed cells ({(row, col): text}) in place: NaN where a cell is not a number."""
+    result = np.array(values, dtype=np.float64)
+    for (r, c), text in typed.items():
+        result[r, c] = number(text)
+    return result
+
+
+def kernel_grid(values: np.ndarray, typed: dict, *, key: str, label: str, bad: tuple[int, int] | None) -> None:
+    """Draw `values` (k, k) with the cells in `typed` as typed, `bad` outlined; a committed edit is written
+    into `typed` by the callback, before the rerun that shows it."""
+    def keep() -> None:
+        edit = (st.session_state.get(key) or {}).get("edit")
+        if isinstance(edit, dict) and {"row", "col", "text"} <= edit.keys():
+            row, col = int(edit["row"]), int(edit["col"])
+            if 0 <= row < len(values) and 0 <= col < len(values):
+                typed[(row, col)] = str(edit["text"])[:64]
+
+    size = len(values)
+    cells = [[typed.get((r, c), shown(values[r, c])) for c in range(size)] for r in range(size)]
+    _grid(key=key, data={"cells": cells, "label": label, "bad": list(bad) if bad else None},
+          on_edit_change=callback(keep))
