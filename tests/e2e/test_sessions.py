@@ -8,6 +8,7 @@ result is awaited, so the server handles them at the same time.
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from harness import streamlit_server, wait_idle
@@ -101,22 +102,32 @@ def _own_row(page):
     return page.locator('[class*="st-key-job_"]').filter(has_text="▶").first
 
 
+def _state(row) -> tuple[str, int]:
+    """(the run's whole id, 0 if it trains or prepares, else its place in the queue) from its board row; the
+    id (a submission time to the microsecond) is in the row's key, the row shows only its first 15 signs."""
+    run_id = re.search(r"st-key-job_(\S+)", row.get_attribute("class")).group(1)
+    position = re.search(r"number (\d) in the queue", row.inner_text())
+    return run_id, int(position.group(1)) if position else 0
+
+
 def test_four_students_press_start_at_once_and_queue_in_order(chromium, server):
     students = [_train_page(chromium, server) for _ in range(4)]
     try:
         for _, page in students:                       # four clicks in a row, none awaited
             page.get_by_role("button", name="Start training").click()
-        states = []
         for _, page in students:
             row = _own_row(page)
             expect(row).to_contain_text("yours", timeout=30_000)
             expect(row).to_contain_text(re.compile(r"training|preparing|waiting"), timeout=30_000)
-            text = row.inner_text()
-            run_id = re.search(r"(\d{8}-\d{6})", text).group(1)
-            position = re.search(r"number (\d) in the queue", text)
-            states.append((run_id, int(position.group(1)) if position else 0))
             expect(page.get_by_text(re.compile(r"Runs on this server \(4\)"))).to_be_visible(timeout=30_000)
             _no_exception(page)
+        # Each board refreshes on its own every 2 s, so one may still show the first run as waiting: read
+        # the four rows until they agree (one trains, three wait), or the deadline.
+        deadline = time.monotonic() + 30
+        while True:
+            states = [_state(_own_row(page)) for _, page in students]
+            if sorted(p for _, p in states) == [0, 1, 2, 3] or time.monotonic() > deadline:
+                break
         # One trains, three wait in the order they were submitted (ids are submission times).
         assert sorted(p for _, p in states) == [0, 1, 2, 3], states
         by_time = [p for _, p in sorted(states)]
