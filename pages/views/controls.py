@@ -16,6 +16,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from pages.views.errors import callback
+from pages.views.language import lang
 
 KEPT = "kept"
 
@@ -88,7 +89,13 @@ def select(label: str, options: Sequence, key: str, *, default: Any = None, form
     def valid(value) -> bool:
         return value in options
 
-    prepare(key, options[0] if default is None else default, valid)
+    value = prepare(key, options[0] if default is None else default, valid)
+    # The browser keeps a select's chosen label: after a language switch it would go on showing the old
+    # language's. Setting the value again from Python makes it take the new label.
+    shown_in = st.session_state.setdefault("_control_language", {})
+    if shown_in.get(key) != lang():
+        st.session_state[key] = value
+        shown_in[key] = lang()
     # Labels made now, in this run's language: Streamlit (and AppTest) may call format_func later.
     labels = [format_func(o) for o in options]
     return widget(label, options, format_func=lambda o: labels[options.index(o)], **_wire(key, valid, on_change, args),

@@ -219,6 +219,10 @@ def test_switching_to_chinese_changes_the_page_and_the_link(lab):
     lab.get_by_role("option", name="简体中文").click()
     expect(lab.get_by_role("heading", name="卷积实验室")).to_be_visible()
     expect(lab).to_have_url(re.compile(r"lang=zh"))
+    # Menus show their choice in the new language too (the browser would keep the old label).
+    for label, shown in (("填充方式", "零"), ("池化", "最大池化"), ("图像来源", "MNIST 手写数字")):
+        menu = lab.locator('[data-testid="stMain"] [data-testid="stSelectbox"]').filter(has_text=label).first
+        expect(menu.get_by_role("combobox")).to_have_value(shown)
     lab.locator('[data-testid="stSidebarNav"]').get_by_text("首页").click()
     expect(lab.get_by_text("CNN Lab —— 看卷积神经网络如何读懂一张图像")).to_be_visible()
 
