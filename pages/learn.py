@@ -30,7 +30,8 @@ def _steps(problem: kl.Problem, lr: float, count: int) -> None:
     try:
         kernel, bias, history = kl.descend(problem, state["kernel"], state["bias"], lr, count)
     except kl.LearningError as exc:
-        state["error"] = tr(f"learn.error.{exc.code}", **exc.params)
+        # Kept as its code and numbers, put into words when shown: the language may change meanwhile.
+        state["error"] = (exc.code, {**exc.params, "lr": f"{lr:.3g}"} if "lr" in exc.params else exc.params)
         controls.put("learn_playing", False)
         return
     state.update(kernel=kernel, bias=bias, history=state["history"] + history[1:], error=None)
@@ -62,7 +63,8 @@ def descent(problem: kl.Problem, lr: float, playing: bool, teacher: str) -> None
     if playing and not state.get("error"):
         _steps(problem, lr, 1)
     if state.get("error"):
-        st.error(state["error"])
+        code, params = state["error"]
+        st.error(tr(f"learn.error.{code}", **params))
     kernel, bias = state["kernel"], state["bias"]
     grads = kl.gradients(problem, kernel, bias)
     output = kl.forward(problem, kernel, bias)

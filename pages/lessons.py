@@ -84,7 +84,8 @@ def view_3() -> None:
         column.markdown(f"**{name}** · ({', '.join(str(sizes[a]) for a in axes)})")
         column.dataframe(pd.DataFrame({tr("lesson.3.axis"): list(range(4)), tr("lesson.3.meaning"): list(axes),
                                        tr("lesson.3.size"): [sizes[a] for a in axes]}), hide_index=True)
-    st.link_button(tr("lessons.open_lab"), _lab_link(src="photo", photo="astronaut", rgb=1, psize=64),
+    st.link_button(tr("lessons.open_lab"), _lab_link(src="photo", photo="astronaut", rgb=1, psize=64, k=3,
+                                                     w=_numbers(kernel), b=repr(bias), act="none", pool="none"),
                    icon=":material/grid_on:")
 
 

@@ -54,3 +54,18 @@ def test_a_learning_rate_that_overshoots_says_so():
     assert history[-1] > history[0] or any(diverged in e.value for e in at.error)
     at.button[2].click().run()                                  # a new random kernel: the page goes on
     assert not at.exception and len(at.session_state["learn"]["history"]) == 1
+
+
+def test_the_diverged_message_follows_a_language_switch():
+    at = _learn()
+    at.select_slider(key="learn_rate").set_value(1.2).run()
+    for _ in range(40):                                         # the loss grows ~16% a step at 1.2x
+        at.button[1].click().run()
+        if at.error:
+            break
+    assert any("exploded" in e.value for e in at.error), [e.value for e in at.error]
+    lr = f"{at.session_state['learn']['error'][1]['lr']}"
+    assert lr in at.error[0].value and len(lr) <= 5              # as the slider shows it, not 0.949727
+    at.selectbox(key="language_choice").set_value("zh").run()
+    zh = i18n.t("learn.error.diverged", "zh", lr=lr)
+    assert [e.value for e in at.error] == [zh]

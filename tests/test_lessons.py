@@ -105,3 +105,25 @@ def test_a_bad_answer_gets_a_message_not_an_error():
 def test_a_stale_lesson_in_the_link_falls_back_to_the_first():
     at = _lessons_page("en", 99)
     assert at.header[0].value == i18n.t("lesson.1.title", "en")
+
+
+def test_lesson_3_opens_the_lab_on_the_view_it_shows():
+    """Its "Open this view in the Lab" link carries the per-channel kernels, the bias, no activation and
+    no pooling: the Lab's maps are the lesson's."""
+    from urllib.parse import parse_qsl, urlparse
+
+    import numpy as np
+    from test_app import _lab_link, _maps
+
+    at = _lessons_page("en", 3)
+    url = next(e.proto.url for e in at.get("link_button") if "/lab?" in e.proto.url)
+    params = dict(parse_qsl(urlparse(url).query))
+    lab = _lab_link(**params)
+    data = _maps(lab)
+    photo = images.sample_photo("astronaut", rgb=True, size=64)
+    kernel = np.stack([kernels.preset("sobel_x"), kernels.preset("sobel_y"), kernels.preset("laplacian")])
+    np.testing.assert_array_equal(data["kernel"], kernel)
+    assert data["bias"] == 0.1 and data["pooled"] is None
+    want = ops.conv2d(photo, kernel[None], bias=np.array([0.1]))[0]
+    np.testing.assert_allclose(data["feature"][0], want, rtol=1e-6, atol=1e-9)
+    np.testing.assert_array_equal(data["activated"], data["feature"])          # no activation
