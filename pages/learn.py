@@ -38,9 +38,8 @@ def _steps(problem: kl.Problem, lr: float, count: int) -> None:
 
 
 top = st.columns([1.2, 1, 1, 1.3], vertical_alignment="bottom")
-names = {k: tr(f"kernel.{k}") for k in TEACHERS}     # translated now: format_func may run outside this run
 teacher = controls.select(tr("learn.teacher"), TEACHERS, "learn_teacher", widget=top[0].selectbox,
-                          format_func=names.get, help=tr("learn.teacher_help"))
+                          format_func=lambda k: tr(f"kernel.{k}"), help=tr("learn.teacher_help"))
 problem = kl.default_problem(teacher)
 base_lr = kl.default_lr(problem)
 scale = controls.choice_slider(tr("learn.rate"), list(RATES), "learn_rate", default=1.0,
