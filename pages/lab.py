@@ -22,9 +22,19 @@ from pages.views.page import begin
 begin("lab")
 
 
+OUTPUTS = "lab_outputs"
+
+
+def outputs_only() -> None:
+    """What a control that changes only a value does after keeping it: rerun the outputs, not the cards (the
+    browser already shows the new value; redrawing some 30 unchanged widgets made every change wait longer)."""
+    st.rerun(OUTPUTS)
+
+
 @errors.fragment
 def lab() -> None:
-    """The whole Lab as one fragment: a control change reruns this alone, not the app's sidebar and menus."""
+    """The cards, then the outputs. A change that reshapes a card (the input, the number of kernels, a preset,
+    the kernel size, padding or pooling turned on or off) reruns this, not the app's sidebar and menus."""
     link.restore_lab(kernel_editor.store)
     link.notice()
     cards = st.columns([1.15, 1.25, 1, 1], gap="medium")
@@ -32,13 +42,21 @@ def lab() -> None:
         image, problem = sources.lab_input()
     channels = 3 if image is not None and image.ndim == 3 else 1
     with cards[1].container(border=True):
-        bank = kernel_editor.kernel_card(channels)
+        kernel_editor.kernel_card(channels, on_value=outputs_only)
     with cards[2].container(border=True):
-        geometry = lab_controls.geometry_card()
+        lab_controls.geometry_card(on_value=outputs_only)
     with cards[3].container(border=True):
-        after = lab_controls.after_card()
-    link.store_lab(bank.weights, bank.biases)
+        lab_controls.after_card(on_value=outputs_only)
+    outputs(image, problem, channels)
 
+
+@errors.fragment(key=OUTPUTS)
+def outputs(image, problem: str | None, channels: int) -> None:
+    """Every map and what explains it. Run alone (outputs_only), it keeps the input of the last run of lab()
+    and reads the kernels, geometry and activation/pooling from the session, where the callbacks put them."""
+    bank = kernel_editor.current(channels)
+    geometry, after = lab_controls.geometry(), lab_controls.after()
+    link.store_lab(bank.weights, bank.biases)
     problems = [p for p in (problem, bank.problem) if p]
     if image is None or problems:
         for message in problems or [tr("lab.error.no_input")]:

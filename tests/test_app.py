@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
+import torch.nn.functional as F
 from streamlit.testing.v1 import AppTest
 
 from cnn import images, kernels, ops
@@ -113,6 +115,29 @@ def test_the_map_view_gets_the_lecture_example():
     assert data["feature"][0][0, 2] == -3
     assert "Feature map · 4×4" in data["titles"]
     assert data["stride"] == [1, 1] and data["dilation"] == 1 and data["bias"] == 0
+
+
+def _keys(at: AppTest) -> set[str]:
+    """The keys of the widgets the last run drew."""
+    return {w.key for w in at.main.get("selectbox") + at.main.get("number_input")}
+
+
+def test_a_value_change_reruns_only_the_outputs_and_a_reshaping_change_the_cards():
+    at = _lab()
+    assert {"activation", "bias_0", "n_filters"} <= _keys(at)
+    at.number_input(key="bias_0").set_value(0.5).run()
+    # Only the outputs ran (the browser keeps the cards; AppTest shows only what the run drew)...
+    assert not at.exception and _keys(at) == set()
+    data = _maps(at)
+    assert data["bias"] == 0.5
+    # The default digit with valid padding: the padded input is the digit itself.
+    reference = F.conv2d(torch.from_numpy(data["input"][None]), torch.from_numpy(data["kernel"][None]),
+                         bias=torch.tensor([0.5], dtype=torch.float64))
+    np.testing.assert_allclose(data["feature"][0], reference[0, 0].numpy(), atol=1e-12)
+    at.run()
+    assert _maps(at)["bias"] == 0.5 and at.number_input(key="bias_0").value == 0.5   # ...and the value is kept
+    at.selectbox(key="pooling").set_value("none").run()      # the window sliders go: the cards rerun too
+    assert {"activation", "pooling"} <= _keys(at) and _maps(at)["pooled"] is None
 
 
 def test_kernel_larger_than_the_padded_input_gives_a_message_not_a_traceback():

@@ -40,11 +40,12 @@ def guard(func):
     return guarded
 
 
-def fragment(func=None, *, run_every=None):
-    """st.fragment, guarded: a fragment's own reruns happen outside the page's guard."""
+def fragment(func=None, *, run_every=None, key: str | None = None):
+    """st.fragment, guarded: a fragment's own reruns happen outside the page's guard. A `key` lets a widget
+    callback elsewhere rerun this fragment alone (st.rerun(key))."""
     if func is None:
-        return lambda f: fragment(f, run_every=run_every)
-    return st.fragment(guard(func), run_every=run_every)
+        return lambda f: fragment(f, run_every=run_every, key=key)
+    return st.fragment(guard(func), run_every=run_every, key=key)
 
 
 def callback(func):

@@ -8,6 +8,7 @@ cells typed since then on top of it (kept as text, so a bad one stays visible).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,8 +59,29 @@ def _resize() -> None:
     store(kernel_bank.resize(weights, controls.get("kernel_size"), _presets(weights.shape[0])))
 
 
-def kernel_card(channels: int) -> Kernels:
-    """Draw the kernel card for an input with `channels` channels (1 or 3)."""
+def current(channels: int) -> Kernels:
+    """The kernels as they stand: the stored bank with the focused grid's typed cells on top (a cell that
+    is not a number leaves the bank as it was and names itself in `problem`), and every kernel's bias."""
+    state = bank()
+    focus, size = controls.get("focus", 0), state["weights"].shape[-1]
+    channel = controls.get("focus_channel", 0) if channels == 3 else 0
+    typed = state["typed"].setdefault((focus, channel), {})    # cleared by store(): a new kernel, a fresh grid
+    problem = None
+    try:
+        checked = images.parse_numbers(kernel_grid.numbers(state["base"][focus, channel], typed), "kernel")
+        state["weights"] = kernel_bank.set_slice(state["weights"], focus, channel, checked)
+    except images.ImageError as exc:
+        problem = sources.image_error(exc)
+        state["bad"] = (exc.params["row"], exc.params["col"]) if "row" in exc.params else None
+    else:
+        state["bad"] = None
+    biases = np.array([controls.get(f"bias_{m}", 0.0) for m in range(state["weights"].shape[0])], dtype=np.float64)
+    return Kernels(state["weights"], biases, focus, size, problem)
+
+
+def kernel_card(channels: int, *, on_value: Callable[[], None]) -> None:
+    """Draw the kernel card for an input with `channels` channels (1 or 3). A change of a number (a cell,
+    the bias) calls `on_value` after it is kept; a change that reshapes the card reruns it."""
     st.subheader(tr("lab.kernel.title"))
     top = st.columns(2)
     n_filters = controls.number(tr("lab.kernel.count"), 1, 4, "n_filters", default=1, widget=top[0].number_input,
@@ -80,23 +102,25 @@ def kernel_card(channels: int) -> Kernels:
     if channels == 3:
         channel = controls.select(tr("lab.kernel.channel"), [0, 1, 2], "focus_channel", widget=st.radio,
                                   horizontal=True, format_func=lambda c: CHANNEL_NAMES[c])
+    current(channels)                                          # finds the bad cell to outline, if any
     state = bank()
-    typed = state["typed"].setdefault((focus, channel), {})    # cleared by store(): a new kernel, a fresh grid
-    problem, bad = None, None
-    try:
-        checked = images.parse_numbers(kernel_grid.numbers(state["base"][focus, channel], typed), "kernel")
-        state["weights"] = kernel_bank.set_slice(state["weights"], focus, channel, checked)
-    except images.ImageError as exc:
-        problem = sources.image_error(exc)
-        bad = (exc.params["row"], exc.params["col"]) if "row" in exc.params else None
-    kernel_grid.kernel_grid(state["base"][focus, channel], typed, label=tr("lab.kernel.title"), bad=bad,
-                            key=f"kernel_grid_{state['version']}_{focus}_{channel}_{size}")
+    typed = state["typed"][(focus, channel)]
+
+    def edited() -> None:
+        # A good number with nothing outlined changes only the outputs; a bad one, or mending one, the card.
+        try:
+            images.parse_numbers(kernel_grid.numbers(state["base"][focus, channel], typed), "kernel")
+        except images.ImageError:
+            return
+        if state["bad"] is None:
+            on_value()
+
+    kernel_grid.kernel_grid(state["base"][focus, channel], typed, label=tr("lab.kernel.title"), bad=state["bad"],
+                            key=f"kernel_grid_{state['version']}_{focus}_{channel}_{size}", on_edit=edited)
     controls.number(tr("lab.kernel.bias"), -1e6, 1e6, f"bias_{focus}", default=0.0, step=0.1, format="%.2f",
-                    help=tr("lab.kernel.bias_help"))
+                    help=tr("lab.kernel.bias_help"), on_change=on_value)
     buttons = st.columns(2)
     buttons[0].button(tr("lab.kernel.random"), help=tr("lab.kernel.random_help"), width="stretch",
                       on_click=errors.callback(lambda: store(kernel_bank.randomise(bank()["weights"], focus))))
     buttons[1].button(tr("lab.kernel.normalise"), help=tr("lab.kernel.normalise_help"), width="stretch",
                       on_click=errors.callback(lambda: store(kernel_bank.normalise(bank()["weights"], focus))))
-    biases = np.array([controls.get(f"bias_{m}", 0.0) for m in range(n_filters)], dtype=np.float64)
-    return Kernels(bank()["weights"], biases, focus, size, problem)

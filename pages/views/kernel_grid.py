@@ -4,6 +4,8 @@ the message that names it; cells nobody typed into keep their exact values."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import streamlit as st
 
@@ -34,15 +36,18 @@ def numbers(values: np.ndarray, typed: dict) -> np.ndarray:
     return result
 
 
-def kernel_grid(values: np.ndarray, typed: dict, *, key: str, label: str, bad: tuple[int, int] | None) -> None:
+def kernel_grid(values: np.ndarray, typed: dict, *, key: str, label: str, bad: tuple[int, int] | None,
+                on_edit: Callable[[], None] | None = None) -> None:
     """Draw `values` (k, k) with the cells in `typed` as typed, `bad` outlined; a committed edit is written
-    into `typed` by the callback, before the rerun that shows it."""
+    into `typed` by the callback, before the rerun that shows it; then `on_edit` runs."""
     def keep() -> None:
         edit = (st.session_state.get(key) or {}).get("edit")
         if isinstance(edit, dict) and {"row", "col", "text"} <= edit.keys():
             row, col = int(edit["row"]), int(edit["col"])
             if 0 <= row < len(values) and 0 <= col < len(values):
                 typed[(row, col)] = str(edit["text"])[:64]
+                if on_edit is not None:
+                    on_edit()
 
     size = len(values)
     cells = [[typed.get((r, c), shown(values[r, c])) for c in range(size)] for r in range(size)]

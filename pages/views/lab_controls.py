@@ -1,13 +1,14 @@
 """The Lab's geometry and after-convolution cards, and the convolution they ask for.
 
-`geometry_card` and `after_card` draw their controls and return the chosen values; `convolve` turns an
-input, the kernels and those values into every map the Lab shows, or a message in the user's language
-saying why there is no output (a kernel wider than the padded input, a padding mode the input is too
-small for).
+`geometry_card` and `after_card` draw their controls; `geometry` and `after` read the chosen values (so
+a rerun of the outputs alone needs no card); `convolve` turns an input, the kernels and those values into
+every map the Lab shows, or a message in the user's language saying why there is no output (a kernel
+wider than the padded input, a padding mode the input is too small for).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,37 +53,69 @@ class Maps:
     pool_note: str | None     # why there is no pooled map
 
 
-def geometry_card() -> Geometry:
+# Every value control of these cards, with the value it starts at (the cards and the readers share them).
+DEFAULTS = {"stride_h": 1, "stride_w": 1, "pad_kind": PAD_CHOICES[0], "pad_amount": 1, "pad_mode": ops.PAD_MODES[0],
+            "dilation": 1, "activation": "relu", "pooling": "max", "pool_size": 2, "pool_stride": 2}
+
+
+def _value(key: str):
+    return controls.get(key, DEFAULTS[key])
+
+
+def _unless_reshaped(on_value: Callable[[], None], key: str, before, reshaping) -> None:
+    """After `key` changed from `before`: only the outputs rerun, unless it moved to or from `reshaping`, the
+    choice that shows or hides other controls of the card (then the card reruns with them)."""
+    if reshaping not in (before, controls.get(key)):
+        on_value()
+
+
+def geometry() -> Geometry:
+    """Stride, padding and dilation as the controls stand (kept by their callbacks before any rerun)."""
+    padding = _value("pad_amount") if _value("pad_kind") == "custom" else _value("pad_kind")
+    return Geometry((_value("stride_h"), _value("stride_w")), padding, _value("pad_mode"), _value("dilation"))
+
+
+def after() -> After:
+    """Activation and pooling as the controls stand."""
+    return After(_value("activation"), _value("pooling"), _value("pool_size"), _value("pool_stride"))
+
+
+def geometry_card(*, on_value: Callable[[], None]) -> None:
+    """Stride, padding and dilation. A change calls `on_value` after it is kept, except one that shows or
+    hides the padding amount (the card reruns instead)."""
     st.subheader(tr("lab.geometry.title"))
     strides = st.columns(2)
     with strides[0]:
-        stride_h = live_slider(tr("lab.stride.rows"), 1, 4, "stride_h", default=1, help=tr("lab.stride.help"))
+        live_slider(tr("lab.stride.rows"), 1, 4, "stride_h", default=DEFAULTS["stride_h"], help=tr("lab.stride.help"),
+                    on_change=on_value)
     with strides[1]:
-        stride_w = live_slider(tr("lab.stride.cols"), 1, 4, "stride_w", default=1, help=tr("lab.stride.help"))
+        live_slider(tr("lab.stride.cols"), 1, 4, "stride_w", default=DEFAULTS["stride_w"], help=tr("lab.stride.help"),
+                    on_change=on_value)
     pad_kind = controls.select(tr("lab.padding.kind"), PAD_CHOICES, "pad_kind",
-                               format_func=lambda p: tr(f"lab.padding.{p}"), help=tr("lab.padding.help"))
-    padding = live_slider(tr("lab.padding.amount"), 0, 6, "pad_amount", default=1) if pad_kind == "custom" \
-        else pad_kind
-    pad_mode = controls.select(tr("lab.padding.mode"), ops.PAD_MODES, "pad_mode",
-                               format_func=lambda p: tr(f"lab.padmode.{p}"), help=tr("lab.padding.mode_help"))
-    dilation = live_slider(tr("lab.dilation"), 1, 3, "dilation", default=1, help=tr("lab.dilation.help"))
-    return Geometry((stride_h, stride_w), padding, pad_mode, dilation)
+                               format_func=lambda p: tr(f"lab.padding.{p}"), help=tr("lab.padding.help"),
+                               on_change=_unless_reshaped, args=(on_value, "pad_kind", _value("pad_kind"), "custom"))
+    if pad_kind == "custom":
+        live_slider(tr("lab.padding.amount"), 0, 6, "pad_amount", default=DEFAULTS["pad_amount"], on_change=on_value)
+    controls.select(tr("lab.padding.mode"), ops.PAD_MODES, "pad_mode", format_func=lambda p: tr(f"lab.padmode.{p}"),
+                    help=tr("lab.padding.mode_help"), on_change=on_value)
+    live_slider(tr("lab.dilation"), 1, 3, "dilation", default=DEFAULTS["dilation"], help=tr("lab.dilation.help"),
+                on_change=on_value)
 
 
-def after_card() -> After:
+def after_card(*, on_value: Callable[[], None]) -> None:
+    """Activation and pooling, like geometry_card (turning pooling on or off reruns the card)."""
     st.subheader(tr("lab.after.title"))
-    activation = controls.select(tr("lab.activation"), ops.ACTIVATIONS, "activation", default="relu",
-                                 format_func=lambda a: tr(f"activation.{a}"), help=tr("lab.activation.help"))
-    pooling = controls.select(tr("lab.pooling"), ("none",) + ops.POOL_MODES, "pooling", default="max",
-                              format_func=lambda p: tr(f"pooling.{p}"), help=tr("lab.pooling.help"))
-    size, stride = 2, 2
+    controls.select(tr("lab.activation"), ops.ACTIVATIONS, "activation", default=DEFAULTS["activation"],
+                    format_func=lambda a: tr(f"activation.{a}"), help=tr("lab.activation.help"), on_change=on_value)
+    pooling = controls.select(tr("lab.pooling"), ("none",) + ops.POOL_MODES, "pooling", default=DEFAULTS["pooling"],
+                              format_func=lambda p: tr(f"pooling.{p}"), help=tr("lab.pooling.help"),
+                              on_change=_unless_reshaped, args=(on_value, "pooling", _value("pooling"), "none"))
     if pooling != "none":
         cols = st.columns(2)
         with cols[0]:
-            size = live_slider(tr("lab.pool.size"), 1, 4, "pool_size", default=2)
+            live_slider(tr("lab.pool.size"), 1, 4, "pool_size", default=DEFAULTS["pool_size"], on_change=on_value)
         with cols[1]:
-            stride = live_slider(tr("lab.pool.stride"), 1, 4, "pool_stride", default=2)
-    return After(activation, pooling, size, stride)
+            live_slider(tr("lab.pool.stride"), 1, 4, "pool_stride", default=DEFAULTS["pool_stride"], on_change=on_value)
 
 
 def convolve(image: np.ndarray, bank: Kernels, geometry: Geometry, after: After) -> Maps | str:

@@ -4,6 +4,8 @@ release. Kept like every other control (pages/views/controls.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from pages.views import controls
@@ -17,16 +19,20 @@ def _valid(low: int, high: int):
     return lambda v: isinstance(v, int) and not isinstance(v, bool) and low <= v <= high
 
 
-def _take(key: str, low: int, high: int) -> None:
+def _take(key: str, low: int, high: int, then: Callable[[], None] | None) -> None:
     value = (st.session_state.get(f"live_{key}") or {}).get("value")
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if _valid(low, high)(value):
         controls.kept()[key] = value
+        if then is not None:
+            then()
 
 
-def live_slider(label: str, low: int, high: int, key: str, *, default: int, help: str | None = None) -> int:
+def live_slider(label: str, low: int, high: int, key: str, *, default: int, help: str | None = None,
+                on_change: Callable[[], None] | None = None) -> int:
+    """`on_change` runs after a valid new value is kept (the Lab's: rerun only the maps)."""
     value = controls.prepare(key, default, _valid(low, high))
     _slider(key=f"live_{key}", data={"label": label, "min": low, "max": high, "value": value, "help": help},
-            on_value_change=callback(lambda: _take(key, low, high)))
+            on_value_change=callback(lambda: _take(key, low, high, on_change)))
     return value
