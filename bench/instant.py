@@ -74,11 +74,18 @@ def lab_controls(results: Results, page, trials: int, timeout_ms: int) -> None:
             changed(page, maps, "data-version", before, timeout_ms)
         results.attempt(f"Lab: {name} -> all maps redrawn", step)
 
+    def at_once(locator):
+        """A click as a hand makes it: one pointer press at the element's centre. Playwright's own click first
+        scrolls, waits for two stable frames and hit-tests, which would add its waiting to the page's; a key
+        press (the floor's slider, the Lab's) goes straight in, and so does this."""
+        box = locator.bounding_box()
+        return lambda: page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
     def choose(label: str, option: str):
         page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first.click()
         option = page.get_by_role("option", name=option, exact=True)
         option.wait_for()
-        return option.click
+        return at_once(option)
 
     for i in range(trials):
         right = i % 2 == 0
@@ -87,8 +94,8 @@ def lab_controls(results: Results, page, trials: int, timeout_ms: int) -> None:
         slider(page, "Dilation").focus()
         timed("dilation", lambda right=right: slider(page, "Dilation").press("ArrowRight" if right else "ArrowLeft"))
         bias = page.locator('[data-testid="stNumberInput"]').filter(has_text="Bias b").first
-        timed("bias", lambda right=right, bias=bias: bias.get_by_test_id(
-            "stNumberInputStepUp" if right else "stNumberInputStepDown").click())
+        bias.scroll_into_view_if_needed()
+        timed("bias", at_once(bias.get_by_test_id("stNumberInputStepUp" if right else "stNumberInputStepDown")))
         click = results.attempt("open a menu", lambda right=right: choose(
             "Activation function", "Sigmoid" if right else "ReLU"), record=False)
         if click:

@@ -19,6 +19,7 @@ from pages.views import controls, errors, kernel_grid, sources
 from pages.views.language import tr
 
 CHANNEL_NAMES = ("R", "G", "B")
+BIAS_STEP = 0.1
 
 
 @dataclass(frozen=True)
@@ -116,8 +117,9 @@ def kernel_card(channels: int, *, on_value: Callable[[], None]) -> None:
             on_value()
 
     kernel_grid.kernel_grid(state["base"][focus, channel], typed, label=tr("lab.kernel.title"), bad=state["bad"],
-                            key=f"kernel_grid_{state['version']}_{focus}_{channel}_{size}", on_edit=edited)
-    controls.number(tr("lab.kernel.bias"), -1e6, 1e6, f"bias_{focus}", default=0.0, step=0.1, format="%.2f",
+                            key=f"kernel_grid_{state['version']}_{focus}_{channel}_{size}", on_edit=edited,
+                            slice_of=(focus, channel))
+    controls.number(tr("lab.kernel.bias"), -1e6, 1e6, f"bias_{focus}", default=0.0, step=BIAS_STEP, format="%.2f",
                     help=tr("lab.kernel.bias_help"), on_change=on_value)
     buttons = st.columns(2)
     buttons[0].button(tr("lab.kernel.random"), help=tr("lab.kernel.random_help"), width="stretch",

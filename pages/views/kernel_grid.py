@@ -37,9 +37,10 @@ def numbers(values: np.ndarray, typed: dict) -> np.ndarray:
 
 
 def kernel_grid(values: np.ndarray, typed: dict, *, key: str, label: str, bad: tuple[int, int] | None,
-                on_edit: Callable[[], None] | None = None) -> None:
+                on_edit: Callable[[], None] | None = None, slice_of: tuple[int, int] | None = None) -> None:
     """Draw `values` (k, k) with the cells in `typed` as typed, `bad` outlined; a committed edit is written
-    into `typed` by the callback, before the rerun that shows it; then `on_edit` runs."""
+    into `typed` by the callback, before the rerun that shows it; then `on_edit` runs. `slice_of` = (kernel,
+    channel) this grid edits: a good number is then announced on the page for the Lab's map view."""
     def keep() -> None:
         edit = (st.session_state.get(key) or {}).get("edit")
         if isinstance(edit, dict) and {"row", "col", "text"} <= edit.keys():
@@ -51,5 +52,6 @@ def kernel_grid(values: np.ndarray, typed: dict, *, key: str, label: str, bad: t
 
     size = len(values)
     cells = [[typed.get((r, c), shown(values[r, c])) for c in range(size)] for r in range(size)]
-    _grid(key=key, data={"cells": cells, "label": label, "bad": list(bad) if bad else None},
+    where = {"focus": slice_of[0], "channel": slice_of[1]} if slice_of and bad is None else {}
+    _grid(key=key, data={"cells": cells, "label": label, "bad": list(bad) if bad else None, **where},
           on_edit_change=callback(keep))

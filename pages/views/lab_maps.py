@@ -13,6 +13,7 @@ import re
 import numpy as np
 import streamlit as st
 
+from cnn import ops
 from pages.views import controls, errors, link
 from pages.views.assets import component
 from pages.views.language import lang, tr
@@ -53,11 +54,13 @@ def _keep(key: str, name: str, kept_as: str) -> None:
 def lab_maps(*, padded: np.ndarray, pads, kernel: np.ndarray, bias: float, stride: tuple[int, int], dilation: int,
              feature: np.ndarray, activated: np.ndarray, pooled: np.ndarray | None, pool: tuple[int, int, str],
              activation: str, focus: int, note: str | None = None, key: str = "lab_maps",
-             numbers: bool = True, start: tuple[int, int] | None = None) -> None:
+             numbers: bool = True, start: tuple[int, int] | None = None, preview: dict | None = None) -> None:
     """Draw the four maps of one kernel. padded (C, Hp, Wp); kernel (C, k, k); pool = (size, stride, mode).
     `key` names this view: the Lab's own keeps its chosen cell as "cell" (the Lab's links carry it).
     `numbers=False` leaves the outputs' values out of their cells (a lesson asks for them); `start` is the
-    cell shown first (default: the strongest response)."""
+    cell shown first (default: the strongest response). `preview` ({"padding": "valid"/"same"/"full"/n,
+    "pad_mode": ..., "pooling": on or not}) lets the browser redraw the maps the moment a Lab control moves,
+    from the same numbers, while Python computes them (assets/lab_maps.js)."""
     cell_key, pool_key = ("cell", "pool_cell") if key == "lab_maps" else (f"{key}_cell", f"{key}_pool_cell")
     strongest = np.unravel_index(np.argmax(np.abs(feature)), feature.shape)   # open on the strongest response
     chosen = controls.get(cell_key) or start or tuple(int(v) for v in strongest)
@@ -81,6 +84,8 @@ def lab_maps(*, padded: np.ndarray, pads, kernel: np.ndarray, bias: float, strid
         "patch": tr("lab.arith.patch"), "kernel": tr("lab.arith.kernel"), "products": tr("lab.arith.products"),
         "check": tr("lab.arith.check", value="{value}", act=tr(f"activation.{activation}"), activated="{activated}")
         if activation != "none" else tr("lab.arith.check_none", value="{value}"),
+        "check_act": tr("lab.arith.check", value="{value}", act="{act}", activated="{activated}"),
+        "check_none": tr("lab.arith.check_none", value="{value}"),
         "pool_title": tr("lab.pool.arith", row="{row}", col="{col}"), "pool_window": tr("lab.pool.window"),
         "pool_result": _html(tr(f"lab.pool.result_{mode}", value="{value}")),
         "position": tr("lab.step.position", row="{row}", col="{col}"), "scrub": tr("lab.step.help"),
@@ -100,6 +105,14 @@ def lab_maps(*, padded: np.ndarray, pads, kernel: np.ndarray, bias: float, strid
         # view, and the URL must hold the cell at once (pages/views/link.py writes everything else).
         "url_param": "cell" if key == "lab_maps" else None,
         "version": st.session_state.setdefault("lab_maps_version", 0),
+        "activation": activation, "focus": int(focus), "preview": preview,
+        "cell_picked": controls.get(cell_key) is not None, "pool_cell_picked": controls.get(pool_key) is not None,
+        # What the preview needs to title the maps it draws, and to name an activation chosen in the menu.
+        "shape_titles": [tr("lab.map.padded", shape="{shape}"), tr("lab.map.feature", shape="{shape}"),
+                         tr("lab.map.activated", name="{name}", shape="{shape}"),
+                         tr("lab.map.no_activation", shape="{shape}"),
+                         tr("lab.map.pooled", name=tr(f"pooling.{mode}"), shape="{shape}")],
+        "activation_names": {a: tr(f"activation.{a}") for a in ops.ACTIVATIONS},
     }
     st.session_state.lab_maps_version += 1
     _lab_maps(key=key, data=data, on_cell_change=lambda: _keep(key, "cell", cell_key),

@@ -33,6 +33,6 @@ def live_slider(label: str, low: int, high: int, key: str, *, default: int, help
                 on_change: Callable[[], None] | None = None) -> int:
     """`on_change` runs after a valid new value is kept (the Lab's: rerun only the maps)."""
     value = controls.prepare(key, default, _valid(low, high))
-    _slider(key=f"live_{key}", data={"label": label, "min": low, "max": high, "value": value, "help": help},
+    _slider(key=f"live_{key}", data={"label": label, "min": low, "max": high, "value": value, "help": help, "key": key},
             on_value_change=callback(lambda: _take(key, low, high, on_change)))
     return value

@@ -201,6 +201,57 @@ def test_bad_upload_and_empty_kernel_cell_give_messages(lab, tmp_path):
     expect(centre).to_have_value("abc")
 
 
+SEEN = """() => { window.__seen = []; const maps = document.querySelector('.labmaps');
+  new MutationObserver(() => window.__seen.push({version: maps.dataset.version, shape: maps.dataset.shape,
+    arith: JSON.parse(maps.dataset.arith), pool: maps.dataset.pool ? JSON.parse(maps.dataset.pool) : null}))
+    .observe(maps, {attributes: true, attributeFilter: ['data-version']}); }"""
+
+
+def _choose(page, label: str, option: str) -> None:
+    page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first.click()
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_idle(page)
+
+
+def test_a_control_change_is_drawn_at_once_with_the_numbers_python_then_sends(lab):
+    """The map view redraws from a moved control before Python answers (assets/lab_maps.js, versions "n.k");
+    Python's maps, when they come, show the same shape, cell, patch, products, sum and pooling window."""
+    _choose(lab, "Padding", "custom")
+    _choose(lab, "Fill with", "reflect")
+    changes = [("slider", "Stride ↓ rows"), ("slider", "Padding on each side"), ("slider", "Dilation"),
+               ("slider", "Window"), ("cell", 5), ("bias", "stNumberInputStepUp"), ("menu", "tanh")]
+    for kind, what in changes:
+        wait_idle(lab)
+        lab.evaluate(SEEN)
+        if kind == "slider":
+            slider = lab.locator(".live-slider").filter(has_text=what).first.locator("input")
+            slider.focus()
+            slider.press("ArrowRight")
+        elif kind == "cell":
+            cell = lab.locator(".kernelgrid input").nth(what)
+            cell.fill("-2.5")
+            cell.press("Enter")
+        elif kind == "bias":
+            lab.locator('[data-testid="stNumberInput"]').filter(has_text="Bias b").first.get_by_test_id(what).click()
+        else:
+            _choose(lab, "Activation function", what)
+        lab.wait_for_function("() => window.__seen.some((s) => !s.version.includes('.'))")   # Python's answer
+        wait_idle(lab)
+        seen = lab.evaluate("() => window.__seen")
+        previews = [s for s in seen if "." in s["version"]]
+        assert previews, f"{what}: no map drawn before Python's answer"
+        preview, answer = previews[0], seen[-1]
+        assert "." not in answer["version"], what
+        assert preview["shape"] == answer["shape"] and preview["arith"]["row"] == answer["arith"]["row"], what
+        assert preview["arith"]["col"] == answer["arith"]["col"], what
+        for name in ("patch", "products"):
+            np.testing.assert_allclose(preview["arith"][name], answer["arith"][name], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(preview["arith"]["value"], answer["arith"]["value"], rtol=1e-12, atol=1e-12)
+        assert (preview["pool"] is None) == (answer["pool"] is None), what
+        if preview["pool"]:
+            np.testing.assert_allclose(preview["pool"]["values"], answer["pool"]["values"], rtol=1e-12, atol=1e-12)
+
+
 def test_a_typed_kernel_number_reaches_the_maps_and_their_arithmetic(lab):
     centre = lab.locator(".kernelgrid input").nth(4)
     expect(centre).to_have_value("0")                   # Sobel x's centre

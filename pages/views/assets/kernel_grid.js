@@ -10,6 +10,7 @@ export default function ({ data, parentElement, setStateValue }) {
     parentElement.appendChild(root);
     root.__count = 0;
   }
+  root.__data = data;
   const n = data.cells.length;
   if (root.children.length !== n * n) {
     root.innerHTML = "";
@@ -26,6 +27,11 @@ export default function ({ data, parentElement, setStateValue }) {
           input.dataset.sent = input.value;
           root.__count += 1;
           setStateValue("edit", { row: r, col: c, text: input.value, n: root.__count });
+          const value = input.value.trim() === "" ? NaN : Number(input.value.trim().replace("−", "-"));
+          if (root.__data.focus !== undefined && Number.isFinite(value)) {   // the Lab's map view draws it at once
+            document.dispatchEvent(new CustomEvent("cnnlab-control", { detail: {
+              key: "kernel_cell", focus: root.__data.focus, channel: root.__data.channel, row: r, col: c, value } }));
+          }
         };
         input.addEventListener("change", send);
         input.addEventListener("keydown", (event) => {

@@ -166,6 +166,169 @@ function poolArithmetic(s, pr, pc) {
     `<div class="total">${fill(d.labels.pool_result, { value: fmt(result, 3) })}</div>`;
 }
 
+// ---------------------------------------------------------------- preview: a control's change, drawn at once
+// The Lab's controls announce every change on the document ("cnnlab-control": a slider moving, a kernel cell
+// committed, the bias stepped, an activation chosen). This view recomputes its maps from the input and kernel
+// it was sent, as cnn.ops does (cross-correlation, the four fills, the activations, pooling without padding),
+// and draws them while Python computes the same maps; Python's answer then replaces them. Where the result
+// would be empty or the fill impossible, it leaves the maps to Python and its message.
+
+function sidesFor(padding, k, d) {  // cnn.ops.resolve_padding, one axis
+  const total = d * (k - 1), half = Math.floor(total / 2);
+  if (padding === "valid") return [0, 0];
+  if (padding === "same") return [half, total - half];
+  if (padding === "full") return [total, total];
+  return [padding, padding];
+}
+
+function source(i, n, mode) {  // which input pixel a padded position shows (-1: a zero)
+  if (i >= 0 && i < n) return i;
+  if (mode === "zeros") return -1;
+  if (mode === "replicate") return i < 0 ? 0 : n - 1;
+  if (mode === "circular") return ((i % n) + n) % n;
+  return i < 0 ? -i : 2 * (n - 1) - i;  // reflect, without repeating the edge
+}
+
+const ACTIVATE = {
+  none: (x) => x, relu: (x) => Math.max(x, 0), leaky_relu: (x) => (x > 0 ? x : 0.01 * x),
+  sigmoid: (x) => 0.5 * (1 + Math.tanh(0.5 * x)), tanh: (x) => Math.tanh(x),
+};
+
+function mapOf(c, h, w, v, signed) {
+  let lo = Infinity, hi = -Infinity;
+  for (const x of v) { if (x < lo) lo = x; if (x > hi) hi = x; }
+  return { c, h, w, v, lo, hi, signed };
+}
+
+function compute(image, K, k, st) {  // image: the unpadded input; st: the settings -> maps, or null
+  const [sh, sw] = st.stride, d = st.dilation, span = d * (k - 1) + 1;
+  const [top, bottom] = sidesFor(st.padding, k, d), [left, right] = sidesFor(st.padding, k, d);
+  const { c: C, h: H, w: W } = image;
+  if (st.pad_mode === "reflect" && Math.max(top, bottom, left, right) >= Math.min(H, W)) return null;
+  if (st.pad_mode === "circular" && Math.max(top, bottom, left, right) > Math.min(H, W)) return null;
+  const Hp = H + top + bottom, Wp = W + left + right;
+  if (span > Hp || span > Wp) return null;
+  const padded = new Float64Array(C * Hp * Wp);
+  for (let ch = 0; ch < C; ch++) for (let r = 0; r < Hp; r++) {
+    const y = source(r - top, H, st.pad_mode);
+    for (let q = 0; q < Wp; q++) {
+      const x = source(q - left, W, st.pad_mode);
+      padded[(ch * Hp + r) * Wp + q] = y < 0 || x < 0 ? 0 : image.v[(ch * H + y) * W + x];
+    }
+  }
+  const oh = Math.floor((Hp - span) / sh) + 1, ow = Math.floor((Wp - span) / sw) + 1;
+  const feature = new Float64Array(oh * ow), act = ACTIVATE[st.activation], activated = new Float64Array(oh * ow);
+  for (let r = 0; r < oh; r++) for (let q = 0; q < ow; q++) {
+    let total = 0;
+    for (let ch = 0; ch < C; ch++) {
+      let sum = 0;
+      for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) {
+        sum += padded[(ch * Hp + r * sh + i * d) * Wp + q * sw + j * d] * K.v[(ch * k + i) * k + j];
+      }
+      total += sum;
+    }
+    feature[r * ow + q] = total + st.bias;
+    activated[r * ow + q] = act(feature[r * ow + q]);
+  }
+  let pooled = null;
+  if (st.pool) {
+    const { size, stride, mode } = st.pool, ph = Math.floor((oh - size) / stride) + 1, pw = Math.floor((ow - size) / stride) + 1;
+    if (size > oh || size > ow) return null;
+    const out = new Float64Array(ph * pw);
+    for (let r = 0; r < ph; r++) for (let q = 0; q < pw; q++) {
+      let m = mode === "max" ? -Infinity : 0;
+      for (let i = 0; i < size; i++) for (let j = 0; j < size; j++) {
+        const x = activated[(r * stride + i) * ow + q * stride + j];
+        m = mode === "max" ? Math.max(m, x) : m + x;
+      }
+      out[r * pw + q] = mode === "max" ? m : m / (size * size);
+    }
+    pooled = mapOf(1, ph, pw, out, true);
+  }
+  return { input: mapOf(C, Hp, Wp, padded, false), pads: [[top, bottom], [left, right]],
+    feature: mapOf(1, oh, ow, feature, true), activated: mapOf(1, oh, ow, activated, true), pooled };
+}
+
+function settingsOf(d) {
+  const p = d.preview;
+  return { stride: [...d.stride], dilation: d.dilation, padding: p.padding, pad_mode: p.pad_mode, bias: d.bias,
+    activation: d.activation, pool: p.pooling ? { ...d.pool } : null };
+}
+
+function unpadded(s) {  // the input Python padded, without its padding
+  const X = s.sentInput, [[top, bottom], [left, right]] = s.sentData.pads;
+  const h = X.h - top - bottom, w = X.w - left - right, v = new Float64Array(X.c * h * w);
+  for (let c = 0; c < X.c; c++) for (let r = 0; r < h; r++) for (let q = 0; q < w; q++) {
+    v[(c * h + r) * w + q] = X.v[(c * X.h + r + top) * X.w + q + left];
+  }
+  return { c: X.c, h, w, v };
+}
+
+function announced(root, detail) {
+  const s = root.__lab, d = s.sentData;
+  if (!d || !d.preview || !detail) return;
+  const st = s.settings, v = detail.value;
+  const whole = Number.isInteger(v) && v >= 0;
+  switch (detail.key) {
+    case "stride_h": if (!whole || v < 1) return; st.stride[0] = v; break;
+    case "stride_w": if (!whole || v < 1) return; st.stride[1] = v; break;
+    case "dilation": if (!whole || v < 1) return; st.dilation = v; break;
+    case "pad_amount": if (!whole || typeof st.padding !== "number") return; st.padding = v; break;
+    case "pool_size": if (!whole || v < 1 || !st.pool) return; st.pool.size = v; break;
+    case "pool_stride": if (!whole || v < 1 || !st.pool) return; st.pool.stride = v; break;
+    case "bias": if (detail.focus !== d.focus || !Number.isFinite(v) || Math.abs(v) > 1e6) return; st.bias = v; break;
+    case "activation": if (!(v in ACTIVATE)) return; st.activation = v; break;
+    case "kernel_cell": {
+      const k = d.size;
+      if (detail.focus !== d.focus || !Number.isFinite(v) || Math.abs(v) > 1e6) return;
+      if (!(detail.row < k && detail.col < k && detail.channel < s.kernel.c)) return;
+      s.kernel.v[(detail.channel * k + detail.row) * k + detail.col] = v;
+      break;
+    }
+    default: return;
+  }
+  s.pending = { settings: JSON.stringify(st), kernel: Array.from(s.kernel.v), at: performance.now() };
+  s.previews = (s.previews || 0) + 1;
+  draw(root);
+}
+
+// Python's answer to an earlier change can arrive after a newer one was drawn (a slider dragged on): keep
+// drawing the newest choice on top of it until Python's answer agrees, or for a second at most.
+function behind(root) {
+  const s = root.__lab, p = s.pending;
+  if (!p || performance.now() - p.at > 1000) { s.pending = null; return false; }
+  if (JSON.stringify(s.settings) === p.settings && Array.from(s.kernel.v).every((x, i) => x === p.kernel[i])) {
+    s.pending = null; return false;
+  }
+  s.settings = JSON.parse(p.settings);
+  if (p.kernel.length === s.kernel.v.length) s.kernel.v.set(p.kernel);
+  return draw(root);
+}
+
+function draw(root) {  // the maps for s.settings and s.kernel, computed here; false when Python must explain
+  const s = root.__lab, d = s.sentData, st = s.settings;
+  const maps = compute(s.image, s.kernel, d.size, st);
+  if (!maps) return false;
+  Object.assign(s, maps);
+  s.data = { ...d, stride: st.stride, dilation: st.dilation, pads: maps.pads, bias: st.bias, activation: st.activation,
+    pool: st.pool || d.pool, labels: { ...d.labels } };
+  const name = d.activation_names[st.activation] || st.activation;
+  s.data.labels.check = st.activation === "none" ? d.labels.check_none : fill(d.labels.check_act, { act: name });
+  const T = d.shape_titles, shape = (m) => (m.c > 1 ? `${m.c}×${m.h}×${m.w}` : `${m.h}×${m.w}`);
+  const titles = [fill(T[0], { shape: shape(maps.input) }), fill(T[1], { shape: shape(maps.feature) }),
+    st.activation === "none" ? fill(T[3], { shape: shape(maps.activated) })
+      : fill(T[2], { name, shape: shape(maps.activated) }),
+    maps.pooled ? fill(T[4], { shape: shape(maps.pooled) }) : d.titles[3]];
+  titles.forEach((t, i) => { s.panels[i].head.textContent = t; });
+  // The cells Python will show: the one a student picked (kept within the map), else the strongest.
+  s.cell = d.cell_picked ? [Math.min(s.cell[0], maps.feature.h - 1), Math.min(s.cell[1], maps.feature.w - 1)] : strongest(maps.feature);
+  if (maps.pooled) s.poolCell = d.pool_cell_picked && s.poolCell ? s.poolCell : strongest(maps.pooled);
+  root.dataset.version = `${d.version}.${s.previews}`;   // drawn from a control's change, before Python's answer
+  root.dataset.shape = `${maps.feature.h}x${maps.feature.w}`;
+  render(root);
+  return true;
+}
+
 // ---------------------------------------------------------------- the whole view
 
 function render(root) {
@@ -249,6 +412,58 @@ function build(root, setStateValue) {
   speed.addEventListener("change", () => { if (s.timer) { clearInterval(s.timer); start(); } });
   s.stop = stop;
   new ResizeObserver(() => render(root)).observe(root);
+  const listen = (e) => { if (!root.isConnected) { document.removeEventListener("cnnlab-control", listen); return; } announced(root, e.detail); };
+  document.addEventListener("cnnlab-control", listen);
+  watchStreamlitControls(root);
+}
+
+// The bias field and the activation menu are Streamlit's own widgets: after a click or Enter anywhere, read
+// what they show and draw it if it differs from the maps on screen.
+function watchStreamlitControls(root) {
+  const s = root.__lab;
+  const check = () => {
+    const d = s.sentData;
+    if (!root.isConnected) { document.removeEventListener("click", later, true); document.removeEventListener("keydown", later, true); return; }
+    if (!d || !d.preview) return;
+    const bias = document.querySelector(`.st-key-bias_${d.focus} input`);
+    const value = bias && bias.value.trim() !== "" ? Number(bias.value) : NaN;
+    if (Number.isFinite(value) && Math.abs(value - s.settings.bias) > 1e-9) announced(root, { key: "bias", focus: d.focus, value });
+    const menu = document.querySelector(".st-key-activation input"), names = d.activation_names;
+    const name = menu && Object.keys(names).find((a) => names[a] === menu.value.trim());
+    if (name && name !== s.settings.activation) announced(root, { key: "activation", value: name });
+  };
+  // What the click will choose, read before Streamlit handles it: a step of the bias, an activation's option.
+  const now = (e) => {
+    const d = s.sentData, target = e.target.closest ? e.target : null;
+    if (!d || !d.preview || !target) return;
+    const step = target.closest(`.st-key-bias_${d.focus} button`), input = document.querySelector(`.st-key-bias_${d.focus} input`);
+    if (step && input && input.value.trim() !== "") {
+      const up = step.dataset.testid === "stNumberInputStepUp", down = step.dataset.testid === "stNumberInputStepDown";
+      if (up || down) announced(root, { key: "bias", focus: d.focus, value: Number(input.value) + (up ? 1 : -1) * d.preview.bias_step });
+    }
+    const option = target.closest('[role="option"]'), menu = document.activeElement;
+    if (option && menu && menu.closest && menu.closest(".st-key-activation")) {
+      const names = d.activation_names, name = Object.keys(names).find((a) => names[a] === option.textContent.trim());
+      if (name && name !== s.settings.activation) announced(root, { key: "activation", value: name });
+    }
+  };
+  // And after Streamlit's own handler (Enter in the field, keys in the menu), which may show it a frame later.
+  const later = (e) => {
+    if (e.type === "click") now(e);
+    if (e.type !== "click" && e.key !== "Enter") return;
+    setTimeout(check, 0);
+    let frames = 0;
+    const again = () => { check(); if (++frames < 6) requestAnimationFrame(again); };
+    requestAnimationFrame(again);
+  };
+  document.addEventListener("click", later, true);
+  document.addEventListener("keydown", later, true);
+}
+
+function strongest(map) {  // np.argmax(np.abs(map)): the first cell of largest magnitude
+  let best = 0;
+  for (let i = 1; i < map.v.length; i++) if (Math.abs(map.v[i]) > Math.abs(map.v[best])) best = i;
+  return [Math.floor(best / map.w), best % map.w];
 }
 
 export default function ({ data, parentElement, setStateValue }) {
@@ -263,6 +478,8 @@ export default function ({ data, parentElement, setStateValue }) {
   const s = root.__lab, L = data.labels;
   s.data = data;
   s.input = decode(data.input); s.kernel = decode(data.kernel);
+  s.sentData = data; s.sentInput = s.input;
+  if (data.preview) { s.settings = settingsOf(data); s.image = unpadded(s); }
   s.feature = decode(data.feature); s.activated = decode(data.activated); s.pooled = decode(data.pooled);
   const same = (a, b) => a && b && a[0] === b[0] && a[1] === b[1];
   // Python's choice wins when it changed (a link, a new input); otherwise keep the pointer's.
@@ -286,5 +503,5 @@ export default function ({ data, parentElement, setStateValue }) {
   root.querySelector(".scrub input").setAttribute("aria-label", L.scrub);
   root.dataset.version = String(data.version);
   root.dataset.shape = `${s.feature.h}x${s.feature.w}`;
-  render(root);
+  if (!(data.preview && behind(root))) render(root);
 }

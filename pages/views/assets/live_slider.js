@@ -1,5 +1,6 @@
 // A slider that reports while it is dragged (Streamlit's own reports only on release): about every
-// 100 ms during a drag, and at once on release or a key press, so the maps follow the thumb.
+// 100 ms during a drag, and at once on release or a key press, so the maps follow the thumb. Every move is
+// also announced on the page, where the Lab's map view draws it before Python's answer comes.
 
 const EVERY_MS = 100;
 
@@ -26,12 +27,15 @@ export default function ({ data, parentElement, setStateValue }) {
     };
     input.addEventListener("input", () => {
       show();
+      // The Lab's map view redraws from this at once (assets/lab_maps.js), before Python answers.
+      document.dispatchEvent(new CustomEvent("cnnlab-control", { detail: { key: root.__key, value: Number(input.value) } }));
       if (!s.later) s.later = setTimeout(send, Math.max(0, EVERY_MS - (performance.now() - s.last)));
     });
     input.addEventListener("change", send);
     s.show = show;
   }
   const s = root.__slider, input = root.querySelector("input");
+  root.__key = data.key;
   root.querySelector("label").textContent = data.label;
   const help = root.querySelector(".help");
   help.title = data.help || ""; help.style.display = data.help ? "" : "none";
