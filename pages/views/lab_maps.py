@@ -3,6 +3,8 @@
 Python computes every map (cnn.ops) and sends the numbers; the browser (assets/lab_maps.js) draws them
 and answers hovering, clicking, the position scrubber and Play on its own, so pointing at a cell costs
 no round trip. A click or the end of a scrub is sent back only to keep the chosen cell across reruns.
+When a Lab control moves, the browser also redraws the maps from the numbers it holds, as cnn.ops would,
+until Python's own maps arrive and replace them (a browser test checks that both agree).
 """
 
 from __future__ import annotations

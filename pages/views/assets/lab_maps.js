@@ -6,6 +6,7 @@
 const DIVERGING = [[0, [33, 102, 172]], [0.25, [146, 197, 222]], [0.5, [247, 247, 247]], [0.75, [244, 165, 130]],
   [1, [178, 24, 43]]];
 const GREEN = "#00c853", ORANGE = "#ff9800", NUMBERS_CELLS = 144;
+const PREVIEW_WORK = 2_000_000;   // multiply-adds a preview may take (a few ms), so a drag stays smooth
 
 function decode(m) {
   if (!m) return null;
@@ -217,6 +218,7 @@ function compute(image, K, k, st) {  // image: the unpadded input; st: the setti
     }
   }
   const oh = Math.floor((Hp - span) / sh) + 1, ow = Math.floor((Wp - span) / sw) + 1;
+  if (C * oh * ow * k * k > PREVIEW_WORK) return null;   // a big photo: Python's answer is as quick
   const feature = new Float64Array(oh * ow), act = ACTIVATE[st.activation], activated = new Float64Array(oh * ow);
   for (let r = 0; r < oh; r++) for (let q = 0; q < ow; q++) {
     let total = 0;
