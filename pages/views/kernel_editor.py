@@ -80,6 +80,14 @@ def current(channels: int) -> Kernels:
     return Kernels(state["weights"], biases, focus, size, problem)
 
 
+def at_every_size(bank: Kernels) -> dict[int, np.ndarray]:
+    """The focused kernel (C, k, k) at every size the size slider offers, as resizing the bank would make it
+    (a scalable preset afresh, anything else cropped or padded around its centre)."""
+    focus, name = bank.focus, _presets(bank.weights.shape[0])[bank.focus]
+    return {size: kernel_bank.resize(bank.weights[focus:focus + 1], size, [name])[0]
+            for size in range(kernels.MIN_SIZE, kernels.MAX_SIZE + 1)}
+
+
 def kernel_card(channels: int, *, on_value: Callable[[], None]) -> None:
     """Draw the kernel card for an input with `channels` channels (1 or 3). A change of a number (a cell,
     the bias) calls `on_value` after it is kept; a change that reshapes the card reruns it."""

@@ -80,6 +80,21 @@ def after() -> After:
     return After(_value("activation"), _value("pooling"), _value("pool_size"), _value("pool_stride"))
 
 
+def menus() -> dict[str, dict[str, str]]:
+    """Each menu of these cards: its values and the labels it shows, so the browser can tell which value
+    a student just chose (assets/lab_maps.js)."""
+    return {"pad_kind": {p: tr(f"lab.padding.{p}") for p in PAD_CHOICES},
+            "pad_mode": {p: tr(f"lab.padmode.{p}") for p in ops.PAD_MODES},
+            "activation": {a: tr(f"activation.{a}") for a in ops.ACTIVATIONS},
+            "pooling": {p: tr(f"pooling.{p}") for p in ("none",) + ops.POOL_MODES}}
+
+
+def preview(geometry: Geometry, after: After) -> dict:
+    """The settings as the map view's preview reads them (see lab_maps.lab_maps)."""
+    return {"padding": geometry.padding, "pad_amount": _value("pad_amount"), "pad_mode": geometry.pad_mode,
+            "pooling": after.pooling != "none", "menus": menus()}
+
+
 def geometry_card(*, on_value: Callable[[], None]) -> None:
     """Stride, padding and dilation. A change calls `on_value` after it is kept, except one that shows or
     hides the padding amount (the card reruns instead)."""

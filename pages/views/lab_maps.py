@@ -60,9 +60,10 @@ def lab_maps(*, padded: np.ndarray, pads, kernel: np.ndarray, bias: float, strid
     """Draw the four maps of one kernel. padded (C, Hp, Wp); kernel (C, k, k); pool = (size, stride, mode).
     `key` names this view: the Lab's own keeps its chosen cell as "cell" (the Lab's links carry it).
     `numbers=False` leaves the outputs' values out of their cells (a lesson asks for them); `start` is the
-    cell shown first (default: the strongest response). `preview` ({"padding": "valid"/"same"/"full"/n,
-    "pad_mode": ..., "pooling": on or not}) lets the browser redraw the maps the moment a Lab control moves,
-    from the same numbers, while Python computes them (assets/lab_maps.js)."""
+    cell shown first (default: the strongest response). `preview` lets the browser redraw the maps the
+    moment a Lab control moves, from the same numbers, while Python computes them (assets/lab_maps.js):
+    {"padding": "valid"/"same"/"full"/n, "pad_amount": n, "pad_mode", "pooling": on or off, "bias_step",
+    "kernels": {size: this kernel (C, k, k) at that size}, "menus": {menu key: {value: label}}}."""
     cell_key, pool_key = ("cell", "pool_cell") if key == "lab_maps" else (f"{key}_cell", f"{key}_pool_cell")
     strongest = np.unravel_index(np.argmax(np.abs(feature)), feature.shape)   # open on the strongest response
     chosen = controls.get(cell_key) or start or tuple(int(v) for v in strongest)
@@ -90,6 +91,8 @@ def lab_maps(*, padded: np.ndarray, pads, kernel: np.ndarray, bias: float, strid
         "check_none": tr("lab.arith.check_none", value="{value}"),
         "pool_title": tr("lab.pool.arith", row="{row}", col="{col}"), "pool_window": tr("lab.pool.window"),
         "pool_result": _html(tr(f"lab.pool.result_{mode}", value="{value}")),
+        "pool_results": {m: _html(tr(f"lab.pool.result_{m}", value="{value}")) for m in ops.POOL_MODES},
+        "no_pooling_chosen": tr("lab.map.no_pooling"),
         "position": tr("lab.step.position", row="{row}", col="{col}"), "scrub": tr("lab.step.help"),
         "play": tr("lab.step.play"), "pause": tr("lab.step.pause"),
         "speeds": [[ms, tr(f"lab.speed.{name}")] for name, ms in SPEEDS_MS],
@@ -107,14 +110,15 @@ def lab_maps(*, padded: np.ndarray, pads, kernel: np.ndarray, bias: float, strid
         # view, and the URL must hold the cell at once (pages/views/link.py writes everything else).
         "url_param": "cell" if key == "lab_maps" else None,
         "version": st.session_state.setdefault("lab_maps_version", 0),
-        "activation": activation, "focus": int(focus), "preview": preview,
+        "activation": activation, "focus": int(focus),
+        "preview": None if preview is None else {
+            **preview, "kernels": {str(k): _array(v) for k, v in preview.get("kernels", {}).items()}},
         "cell_picked": controls.get(cell_key) is not None, "pool_cell_picked": controls.get(pool_key) is not None,
-        # What the preview needs to title the maps it draws, and to name an activation chosen in the menu.
+        # What the preview needs to title the maps it draws.
         "shape_titles": [tr("lab.map.padded", shape="{shape}"), tr("lab.map.feature", shape="{shape}"),
                          tr("lab.map.activated", name="{name}", shape="{shape}"),
                          tr("lab.map.no_activation", shape="{shape}"),
-                         tr("lab.map.pooled", name=tr(f"pooling.{mode}"), shape="{shape}")],
-        "activation_names": {a: tr(f"activation.{a}") for a in ops.ACTIVATIONS},
+                         tr("lab.map.pooled", name="{name}", shape="{shape}"), tr("lab.map.not_pooled")],
     }
     st.session_state.lab_maps_version += 1
     _lab_maps(key=key, data=data, on_cell_change=lambda: _keep(key, "cell", cell_key),

@@ -214,12 +214,15 @@ def _choose(page, label: str, option: str) -> None:
 
 
 def test_a_control_change_is_drawn_at_once_with_the_numbers_python_then_sends(lab):
-    """The map view redraws from a moved control before Python answers (assets/lab_maps.js, versions "n.k");
-    Python's maps, when they come, show the same shape, cell, patch, products, sum and pooling window."""
+    """The map view redraws from a changed control before Python answers (assets/lab_maps.js, versions "n.k");
+    Python's maps, when they come, show the same shape, cell, patch, products, sum and pooling window. Every
+    kind of control: our sliders and kernel grid, Streamlit's bias field, menus and kernel size slider."""
     _choose(lab, "Padding", "custom")
     _choose(lab, "Fill with", "reflect")
     changes = [("slider", "Stride ↓ rows"), ("slider", "Padding on each side"), ("slider", "Dilation"),
-               ("slider", "Window"), ("cell", 5), ("bias", "stNumberInputStepUp"), ("menu", "tanh")]
+               ("slider", "Window"), ("cell", 5), ("menu:Fill with", "replicate"), ("menu:Padding", "same"),
+               ("size", None), ("menu:Pooling", "average"), ("menu:Pooling", "none"), ("bias", "stNumberInputStepUp"),
+               ("menu", "tanh")]
     for kind, what in changes:
         wait_idle(lab)
         lab.evaluate(SEEN)
@@ -233,8 +236,12 @@ def test_a_control_change_is_drawn_at_once_with_the_numbers_python_then_sends(la
             cell.press("Enter")
         elif kind == "bias":
             lab.locator('[data-testid="stNumberInput"]').filter(has_text="Bias b").first.get_by_test_id(what).click()
+        elif kind == "size":
+            size = lab.locator('[data-testid="stSlider"]').filter(has_text="Kernel size").first.locator("input")
+            size.focus()
+            size.press("ArrowRight")
         else:
-            _choose(lab, "Activation function", what)
+            _choose(lab, kind.partition(":")[2] or "Activation function", what)
         lab.wait_for_function("() => window.__seen.some((s) => !s.version.includes('.'))")   # Python's answer
         wait_idle(lab)
         seen = lab.evaluate("() => window.__seen")

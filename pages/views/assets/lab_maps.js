@@ -253,8 +253,8 @@ function compute(image, K, k, st) {  // image: the unpadded input; st: the setti
 
 function settingsOf(d) {
   const p = d.preview;
-  return { stride: [...d.stride], dilation: d.dilation, padding: p.padding, pad_mode: p.pad_mode, bias: d.bias,
-    activation: d.activation, pool: p.pooling ? { ...d.pool } : null };
+  return { size: d.size, stride: [...d.stride], dilation: d.dilation, padding: p.padding, pad_mode: p.pad_mode,
+    bias: d.bias, activation: d.activation, pool: p.pooling ? { ...d.pool } : null };
 }
 
 function unpadded(s) {  // the input Python padded, without its padding
@@ -266,22 +266,31 @@ function unpadded(s) {  // the input Python padded, without its padding
   return { c: X.c, h, w, v };
 }
 
+const MENUS = {  // the value each Lab menu shows, as the settings hold it
+  activation: (st) => st.activation, pad_mode: (st) => st.pad_mode,
+  pad_kind: (st) => (typeof st.padding === "number" ? "custom" : st.padding), pooling: (st) => (st.pool ? st.pool.mode : "none"),
+};
+
 function announced(root, detail) {
   const s = root.__lab, d = s.sentData;
   if (!d || !d.preview || !detail) return;
-  const st = s.settings, v = detail.value;
-  const whole = Number.isInteger(v) && v >= 0;
+  const st = s.settings, p = d.preview, v = detail.value, whole = Number.isInteger(v) && v >= 1;
+  if (detail.key in MENUS && !(v in p.menus[detail.key])) return;
   switch (detail.key) {
-    case "stride_h": if (!whole || v < 1) return; st.stride[0] = v; break;
-    case "stride_w": if (!whole || v < 1) return; st.stride[1] = v; break;
-    case "dilation": if (!whole || v < 1) return; st.dilation = v; break;
-    case "pad_amount": if (!whole || typeof st.padding !== "number") return; st.padding = v; break;
-    case "pool_size": if (!whole || v < 1 || !st.pool) return; st.pool.size = v; break;
-    case "pool_stride": if (!whole || v < 1 || !st.pool) return; st.pool.stride = v; break;
+    case "stride_h": if (!whole) return; st.stride[0] = v; break;
+    case "stride_w": if (!whole) return; st.stride[1] = v; break;
+    case "dilation": if (!whole) return; st.dilation = v; break;
+    case "pad_amount": if (!Number.isInteger(v) || v < 0 || typeof st.padding !== "number") return; st.padding = v; break;
+    case "pad_kind": st.padding = v === "custom" ? p.pad_amount : v; break;
+    case "pad_mode": st.pad_mode = v; break;
+    case "activation": st.activation = v; break;
+    case "pooling": st.pool = v === "none" ? null : { ...(st.pool || d.pool), mode: v }; break;
+    case "pool_size": if (!whole || !st.pool) return; st.pool.size = v; break;
+    case "pool_stride": if (!whole || !st.pool) return; st.pool.stride = v; break;
     case "bias": if (detail.focus !== d.focus || !Number.isFinite(v) || Math.abs(v) > 1e6) return; st.bias = v; break;
-    case "activation": if (!(v in ACTIVATE)) return; st.activation = v; break;
+    case "kernel_size": if (!whole || !p.kernels[v]) return; st.size = v; s.kernel = decode(p.kernels[v]); break;
     case "kernel_cell": {
-      const k = d.size;
+      const k = st.size;
       if (detail.focus !== d.focus || !Number.isFinite(v) || Math.abs(v) > 1e6) return;
       if (!(detail.row < k && detail.col < k && detail.channel < s.kernel.c)) return;
       s.kernel.v[(detail.channel * k + detail.row) * k + detail.col] = v;
@@ -303,25 +312,33 @@ function behind(root) {
     s.pending = null; return false;
   }
   s.settings = JSON.parse(p.settings);
+  const sized = s.sentData.preview.kernels[s.settings.size];
+  if (sized) s.kernel = decode(sized);
   if (p.kernel.length === s.kernel.v.length) s.kernel.v.set(p.kernel);
   return draw(root);
 }
 
+function titled(root, titles, pooled, note) {  // the panels' titles, and the note where there is no pooled map
+  const s = root.__lab;
+  titles.forEach((t, i) => { s.panels[i].head.textContent = t; });
+  s.panels.forEach((panel, i) => { panel.note.textContent = i === 3 && !pooled ? note : ""; });
+  s.panels[3].canvas.style.display = pooled ? "" : "none";
+}
+
 function draw(root) {  // the maps for s.settings and s.kernel, computed here; false when Python must explain
-  const s = root.__lab, d = s.sentData, st = s.settings;
-  const maps = compute(s.image, s.kernel, d.size, st);
+  const s = root.__lab, d = s.sentData, st = s.settings, L = d.labels;
+  const maps = compute(s.image, s.kernel, st.size, st);
   if (!maps) return false;
   Object.assign(s, maps);
-  s.data = { ...d, stride: st.stride, dilation: st.dilation, pads: maps.pads, bias: st.bias, activation: st.activation,
-    pool: st.pool || d.pool, labels: { ...d.labels } };
-  const name = d.activation_names[st.activation] || st.activation;
-  s.data.labels.check = st.activation === "none" ? d.labels.check_none : fill(d.labels.check_act, { act: name });
+  s.data = { ...d, size: st.size, stride: st.stride, dilation: st.dilation, pads: maps.pads, bias: st.bias,
+    activation: st.activation, pool: st.pool || d.pool, labels: { ...L } };
+  const name = d.preview.menus.activation[st.activation], pool = st.pool && d.preview.menus.pooling[st.pool.mode];
+  s.data.labels.check = st.activation === "none" ? L.check_none : fill(L.check_act, { act: name });
+  if (st.pool) s.data.labels.pool_result = L.pool_results[st.pool.mode];
   const T = d.shape_titles, shape = (m) => (m.c > 1 ? `${m.c}×${m.h}×${m.w}` : `${m.h}×${m.w}`);
-  const titles = [fill(T[0], { shape: shape(maps.input) }), fill(T[1], { shape: shape(maps.feature) }),
-    st.activation === "none" ? fill(T[3], { shape: shape(maps.activated) })
-      : fill(T[2], { name, shape: shape(maps.activated) }),
-    maps.pooled ? fill(T[4], { shape: shape(maps.pooled) }) : d.titles[3]];
-  titles.forEach((t, i) => { s.panels[i].head.textContent = t; });
+  titled(root, [fill(T[0], { shape: shape(maps.input) }), fill(T[1], { shape: shape(maps.feature) }),
+    st.activation === "none" ? fill(T[3], { shape: shape(maps.activated) }) : fill(T[2], { name, shape: shape(maps.activated) }),
+    maps.pooled ? fill(T[4], { name: pool, shape: shape(maps.pooled) }) : T[5]], maps.pooled, L.no_pooling_chosen);
   // The cells Python will show: the one a student picked (kept within the map), else the strongest.
   s.cell = d.cell_picked ? [Math.min(s.cell[0], maps.feature.h - 1), Math.min(s.cell[1], maps.feature.w - 1)] : strongest(maps.feature);
   if (maps.pooled) s.poolCell = d.pool_cell_picked && s.poolCell ? s.poolCell : strongest(maps.pooled);
@@ -329,6 +346,67 @@ function draw(root) {  // the maps for s.settings and s.kernel, computed here; f
   root.dataset.shape = `${maps.feature.h}x${maps.feature.w}`;
   render(root);
   return true;
+}
+
+function strongest(map) {  // np.argmax(np.abs(map)): the first cell of largest magnitude
+  let best = 0;
+  for (let i = 1; i < map.v.length; i++) if (Math.abs(map.v[i]) > Math.abs(map.v[best])) best = i;
+  return [Math.floor(best / map.w), best % map.w];
+}
+
+// Streamlit's own widgets among the Lab's controls (the bias field, the menus, the kernel size slider) do not
+// announce their changes: read what they will show, or show, and draw it if it differs from the maps.
+function watchStreamlitControls(root) {
+  const s = root.__lab, live = () => root.isConnected && s.sentData && s.sentData.preview;
+  const menuValue = (key, label) => Object.keys(s.sentData.preview.menus[key]).find((v) => s.sentData.preview.menus[key][v] === label.trim());
+  const check = () => {
+    if (!root.isConnected) { document.removeEventListener("click", later, true); document.removeEventListener("keydown", later, true); return; }
+    if (!live()) return;
+    const d = s.sentData, bias = document.querySelector(`.st-key-bias_${d.focus} input`);
+    const value = bias && bias.value.trim() !== "" ? Number(bias.value) : NaN;
+    if (Number.isFinite(value) && Math.abs(value - s.settings.bias) > 1e-9) announced(root, { key: "bias", focus: d.focus, value });
+    for (const key of Object.keys(MENUS)) {
+      const menu = document.querySelector(`.st-key-${key} input`), chosen = menu && menuValue(key, menu.value);
+      if (chosen && chosen !== MENUS[key](s.settings)) announced(root, { key, value: chosen });
+    }
+  };
+  // What a click will choose, read before Streamlit handles it: a step of the bias, a menu's option.
+  const now = (e) => {
+    const d = s.sentData, target = e.target.closest ? e.target : null;
+    if (!live() || !target) return;
+    const step = target.closest(`.st-key-bias_${d.focus} button`), input = document.querySelector(`.st-key-bias_${d.focus} input`);
+    if (step && input && input.value.trim() !== "") {
+      const up = step.dataset.testid === "stNumberInputStepUp", down = step.dataset.testid === "stNumberInputStepDown";
+      if (up || down) announced(root, { key: "bias", focus: d.focus, value: Number(input.value) + (up ? 1 : -1) * d.preview.bias_step });
+    }
+    const option = target.closest('[role="option"]'), open = document.activeElement;
+    const key = option && open && open.closest && Object.keys(MENUS).find((k) => open.closest(`.st-key-${k}`));
+    const chosen = key && menuValue(key, option.textContent);
+    if (chosen && chosen !== MENUS[key](s.settings)) announced(root, { key, value: chosen });
+  };
+  // And after Streamlit's own handler (Enter in the field, keys in a menu), which may show it a frame later.
+  const later = (e) => {
+    if (e.type === "click") now(e);
+    if (e.type !== "click" && e.key !== "Enter") return;
+    setTimeout(check, 0);
+    let frames = 0;
+    const again = () => { check(); if (++frames < 6) requestAnimationFrame(again); };
+    requestAnimationFrame(again);
+  };
+  document.addEventListener("click", later, true);
+  document.addEventListener("keydown", later, true);
+}
+
+function watchKernelSize(root) {  // Streamlit's slider shows its new value as it moves: follow it
+  const s = root.__lab, slider = document.querySelector(".st-key-kernel_size");
+  if (s.sizeWatch) s.sizeWatch.disconnect();
+  if (!slider || !s.sentData.preview) return;
+  s.sizeWatch = new MutationObserver(() => {
+    const input = root.isConnected && slider.querySelector('input[type="range"]');
+    const size = input ? Number(input.getAttribute("aria-valuetext")) : NaN;
+    if (Number.isInteger(size) && size !== s.settings.size) announced(root, { key: "kernel_size", value: size });
+  });
+  s.sizeWatch.observe(slider, { subtree: true, attributes: true, attributeFilter: ["aria-valuetext"] });
 }
 
 // ---------------------------------------------------------------- the whole view
@@ -419,55 +497,6 @@ function build(root, setStateValue) {
   watchStreamlitControls(root);
 }
 
-// The bias field and the activation menu are Streamlit's own widgets: after a click or Enter anywhere, read
-// what they show and draw it if it differs from the maps on screen.
-function watchStreamlitControls(root) {
-  const s = root.__lab;
-  const check = () => {
-    const d = s.sentData;
-    if (!root.isConnected) { document.removeEventListener("click", later, true); document.removeEventListener("keydown", later, true); return; }
-    if (!d || !d.preview) return;
-    const bias = document.querySelector(`.st-key-bias_${d.focus} input`);
-    const value = bias && bias.value.trim() !== "" ? Number(bias.value) : NaN;
-    if (Number.isFinite(value) && Math.abs(value - s.settings.bias) > 1e-9) announced(root, { key: "bias", focus: d.focus, value });
-    const menu = document.querySelector(".st-key-activation input"), names = d.activation_names;
-    const name = menu && Object.keys(names).find((a) => names[a] === menu.value.trim());
-    if (name && name !== s.settings.activation) announced(root, { key: "activation", value: name });
-  };
-  // What the click will choose, read before Streamlit handles it: a step of the bias, an activation's option.
-  const now = (e) => {
-    const d = s.sentData, target = e.target.closest ? e.target : null;
-    if (!d || !d.preview || !target) return;
-    const step = target.closest(`.st-key-bias_${d.focus} button`), input = document.querySelector(`.st-key-bias_${d.focus} input`);
-    if (step && input && input.value.trim() !== "") {
-      const up = step.dataset.testid === "stNumberInputStepUp", down = step.dataset.testid === "stNumberInputStepDown";
-      if (up || down) announced(root, { key: "bias", focus: d.focus, value: Number(input.value) + (up ? 1 : -1) * d.preview.bias_step });
-    }
-    const option = target.closest('[role="option"]'), menu = document.activeElement;
-    if (option && menu && menu.closest && menu.closest(".st-key-activation")) {
-      const names = d.activation_names, name = Object.keys(names).find((a) => names[a] === option.textContent.trim());
-      if (name && name !== s.settings.activation) announced(root, { key: "activation", value: name });
-    }
-  };
-  // And after Streamlit's own handler (Enter in the field, keys in the menu), which may show it a frame later.
-  const later = (e) => {
-    if (e.type === "click") now(e);
-    if (e.type !== "click" && e.key !== "Enter") return;
-    setTimeout(check, 0);
-    let frames = 0;
-    const again = () => { check(); if (++frames < 6) requestAnimationFrame(again); };
-    requestAnimationFrame(again);
-  };
-  document.addEventListener("click", later, true);
-  document.addEventListener("keydown", later, true);
-}
-
-function strongest(map) {  // np.argmax(np.abs(map)): the first cell of largest magnitude
-  let best = 0;
-  for (let i = 1; i < map.v.length; i++) if (Math.abs(map.v[i]) > Math.abs(map.v[best])) best = i;
-  return [Math.floor(best / map.w), best % map.w];
-}
-
 export default function ({ data, parentElement, setStateValue }) {
   let root = parentElement.querySelector(".labmaps");
   if (!root) {
@@ -492,10 +521,8 @@ export default function ({ data, parentElement, setStateValue }) {
   s.cell = [Math.min(s.cell[0], s.feature.h - 1), Math.min(s.cell[1], s.feature.w - 1)];
   if (s.pooled && s.poolCell) s.poolCell = [Math.min(s.poolCell[0], s.pooled.h - 1), Math.min(s.poolCell[1], s.pooled.w - 1)];
   s.hover = null; s.poolHover = null;
-  data.titles.forEach((t, i) => { s.panels[i].head.textContent = t; });
-  s.panels[3].note.textContent = s.pooled ? "" : data.no_pooling;
-  s.panels[3].canvas.style.display = s.pooled ? "" : "none";
-  s.panels.forEach((p, i) => { p.note.textContent = i === 3 && !s.pooled ? data.no_pooling : ""; });
+  titled(root, data.titles, s.pooled, data.no_pooling);
+  watchKernelSize(root);
   const speed = root.querySelector(".speed");
   if (speed.dataset.lang !== L.lang) {
     speed.innerHTML = L.speeds.map(([ms, name]) => `<option value="${ms}"${ms === 500 ? " selected" : ""}>${name}</option>`).join("");
