@@ -23,7 +23,8 @@ from measure import Results
 
 SLIDERS = '[data-testid="stSlider"], .live-slider'   # Streamlit's sliders and ours (pages/views/live_slider.py)
 FLOOR = "floor: one slider, one text"
-CONTROLS = ("stride", "dilation", "bias", "activation", "pooling window", "kernel cell")
+CONTROLS = ("stride", "padding", "dilation", "kernel size", "bias", "activation", "pooling", "pooling window",
+            "kernel cell")
 READY_JS = """() => {
   return document.querySelector('.labmaps canvas') && !document.querySelector('[data-testid="stSkeleton"]')
     && document.querySelector('[data-testid="stApp"]').getAttribute('data-test-script-state') === 'notRunning'; }"""
@@ -82,15 +83,31 @@ def lab_controls(results: Results, page, trials: int, timeout_ms: int) -> None:
         return lambda: page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
 
     def choose(label: str, option: str):
+        """Open a menu and move to `option` with the arrow keys; the returned step presses Enter, one key
+        press as on the floor's slider."""
         page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first.click()
-        option = page.get_by_role("option", name=option, exact=True)
-        option.wait_for()
-        return at_once(option)
+        page.get_by_role("option", name=option, exact=True).wait_for()
+        names = page.get_by_role("option").all_inner_texts()
+        for _ in range(len(names)):
+            now = page.evaluate("() => { const a = document.activeElement;"
+                                " const o = document.getElementById(a.getAttribute('aria-activedescendant') || '');"
+                                " return o ? o.textContent : null; }")
+            if now == option:
+                break
+            page.keyboard.press("ArrowDown" if now is None or names.index(now) < names.index(option) else "ArrowUp")
+        return lambda: page.keyboard.press("Enter")
 
     for i in range(trials):
         right = i % 2 == 0
         slider(page, "Stride ↓ rows").focus()
         timed("stride", lambda right=right: slider(page, "Stride ↓ rows").press("ArrowRight" if right else "ArrowLeft"))
+        click = results.attempt("open a menu", record=False,
+                                action=lambda right=right: choose("Padding", "same" if right else "valid (none)"))
+        if click:
+            timed("padding", click)
+        size = page.locator('[data-testid="stSlider"]').filter(has_text="Kernel size").first.locator("input")
+        size.focus()
+        timed("kernel size", lambda right=right, size=size: size.press("ArrowRight" if right else "ArrowLeft"))
         slider(page, "Dilation").focus()
         timed("dilation", lambda right=right: slider(page, "Dilation").press("ArrowRight" if right else "ArrowLeft"))
         bias = page.locator('[data-testid="stNumberInput"]').filter(has_text="Bias b").first
@@ -100,6 +117,10 @@ def lab_controls(results: Results, page, trials: int, timeout_ms: int) -> None:
             "Activation function", "Sigmoid" if right else "ReLU"), record=False)
         if click:
             timed("activation", click)
+        click = results.attempt("open a menu", lambda right=right: choose("Pooling", "average" if right else "max"),
+                                record=False)
+        if click:
+            timed("pooling", click)
         slider(page, "Window").focus()
         timed("pooling window",
               lambda right=right: slider(page, "Window").press("ArrowRight" if right else "ArrowLeft"))

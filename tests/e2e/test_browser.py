@@ -222,7 +222,7 @@ def test_a_control_change_is_drawn_at_once_with_the_numbers_python_then_sends(la
     changes = [("slider", "Stride ↓ rows"), ("slider", "Padding on each side"), ("slider", "Dilation"),
                ("slider", "Window"), ("cell", 5), ("menu:Fill with", "replicate"), ("menu:Padding", "same"),
                ("size", None), ("menu:Pooling", "average"), ("menu:Pooling", "none"), ("bias", "stNumberInputStepUp"),
-               ("menu", "tanh")]
+               ("menu", "tanh"), ("keys:Activation function", "Sigmoid")]
     for kind, what in changes:
         wait_idle(lab)
         lab.evaluate(SEEN)
@@ -236,6 +236,14 @@ def test_a_control_change_is_drawn_at_once_with_the_numbers_python_then_sends(la
             cell.press("Enter")
         elif kind == "bias":
             lab.locator('[data-testid="stNumberInput"]').filter(has_text="Bias b").first.get_by_test_id(what).click()
+        elif kind.startswith("keys:"):                 # a menu chosen with the keyboard
+            lab.locator('[data-testid="stSelectbox"]').filter(has_text=kind[5:]).first.click()
+            lab.get_by_role("option", name=what, exact=True).wait_for()
+            lab.keyboard.type(what)                    # the menu filters its options as one types
+            lab.wait_for_function("(w) => { const a = document.activeElement; const o = document.getElementById("
+                                  "a.getAttribute('aria-activedescendant') || ''); return o && o.textContent === w; }",
+                                  arg=what)
+            lab.keyboard.press("Enter")
         elif kind == "size":
             size = lab.locator('[data-testid="stSlider"]').filter(has_text="Kernel size").first.locator("input")
             size.focus()

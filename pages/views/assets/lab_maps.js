@@ -379,15 +379,23 @@ function watchStreamlitControls(root) {
       const up = step.dataset.testid === "stNumberInputStepUp", down = step.dataset.testid === "stNumberInputStepDown";
       if (up || down) announced(root, { key: "bias", focus: d.focus, value: Number(input.value) + (up ? 1 : -1) * d.preview.bias_step });
     }
-    const option = target.closest('[role="option"]'), open = document.activeElement;
-    const key = option && open && open.closest && Object.keys(MENUS).find((k) => open.closest(`.st-key-${k}`));
-    const chosen = key && menuValue(key, option.textContent);
+    option(target.closest('[role="option"]'));
+  };
+  const option = (picked) => {   // an option of the open menu, clicked or chosen with Enter
+    const open = document.activeElement;
+    const key = picked && open && open.closest && Object.keys(MENUS).find((k) => open.closest(`.st-key-${k}`));
+    const chosen = key && menuValue(key, picked.textContent);
     if (chosen && chosen !== MENUS[key](s.settings)) announced(root, { key, value: chosen });
+  };
+  const highlighted = () => {
+    const open = document.activeElement, id = open && open.getAttribute && open.getAttribute("aria-activedescendant");
+    return id && open.getAttribute("aria-expanded") === "true" ? document.getElementById(id) : null;
   };
   // And after Streamlit's own handler (Enter in the field, keys in a menu), which may show it a frame later.
   const later = (e) => {
     if (e.type === "click") now(e);
     if (e.type !== "click" && e.key !== "Enter") return;
+    if (e.type === "keydown" && live()) option(highlighted());
     setTimeout(check, 0);
     let frames = 0;
     const again = () => { check(); if (++frames < 6) requestAnimationFrame(again); };
