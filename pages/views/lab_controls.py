@@ -80,13 +80,21 @@ def after() -> After:
     return After(_value("activation"), _value("pooling"), _value("pool_size"), _value("pool_stride"))
 
 
+# The cards' menus: their values, and the catalog entry that names each value in the user's language.
+MENUS = {"pad_kind": (PAD_CHOICES, "lab.padding.{}"), "pad_mode": (ops.PAD_MODES, "lab.padmode.{}"),
+         "activation": (ops.ACTIVATIONS, "activation.{}"), "pooling": (("none",) + ops.POOL_MODES, "pooling.{}")}
+
+
+def _menu(label: str, key: str, help: str, **kwargs):
+    options, entry = MENUS[key]
+    return controls.select(label, options, key, default=DEFAULTS[key], format_func=lambda v: tr(entry.format(v)),
+                           help=help, **kwargs)
+
+
 def menus() -> dict[str, dict[str, str]]:
     """Each menu of these cards: its values and the labels it shows, so the browser can tell which value
     a student just chose (assets/lab_maps.js)."""
-    return {"pad_kind": {p: tr(f"lab.padding.{p}") for p in PAD_CHOICES},
-            "pad_mode": {p: tr(f"lab.padmode.{p}") for p in ops.PAD_MODES},
-            "activation": {a: tr(f"activation.{a}") for a in ops.ACTIVATIONS},
-            "pooling": {p: tr(f"pooling.{p}") for p in ("none",) + ops.POOL_MODES}}
+    return {key: {v: tr(entry.format(v)) for v in options} for key, (options, entry) in MENUS.items()}
 
 
 def preview(geometry: Geometry, after: After) -> dict:
@@ -106,13 +114,11 @@ def geometry_card(*, on_value: Callable[[], None]) -> None:
     with strides[1]:
         live_slider(tr("lab.stride.cols"), 1, 4, "stride_w", default=DEFAULTS["stride_w"], help=tr("lab.stride.help"),
                     on_change=on_value)
-    pad_kind = controls.select(tr("lab.padding.kind"), PAD_CHOICES, "pad_kind",
-                               format_func=lambda p: tr(f"lab.padding.{p}"), help=tr("lab.padding.help"),
-                               on_change=_unless_reshaped, args=(on_value, "pad_kind", _value("pad_kind"), "custom"))
+    pad_kind = _menu(tr("lab.padding.kind"), "pad_kind", tr("lab.padding.help"), on_change=_unless_reshaped,
+                     args=(on_value, "pad_kind", _value("pad_kind"), "custom"))
     if pad_kind == "custom":
         live_slider(tr("lab.padding.amount"), 0, 6, "pad_amount", default=DEFAULTS["pad_amount"], on_change=on_value)
-    controls.select(tr("lab.padding.mode"), ops.PAD_MODES, "pad_mode", format_func=lambda p: tr(f"lab.padmode.{p}"),
-                    help=tr("lab.padding.mode_help"), on_change=on_value)
+    _menu(tr("lab.padding.mode"), "pad_mode", tr("lab.padding.mode_help"), on_change=on_value)
     live_slider(tr("lab.dilation"), 1, 3, "dilation", default=DEFAULTS["dilation"], help=tr("lab.dilation.help"),
                 on_change=on_value)
 
@@ -120,11 +126,9 @@ def geometry_card(*, on_value: Callable[[], None]) -> None:
 def after_card(*, on_value: Callable[[], None]) -> None:
     """Activation and pooling, like geometry_card (turning pooling on or off reruns the card)."""
     st.subheader(tr("lab.after.title"))
-    controls.select(tr("lab.activation"), ops.ACTIVATIONS, "activation", default=DEFAULTS["activation"],
-                    format_func=lambda a: tr(f"activation.{a}"), help=tr("lab.activation.help"), on_change=on_value)
-    pooling = controls.select(tr("lab.pooling"), ("none",) + ops.POOL_MODES, "pooling", default=DEFAULTS["pooling"],
-                              format_func=lambda p: tr(f"pooling.{p}"), help=tr("lab.pooling.help"),
-                              on_change=_unless_reshaped, args=(on_value, "pooling", _value("pooling"), "none"))
+    _menu(tr("lab.activation"), "activation", tr("lab.activation.help"), on_change=on_value)
+    pooling = _menu(tr("lab.pooling"), "pooling", tr("lab.pooling.help"), on_change=_unless_reshaped,
+                    args=(on_value, "pooling", _value("pooling"), "none"))
     if pooling != "none":
         cols = st.columns(2)
         with cols[0]:
