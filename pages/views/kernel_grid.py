@@ -41,16 +41,27 @@ def kernel_grid(values: np.ndarray, typed: dict, *, key: str, label: str, bad: t
     """Draw `values` (k, k) with the cells in `typed` as typed, `bad` outlined; a committed edit is written
     into `typed` by the callback, before the rerun that shows it; then `on_edit` runs. `slice_of` = (kernel,
     channel) this grid edits: a good number is then announced on the page for the Lab's map view."""
+    size = len(values)
+
     def keep() -> None:
         edit = (st.session_state.get(key) or {}).get("edit")
-        if isinstance(edit, dict) and {"row", "col", "text"} <= edit.keys():
-            row, col = int(edit["row"]), int(edit["col"])
-            if 0 <= row < len(values) and 0 <= col < len(values):
-                typed[(row, col)] = str(edit["text"])[:64]
-                if on_edit is not None:
-                    on_edit()
+        if not isinstance(edit, dict):
+            return
+        cells = edit.get("cells")
+        if isinstance(cells, list) and len(cells) == size and all(isinstance(r, list) and len(r) == size
+                                                                  for r in cells):
+            # The whole grid as it stands: cells edited faster than Python answered are all in it.
+            for r, c in np.ndindex(size, size):
+                text = str(cells[r][c])[:64]
+                if text != shown(values[r, c]) or (r, c) in typed:
+                    typed[(r, c)] = text
+        elif {"row", "col", "text"} <= edit.keys() and 0 <= int(edit["row"]) < size and 0 <= int(edit["col"]) < size:
+            typed[(int(edit["row"]), int(edit["col"]))] = str(edit["text"])[:64]
+        else:
+            return
+        if on_edit is not None:
+            on_edit()
 
-    size = len(values)
     cells = [[typed.get((r, c), shown(values[r, c])) for c in range(size)] for r in range(size)]
     where = {"focus": slice_of[0], "channel": slice_of[1]} if slice_of and bad is None else {}
     _grid(key=key, data={"cells": cells, "label": label, "bad": list(bad) if bad else None, **where},

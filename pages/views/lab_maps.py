@@ -113,7 +113,9 @@ def lab_maps(*, padded: np.ndarray, pads, kernel: np.ndarray, bias: float, strid
         "activation": activation, "focus": int(focus),
         "preview": None if preview is None else {
             **preview, "kernels": {str(k): _array(v) for k, v in preview.get("kernels", {}).items()}},
-        "cell_picked": controls.get(cell_key) is not None, "pool_cell_picked": controls.get(pool_key) is not None,
+        # The cells a student picked, as kept (the preview fits them to its maps as Python would).
+        "cell_kept": controls.get(cell_key) and list(controls.get(cell_key)),
+        "pool_cell_kept": controls.get(pool_key) and list(controls.get(pool_key)),
         # What the preview needs to title the maps it draws.
         "shape_titles": [tr("lab.map.padded", shape="{shape}"), tr("lab.map.feature", shape="{shape}"),
                          tr("lab.map.activated", name="{name}", shape="{shape}"),

@@ -217,6 +217,10 @@ def test_a_control_change_is_drawn_at_once_with_the_numbers_python_then_sends(la
     """The map view redraws from a changed control before Python answers (assets/lab_maps.js, versions "n.k");
     Python's maps, when they come, show the same shape, cell, patch, products, sum and pooling window. Every
     kind of control: our sliders and kernel grid, Streamlit's bias field, menus and kernel size slider."""
+    for panel in (2, 4):    # picked cells at the far corner: the preview fits them to smaller maps as Python does
+        box = lab.locator(f".labmaps .panel:nth-child({panel}) canvas").bounding_box()
+        lab.mouse.click(box["x"] + box["width"] - 2, box["y"] + box["height"] - 2)
+        wait_idle(lab)
     _choose(lab, "Padding", "custom")
     _choose(lab, "Fill with", "reflect")
     changes = [("slider", "Stride ↓ rows"), ("slider", "Padding on each side"), ("slider", "Dilation"),
@@ -265,6 +269,30 @@ def test_a_control_change_is_drawn_at_once_with_the_numbers_python_then_sends(la
         assert (preview["pool"] is None) == (answer["pool"] is None), what
         if preview["pool"]:
             np.testing.assert_allclose(preview["pool"]["values"], answer["pool"]["values"], rtol=1e-12, atol=1e-12)
+
+
+def test_edits_faster_than_python_answers_all_reach_it_and_the_maps_end_on_its_answer(lab):
+    """Nine kernel cells typed without a pause (Tab from cell to cell), then a bias with more decimals than
+    its field shows: once idle, Python holds every number, and the maps are Python's, not a preview."""
+    first = lab.locator(".kernelgrid input").first
+    first.click()
+    for value in range(11, 20):
+        lab.keyboard.press("Control+A")
+        lab.keyboard.type(str(value))
+        lab.keyboard.press("Tab")
+    lab.get_by_role("heading", name="Convolution Lab").click()
+    expect(lab).to_have_url(re.compile("w=" + "(,|%2C)".join(rf"{v}(\.0)?" for v in range(11, 20)) + "&"))
+    bias = lab.locator('[data-testid="stNumberInput"]').filter(has_text="Bias b").first.locator("input")
+    bias.fill("0.123")
+    bias.press("Enter")
+    expect(lab).to_have_url(re.compile(r"b=0\.123"))
+    wait_idle(lab)
+    lab.wait_for_function("() => !document.querySelector('.labmaps').dataset.version.includes('.')")
+    arith = json.loads(lab.locator(".labmaps").get_attribute("data-arith"))
+    assert abs(arith["value"] - (arith["total"] + 0.123)) < 1e-12
+    products = np.array(arith["products"][0]), np.array(arith["patch"][0])
+    shown = products[1] != 0
+    np.testing.assert_allclose(products[0][shown] / products[1][shown], np.arange(11, 20)[shown], rtol=1e-12)
 
 
 def test_a_typed_kernel_number_reaches_the_maps_and_their_arithmetic(lab):

@@ -2,6 +2,8 @@
 // leaving it): Streamlit's data editor waits 150 ms before it sends an edit. Python parses and checks
 // every number; the field keeps what was typed, so a bad cell stays visible beside its message.
 
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
 export default function ({ data, parentElement, setStateValue }) {
   let root = parentElement.querySelector(".kernelgrid");
   if (!root) {
@@ -26,8 +28,12 @@ export default function ({ data, parentElement, setStateValue }) {
           if (input.value === input.dataset.sent) return;
           input.dataset.sent = input.value;
           root.__count += 1;
-          setStateValue("edit", { row: r, col: c, text: input.value, n: root.__count });
-          const value = input.value.trim() === "" ? NaN : Number(input.value.trim().replace("−", "-"));
+          // Every cell's text goes with each edit: of edits committed faster than Python answers, only the
+          // last state reaches it, and it must still hold all of them.
+          const cells = [...Array(n).keys()].map((i) => [...Array(n).keys()].map((j) => root.children[i * n + j].value));
+          setStateValue("edit", { row: r, col: c, text: input.value, cells, n: root.__count });
+          const text = input.value.trim().replace("−", "-");
+          const value = DECIMAL.test(text) ? Number(text) : NaN;   // what Python's float() reads, less its oddities
           if (root.__data.focus !== undefined && Number.isFinite(value)) {   // the Lab's map view draws it at once
             document.dispatchEvent(new CustomEvent("cnnlab-control", { detail: {
               key: "kernel_cell", focus: root.__data.focus, channel: root.__data.channel, row: r, col: c, value } }));

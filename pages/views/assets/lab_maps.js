@@ -6,7 +6,9 @@
 const DIVERGING = [[0, [33, 102, 172]], [0.25, [146, 197, 222]], [0.5, [247, 247, 247]], [0.75, [244, 165, 130]],
   [1, [178, 24, 43]]];
 const GREEN = "#00c853", ORANGE = "#ff9800", NUMBERS_CELLS = 144;
-const PREVIEW_WORK = 2_000_000;   // multiply-adds a preview may take (a few ms), so a drag stays smooth
+const PREVIEW_WORK = 2_000_000;
+const SHOWN_BIAS = 0.005 + 1e-9;   // the bias field shows two decimals: closer than this is no change
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;   // what Python's float() reads, less its oddities   // multiply-adds a preview may take (a few ms), so a drag stays smooth
 
 function decode(m) {
   if (!m) return null;
@@ -315,6 +317,9 @@ function behind(root) {
   const sized = s.sentData.preview.kernels[s.settings.size];
   if (sized) s.kernel = decode(sized);
   if (p.kernel.length === s.kernel.v.length) s.kernel.v.set(p.kernel);
+  const answer = s.sentData;   // if Python says nothing newer within the second, its answer stands
+  setTimeout(() => { if (s.sentData === answer && s.pending === p && root.isConnected) { s.pending = null; show(root, answer); } },
+    1000 - (performance.now() - p.at));
   return draw(root);
 }
 
@@ -335,13 +340,14 @@ function draw(root) {  // the maps for s.settings and s.kernel, computed here; f
   const name = d.preview.menus.activation[st.activation], pool = st.pool && d.preview.menus.pooling[st.pool.mode];
   s.data.labels.check = st.activation === "none" ? L.check_none : fill(L.check_act, { act: name });
   if (st.pool) s.data.labels.pool_result = L.pool_results[st.pool.mode];
-  const T = d.shape_titles, shape = (m) => (m.c > 1 ? `${m.c}×${m.h}×${m.w}` : `${m.h}×${m.w}`);
-  titled(root, [fill(T[0], { shape: shape(maps.input) }), fill(T[1], { shape: shape(maps.feature) }),
+  const T = d.shape_titles, shape = (m) => `${m.h}×${m.w}`;
+  titled(root, [fill(T[0], { shape: `${maps.input.c}×${shape(maps.input)}` }), fill(T[1], { shape: shape(maps.feature) }),
     st.activation === "none" ? fill(T[3], { shape: shape(maps.activated) }) : fill(T[2], { name, shape: shape(maps.activated) }),
     maps.pooled ? fill(T[4], { name: pool, shape: shape(maps.pooled) }) : T[5]], maps.pooled, L.no_pooling_chosen);
   // The cells Python will show: the one a student picked (kept within the map), else the strongest.
-  s.cell = d.cell_picked ? [Math.min(s.cell[0], maps.feature.h - 1), Math.min(s.cell[1], maps.feature.w - 1)] : strongest(maps.feature);
-  if (maps.pooled) s.poolCell = d.pool_cell_picked && s.poolCell ? s.poolCell : strongest(maps.pooled);
+  const within = (cell, map) => [Math.min(cell[0], map.h - 1), Math.min(cell[1], map.w - 1)];
+  s.cell = s.picked ? within(s.picked, maps.feature) : strongest(maps.feature);
+  if (maps.pooled) s.poolCell = s.pickedPool ? within(s.pickedPool, maps.pooled) : strongest(maps.pooled);
   root.dataset.version = `${d.version}.${s.previews}`;   // drawn from a control's change, before Python's answer
   root.dataset.shape = `${maps.feature.h}x${maps.feature.w}`;
   render(root);
@@ -364,7 +370,7 @@ function watchStreamlitControls(root) {
     if (!live()) return;
     const d = s.sentData, bias = document.querySelector(`.st-key-bias_${d.focus} input`);
     const value = bias && bias.value.trim() !== "" ? Number(bias.value) : NaN;
-    if (Number.isFinite(value) && Math.abs(value - s.settings.bias) > 1e-9) announced(root, { key: "bias", focus: d.focus, value });
+    if (Number.isFinite(value) && Math.abs(value - s.settings.bias) > SHOWN_BIAS) announced(root, { key: "bias", focus: d.focus, value });
     for (const key of Object.keys(MENUS)) {
       const menu = document.querySelector(`.st-key-${key} input`), chosen = menu && menuValue(key, menu.value);
       if (chosen && chosen !== MENUS[key](s.settings)) announced(root, { key, value: chosen });
@@ -374,10 +380,11 @@ function watchStreamlitControls(root) {
   const now = (e) => {
     const d = s.sentData, target = e.target.closest ? e.target : null;
     if (!live() || !target) return;
-    const step = target.closest(`.st-key-bias_${d.focus} button`), input = document.querySelector(`.st-key-bias_${d.focus} input`);
-    if (step && input && input.value.trim() !== "") {
-      const up = step.dataset.testid === "stNumberInputStepUp", down = step.dataset.testid === "stNumberInputStepDown";
-      if (up || down) announced(root, { key: "bias", focus: d.focus, value: Number(input.value) + (up ? 1 : -1) * d.preview.bias_step });
+    const step = target.closest(`.st-key-bias_${d.focus} button`);
+    const up = step && step.dataset.testid === "stNumberInputStepUp", down = step && step.dataset.testid === "stNumberInputStepDown";
+    const b = s.settings.bias, unit = d.preview.bias_step;
+    if ((up || down) && Math.abs(b / unit - Math.round(b / unit)) < 1e-9) {   // off the grid, Streamlit snaps: leave it to Python
+      announced(root, { key: "bias", focus: d.focus, value: b + (up ? 1 : -1) * unit });
     }
     option(target.closest('[role="option"]'));
   };
@@ -395,7 +402,12 @@ function watchStreamlitControls(root) {
   const later = (e) => {
     if (e.type === "click") now(e);
     if (e.type !== "click" && e.key !== "Enter") return;
-    if (e.type === "keydown" && live()) option(highlighted());
+    if (e.type === "keydown" && live()) {
+      option(highlighted());
+      const d = s.sentData, field = e.target.closest && e.target.closest(`.st-key-bias_${d.focus} input`);
+      const typed = field && field.value.trim();   // as typed: the field shows it rounded once Streamlit has it
+      if (typed && DECIMAL.test(typed)) announced(root, { key: "bias", focus: d.focus, value: Number(typed) });
+    }
     setTimeout(check, 0);
     let frames = 0;
     const again = () => { check(); if (++frames < 6) requestAnimationFrame(again); };
@@ -470,7 +482,7 @@ function build(root, setStateValue) {
       window.history.replaceState(window.history.state, "", url);
     }
   };
-  const choose = (cell) => { s.cell = cell; s.hover = null; render(root); remember(cell); };
+  const choose = (cell) => { s.cell = cell; s.picked = cell; s.hover = null; render(root); remember(cell); };
   for (const i of [1, 2]) {
     const p = s.panels[i], map = () => (i === 1 ? s.feature : s.activated);
     p.canvas.addEventListener("pointermove", (e) => { const at = cellAt(p, map(), e); if (at) { s.hover = at; render(root); } });
@@ -482,7 +494,7 @@ function build(root, setStateValue) {
   pp.canvas.addEventListener("pointerleave", () => { s.poolHover = null; render(root); });
   pp.canvas.addEventListener("click", (e) => {
     const at = s.pooled && cellAt(pp, s.pooled, e);
-    if (at) { s.poolCell = at; s.poolHover = null; render(root); setStateValue("pool_cell", at); }
+    if (at) { s.poolCell = at; s.pickedPool = at; s.poolHover = null; render(root); setStateValue("pool_cell", at); }
   });
   const scrub = root.querySelector(".scrub input");
   scrub.addEventListener("input", () => { const i = Number(scrub.value); s.cell = [Math.floor(i / s.feature.w), i % s.feature.w]; s.hover = null; render(root); });
@@ -514,10 +526,15 @@ export default function ({ data, parentElement, setStateValue }) {
     root.__lab = {};
     build(root, setStateValue);
   }
+  show(root, data);
+}
+
+function show(root, data) {  // Python's maps and everything it sent with them
   const s = root.__lab, L = data.labels;
   s.data = data;
   s.input = decode(data.input); s.kernel = decode(data.kernel);
   s.sentData = data; s.sentInput = s.input;
+  s.picked = data.cell_kept; s.pickedPool = data.pool_cell_kept;   // as Python keeps them: not yet fitted to a map
   if (data.preview) { s.settings = settingsOf(data); s.image = unpadded(s); }
   s.feature = decode(data.feature); s.activated = decode(data.activated); s.pooled = decode(data.pooled);
   const same = (a, b) => a && b && a[0] === b[0] && a[1] === b[1];
