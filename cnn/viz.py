@@ -301,42 +301,6 @@ def tile(maps: np.ndarray, columns: int | None = None) -> tuple[np.ndarray, np.n
     return mosaic, index, columns
 
 
-def mosaic_figure(maps: np.ndarray, *, title: str = "", height: int = 360, selected: int | None = None,
-                  clickable: bool = True) -> go.Figure:
-    """Every map of one layer as a grid (plotly): hover tells the map and the value, a click picks a map."""
-    maps = np.asarray(maps, dtype=np.float64)
-    count, h, w = maps.shape
-    mosaic, index, columns = tile(maps)
-    signed = bool(np.nanmin(maps) < 0)
-    values = np.full(mosaic.shape, np.nan)
-    for k in range(count):
-        values[index == k] = maps[k].ravel()
-    data = [dict(type="heatmap", z=mosaic, zmin=-1 if signed else 0, zmax=1, colorscale=DIVERGING if signed else GRAY,
-                 showscale=False, customdata=np.stack([values, index], axis=-1),
-                 hovertemplate="map %{customdata[1]}<br>row %{y}, col %{x}: %{customdata[0]:.3f}<extra></extra>",
-                 hoverongaps=False)]
-    if clickable:
-        # One invisible marker on each map's centre: what a click reports (point_index = map number).
-        centres = [divmod(k, columns) for k in range(count)]
-        data.append(dict(type="scatter", mode="markers", showlegend=False,
-                         x=[c * (w + 1) + (w - 1) / 2 for _, c in centres],
-                         y=[r * (h + 1) + (h - 1) / 2 for r, _ in centres],
-                         marker=dict(symbol="square", size=max(6, min(60, (height - 60) / max(1, mosaic.shape[0])
-                                                                       * max(h, w))), opacity=0.01, color="#000"),
-                         customdata=list(range(count)), hovertemplate="map %{customdata}<extra></extra>"))
-    shapes = []
-    if selected is not None and 0 <= selected < count:
-        r, c = divmod(selected, columns)
-        shapes.append(_rect(r * (h + 1), c * (w + 1), r * (h + 1) + h - 1, c * (w + 1) + w - 1,
-                            line=dict(color=HIGHLIGHT, width=3)))
-    axis = dict(showgrid=False, zeroline=False, visible=False, constrain="domain")
-    layout = dict(title=dict(text=title, font=dict(size=14)), height=height, shapes=shapes,
-                  margin=dict(l=4, r=4, t=36 if title else 4, b=4), dragmode=False, clickmode="event+select",
-                  plot_bgcolor="rgba(0,0,0,0)", xaxis=dict(axis, range=[-0.5, mosaic.shape[1] - 0.5]),
-                  yaxis=dict(axis, range=[mosaic.shape[0] - 0.5, -0.5], scaleanchor="x"))
-    return _figure(data, layout)
-
-
 # A perceptual "inferno"-like ramp for heat maps: black, purple, red, orange, pale yellow.
 _HEAT = np.array([[0, 0, 4], [87, 16, 110], [188, 55, 84], [249, 142, 9], [252, 255, 164]], dtype=np.float64)
 

@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from cnn import inspect, ops, preprocess, viz
-from pages.views import arithmetic, controls, explain, filter_gallery, model_menu, picking, sources
+from pages.views import arithmetic, bars, controls, explain, filter_gallery, model_menu, picking, sources
 from pages.views.language import tr
 from pages.views.page import begin
 
@@ -61,8 +61,7 @@ picture_col.image(viz.enlarge(x if x.ndim == 2 else x.mean(0), 140), caption=tr(
 with guess_col:
     guess = tr("inside.guess", label=spec.classes[top], p=f"{100 * look.probabilities[top]:.1f}%")
     st.markdown(f"**{tr('inside.softmax')}** — {guess}")
-    st.plotly_chart(viz.bars_figure(look.probabilities, spec.classes, height=170, top=top), key="inside_softmax",
-                    config={"displayModeBar": False})
+    bars.probability_bars(look.probabilities, spec.classes, top)
 
 # ------------------------------------------------------------------ the layer strip
 
@@ -78,9 +77,9 @@ if layer.values.ndim == 3:
     map_key = f"inside_map_{spec.name}_{chosen}"
     selected = min(int(picking.picked(map_key, 0)), count - 1)
     with maps_col:
-        picking.chart(viz.mosaic_figure(layer.values, selected=selected, height=420,
-                                        title=tr("inside.maps_title", n=count, shape=shape_of(layer.values))),
-                      f"mosaic_{spec.name}_{chosen}", map_key, picking.index)
+        picking.tiles(layer.values, f"mosaic_{spec.name}_{chosen}", map_key, selected=selected,
+                      title=tr("inside.maps_title", n=count, shape=shape_of(layer.values)),
+                      hover=tr("inside.hover_map"))
         st.caption(tr("inside.maps_help"))
     # The conv that made these maps: this layer, or the nearest conv before it (batch norm, activation
     # and pooling keep the map count).
@@ -91,21 +90,19 @@ if layer.values.ndim == 3:
         if first_conv:   # a click on a cell picks the cell whose arithmetic is shown below
             cell = picking.picked("inside_cell", (one.shape[0] // 2, one.shape[1] // 2))
             cell = (min(cell[0], one.shape[0] - 1), min(cell[1], one.shape[1] - 1))
-            picking.chart(viz.map_figure(one, signed=bool(layer.values.min() < 0), height=260, cell=cell,
-                                         clickable=True), f"inside_one_map_{chosen}", "inside_cell",
-                          picking.row_col(one.shape[1]))
+            picking.cells(one, f"inside_one_map_{chosen}", "inside_cell", cell=cell,
+                          signed=bool(layer.values.min() < 0), hover=tr("inside.hover_cell"))
             st.caption(tr("inside.click_cell"))
         else:
-            st.plotly_chart(viz.map_figure(one, signed=bool(layer.values.min() < 0), height=260),
-                            key=f"inside_one_map_{chosen}", config={"displayModeBar": False})
+            picking.cells(one, f"inside_one_map_{chosen}", signed=bool(layer.values.min() < 0),
+                          hover=tr("inside.hover_cell"))
         if conv_index is not None:
             weights, bias = inspect.kernels(model, conv_index)
             kernel = weights[selected]
             st.markdown(tr("inside.kernel_of", k=selected, layer=conv_index + 1, shape=shape_of(kernel),
                            b=f"{bias[selected]:.3f}"))
-            if kernel.shape[0] == 1:
-                st.plotly_chart(viz.map_figure(kernel[0], height=200), key="inside_kernel",
-                                config={"displayModeBar": False})
+            if kernel.shape[0] == 1:   # its numbers, tinted as in the arithmetic below
+                st.markdown(arithmetic.matrix_html(kernel[0], tr("lab.arith.kernel")), unsafe_allow_html=True)
             else:
                 st.image(viz.mosaic_picture(kernel, side=240), caption=tr("inside.kernel_slices", c=kernel.shape[0]))
 else:

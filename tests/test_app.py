@@ -131,7 +131,7 @@ def test_a_value_change_reruns_only_the_outputs_and_a_reshaping_change_the_cards
     data = _maps(at)
     assert data["bias"] == 0.5
     # The default digit with valid padding: the padded input is the digit itself.
-    reference = F.conv2d(torch.from_numpy(data["input"][None]), torch.from_numpy(data["kernel"][None]),
+    reference = F.conv2d(torch.tensor(data["input"][None]), torch.tensor(data["kernel"][None]),
                          bias=torch.tensor([0.5], dtype=torch.float64))
     np.testing.assert_allclose(data["feature"][0], reference[0, 0].numpy(), atol=1e-12)
     at.run()

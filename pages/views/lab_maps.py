@@ -9,7 +9,6 @@ until Python's own maps arrive and replace them (a browser test checks that both
 
 from __future__ import annotations
 
-import base64
 import re
 
 import numpy as np
@@ -17,25 +16,14 @@ import streamlit as st
 
 from cnn import ops
 from pages.views import controls, errors, link
-from pages.views.assets import component
+from pages.views.assets import array, component
 from pages.views.language import lang, tr
 
-# Maps up to this many values travel as float64, so the browser's arithmetic is exactly Python's;
-# bigger pictures (large photos) as float32, which is more than their 8-bit pixels hold.
-EXACT_VALUES = 200_000
 CHANNEL_NAMES = ("R", "G", "B")
 SPEEDS_MS = (("slow", 1000), ("normal", 500), ("fast", 200))
 
-_lab_maps = component("cnn_lab_maps", "lab_maps", isolate_styles=False)  # our CSS is scoped by class
-
-
-def _array(values: np.ndarray, signed: bool = True) -> dict:
-    values = np.asarray(values, dtype=np.float64)
-    shape = values.shape if values.ndim == 3 else (1, *values.shape)
-    dtype = "<f8" if values.size <= EXACT_VALUES else "<f4"
-    raw = np.ascontiguousarray(values, dtype=dtype).tobytes()
-    return {"c": shape[0], "h": shape[1], "w": shape[2], "dtype": "f8" if dtype == "<f8" else "f4",
-            "b64": base64.b64encode(raw).decode("ascii"), "signed": signed}
+# Our CSS is scoped by class; the map-drawing functions are shared with the map picker.
+_lab_maps = component("cnn_lab_maps", "lab_maps", isolate_styles=False, shared=("map_common",))
 
 
 def _html(markdown: str) -> str:
@@ -98,10 +86,10 @@ def lab_maps(*, padded: np.ndarray, pads, kernel: np.ndarray, bias: float, strid
         "speeds": [[ms, tr(f"lab.speed.{name}")] for name, ms in SPEEDS_MS],
     }
     data = {
-        "input": _array(padded, signed=False), "pads": [list(p) for p in pads], "kernel": _array(kernel),
+        "input": array(padded, signed=False), "pads": [list(p) for p in pads], "kernel": array(kernel),
         "size": int(kernel.shape[-1]), "bias": float(bias), "stride": list(stride), "dilation": int(dilation),
-        "feature": _array(feature), "activated": _array(activated),
-        "pooled": None if pooled is None else _array(pooled),
+        "feature": array(feature), "activated": array(activated),
+        "pooled": None if pooled is None else array(pooled),
         "pool": {"size": int(size), "stride": int(pool_stride), "mode": mode},
         "cell": list(chosen), "pool_cell": None if pool_cell is None else list(pool_cell),
         "titles": titles, "no_pooling": note or tr("lab.map.no_pooling"), "labels": labels,
@@ -112,7 +100,7 @@ def lab_maps(*, padded: np.ndarray, pads, kernel: np.ndarray, bias: float, strid
         "version": st.session_state.setdefault("lab_maps_version", 0),
         "activation": activation, "focus": int(focus),
         "preview": None if preview is None else {
-            **preview, "kernels": {str(k): _array(v) for k, v in preview.get("kernels", {}).items()}},
+            **preview, "kernels": {str(k): array(v) for k, v in preview.get("kernels", {}).items()}},
         # The cells a student picked, as kept (the preview fits them to its maps as Python would).
         "cell_kept": controls.get(cell_key) and list(controls.get(cell_key)),
         "pool_cell_kept": controls.get(pool_key) and list(controls.get(pool_key)),

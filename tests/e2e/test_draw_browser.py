@@ -77,18 +77,23 @@ def test_inside_click_a_feature_map_shows_its_kernel(chromium, app_url):
     page = open_page(chromium, app_url + "/inside", viewport=(1600, 3000))
     expect(page.get_by_text("32 feature maps · 32×24×24")).to_be_visible()
     expect(page.get_by_text("Feature map 0", exact=True)).to_be_visible()
-    box = _box(page, ".st-key-mosaic_mnist-default_0 .nsewdrag")
+    box = _box(page, ".st-key-mosaic_mnist-default_0 canvas")
     # The mosaic is 8 maps wide and 4 high: click the middle of the second map of the first row.
     page.mouse.click(box["x"] + 1.5 * box["width"] / 8, box["y"] + 0.5 * box["height"] / 4)
     expect(page.get_by_text("Feature map 1", exact=True)).to_be_visible(timeout=20_000)
     expect(page.get_by_text(re.compile(r"It comes from kernel 1 of layer 1"))).to_be_visible()
     # Click cell (5, 18) of that 24x24 map: its arithmetic appears below, and matches the map.
-    box = _box(page, ".st-key-inside_one_map_0 .nsewdrag")
+    box = _box(page, ".st-key-inside_one_map_0 canvas")
     page.mouse.click(box["x"] + 18.5 * box["width"] / 24, box["y"] + 5.5 * box["height"] / 24)
     line = page.get_by_text(re.compile(r"cell \(5, 18\) of map 1"))
     expect(line).to_be_visible(timeout=20_000)
     value, check = re.search(r"\*?\*?(-?\d+\.\d+)\*?\*?: cell.*computed as (-?\d+\.\d+)", line.inner_text()).groups()
     assert abs(float(value) - float(check)) < 2e-4
+    # The pointer rests on that cell: the map names it and its value (drawn by the browser, no round trip).
+    page.mouse.move(box["x"] + 18.5 * box["width"] / 24, box["y"] + 5.5 * box["height"] / 24)
+    hover = page.locator(".st-key-inside_one_map_0 .hover")
+    expect(hover).to_have_text(re.compile(r"row 5, column 18: -?\d+\.\d{3}"))
+    assert abs(float(hover.inner_text().rsplit(": ", 1)[1]) - float(value)) < 1e-3
     wait_idle(page)
     page.screenshot(path=str(SHOTS / "inside-clicked-en.png"))
 

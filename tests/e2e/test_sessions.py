@@ -64,7 +64,7 @@ def test_six_students_at_once_each_see_their_own_results(chromium, server):
             draw_stroke(pages["zero"], ZERO)
             for name in ("inside a", "inside b"):
                 row, col = cells[name][round_]
-                box = _box(pages[name], ".st-key-inside_one_map_0 .nsewdrag")
+                box = _box(pages[name], ".st-key-inside_one_map_0 canvas")
                 pages[name].mouse.click(box["x"] + (col + 0.5) * box["width"] / 24,
                                         box["y"] + (row + 0.5) * box["height"] / 24)
             _nudge_slider(pages["stride"], "Stride ↓ rows", 1 if round_ % 2 == 0 else -1)

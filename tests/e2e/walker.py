@@ -190,7 +190,7 @@ class Walker:
         return f"table cell at ({x:.0f}, {y:.0f}) <- {value!r}"
 
     def chart(self):
-        target = self.pick(".js-plotly-plot .nsewdrag, [data-testid='stImage'] img, .labmaps canvas")
+        target = self.pick(".js-plotly-plot .nsewdrag, [data-testid='stImage'] img, .labmaps canvas, .mappicker canvas")
         if target is None:
             return None
         box = target.bounding_box()

@@ -3,58 +3,12 @@
 // this file only draws them and answers the pointer: hovering, clicking, scrubbing and Play recompute
 // one window's patch ⊙ kernel from the sent input and kernel, in the browser, without a round trip.
 
-const DIVERGING = [[0, [33, 102, 172]], [0.25, [146, 197, 222]], [0.5, [247, 247, 247]], [0.75, [244, 165, 130]],
-  [1, [178, 24, 43]]];
+// decode, colour, picture, fmt and fill come from map_common.js, put in front of this file.
 const GREEN = "#00c853", ORANGE = "#ff9800", NUMBERS_CELLS = 144;
-const PREVIEW_WORK = 2_000_000;
+const PREVIEW_WORK = 2_000_000;   // multiply-adds a preview may take (a few ms), so a drag stays smooth
 const SHOWN_BIAS = 0.005 + 1e-9;   // the bias field shows two decimals: closer than this is no change
-const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;   // what Python's float() reads, less its oddities   // multiply-adds a preview may take (a few ms), so a drag stays smooth
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;   // what Python's float() reads, less its oddities
 
-function decode(m) {
-  if (!m) return null;
-  const text = atob(m.b64), bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-  const v = m.dtype === "f8" ? new Float64Array(bytes.buffer) : new Float32Array(bytes.buffer);
-  let lo = Infinity, hi = -Infinity;
-  for (const x of v) { if (x < lo) lo = x; if (x > hi) hi = x; }
-  return { c: m.c, h: m.h, w: m.w, v, lo, hi, signed: m.signed };
-}
-
-function colour(t) {  // t in [0, 1] on the diverging scale
-  for (let i = 1; i < DIVERGING.length; i++) {
-    const [s1, c1] = DIVERGING[i], [s0, c0] = DIVERGING[i - 1];
-    if (t <= s1) { const f = (t - s0) / (s1 - s0); return c0.map((a, k) => Math.round(a + f * (c1[k] - a))); }
-  }
-  return DIVERGING[DIVERGING.length - 1][1];
-}
-
-function picture(map) {  // the map at one pixel a cell, cached on the map
-  if (map.picture) return map.picture;
-  const { c, h, w, v, signed } = map, data = new ImageData(w, h);
-  const m = Math.max(Math.abs(map.lo), Math.abs(map.hi)) || 1;
-  const lo = signed ? -m : map.lo, span = signed ? 2 * m : (map.hi > map.lo ? map.hi - map.lo : 1);
-  for (let i = 0; i < h * w; i++) {
-    let rgb;
-    if (c === 3) rgb = [0, 1, 2].map((k) => Math.round(Math.min(1, Math.max(0, v[k * h * w + i])) * 255));
-    else if (signed) rgb = colour((v[i] - lo) / span);
-    else { const g = Math.round(((v[i] - lo) / span) * 255); rgb = [g, g, g]; }
-    data.data.set([rgb[0], rgb[1], rgb[2], 255], 4 * i);
-  }
-  const canvas = document.createElement("canvas");
-  canvas.width = w; canvas.height = h;
-  canvas.getContext("2d").putImageData(data, 0, 0);
-  map.picture = canvas;
-  return canvas;
-}
-
-function fmt(x, digits = 2) {
-  const s = (Math.round(x * 10 ** digits) / 10 ** digits + 0).toFixed(digits);  // no "-0.00"
-  return s === "-" + (0).toFixed(digits) ? (0).toFixed(digits) : s;
-}
-
-function fill(template, values) {
-  return template.replace(/\{(\w+)\}/g, (_, k) => (k in values ? values[k] : `{${k}}`));
-}
 
 // ---------------------------------------------------------------- drawing one panel
 
