@@ -35,8 +35,7 @@ stages = [
 columns = st.columns(len(stages))
 for column, (key, shape, picture) in zip(columns, stages):
     with column.container(border=True, height=380):
-        st.markdown(f"**{tr(f'home.stage.{key}')}**")
-        st.code(shape, language=None)
+        st.markdown(f"**{tr(f'home.stage.{key}')}**  \n`{shape}`")   # inline code: no code viewer to load
         if picture is not None:
             st.image(np.kron(picture, np.ones((4, 4, 1), dtype=np.uint8)), width="stretch")
         st.caption(tr(f"home.stage.{key}.text"))

@@ -63,8 +63,12 @@ if report is not None:
 st.subheader(tr("train.compare"))
 with_epochs = [r for r in runs.list_runs() if r.problem is None and any("val_accuracy" in e for e in r.epochs)]
 labels = {r.id: f"{r.name} · {r.dataset or ''} · {r.id[:15]}" for r in with_epochs}
-chosen = st.multiselect(tr("train.compare_pick"), list(labels), format_func=labels.get, key="compare_runs",
-                        default=[watched] if watched in labels else [])
+chosen = []
+if labels:
+    chosen = st.multiselect(tr("train.compare_pick"), list(labels), format_func=labels.get, key="compare_runs",
+                            default=[watched] if watched in labels else [])
+else:
+    st.caption(tr("train.compare_none"))
 if chosen:
     series = {labels[r.id]: ([e["epoch"] for e in r.epochs], [e.get("val_accuracy") for e in r.epochs])
               for r in with_epochs if r.id in chosen}

@@ -83,14 +83,15 @@ def network() -> tuple[str, models.ModelSpec, str | None]:
 
 
 def summary_table(rows: list[models.LayerSummary]) -> None:
-    """Every layer with its output shape, parameters and multiply-adds."""
-    st.dataframe(pd.DataFrame({
+    """Every layer with its output shape, parameters and multiply-adds (a plain table: quicker to show than
+    a second grid beside the layer editor)."""
+    st.table(pd.DataFrame({
         tr("train.col.layer"): [f"{r.index + 1}. {r.kind}" for r in rows],
         tr("train.col.detail"): [r.description for r in rows],
         tr("train.col.shape"): ["×".join(map(str, r.output_shape)) for r in rows],
         tr("train.col.params"): [f"{r.parameters:,}" for r in rows],
         tr("train.col.macs"): [f"{r.mult_adds:,}" for r in rows],
-    }), hide_index=True, height=min(38 + 35 * len(rows), 400))
+    }), hide_index=True)
 
 
 LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 1.0]
