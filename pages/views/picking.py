@@ -50,8 +50,8 @@ def chart(figure, key: str, name: str, decode: Callable[[dict], object], **kwarg
 
 
 def _take(key: str, name: str, shape: tuple[int, int], decode: Callable[[tuple[int, int]], object]) -> None:
-    cell = (st.session_state.get(key) or {}).get("picked")
-    if isinstance(cell, list) and len(cell) == 2 and all(isinstance(v, int) for v in cell) \
+    cell = (st.session_state.get(key) or {}).get("picked")   # [row, col, the click's number]
+    if isinstance(cell, list) and len(cell) >= 2 and all(isinstance(v, int) for v in cell[:2]) \
             and 0 <= cell[0] < shape[0] and 0 <= cell[1] < shape[1]:
         value = decode((cell[0], cell[1]))
         if value is not None:

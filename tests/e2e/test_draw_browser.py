@@ -92,8 +92,15 @@ def test_inside_click_a_feature_map_shows_its_kernel(chromium, app_url):
     # The pointer rests on that cell: the map names it and its value (drawn by the browser, no round trip).
     page.mouse.move(box["x"] + 18.5 * box["width"] / 24, box["y"] + 5.5 * box["height"] / 24)
     hover = page.locator(".st-key-inside_one_map_0 .hover")
-    expect(hover).to_have_text(re.compile(r"row 5, column 18: -?\d+\.\d{3}"))
-    assert abs(float(hover.inner_text().rsplit(": ", 1)[1]) - float(value)) < 1e-3
+    expect(hover).to_have_text(re.compile(r"row 5, column 18: -?\d+\.\d{4}"))
+    assert abs(float(hover.inner_text().rsplit(": ", 1)[1]) - float(value)) < 1e-4
+    # The Row slider moves the cell; a click on the cell picked before picks it again.
+    row = page.locator('[data-testid="stSlider"]').filter(has_text="Row").first.locator('input[type="range"]')
+    row.focus()
+    row.press("ArrowRight")
+    expect(page.get_by_text(re.compile(r"cell \(6, 18\) of map 1"))).to_be_visible(timeout=20_000)
+    page.mouse.click(box["x"] + 18.5 * box["width"] / 24, box["y"] + 5.5 * box["height"] / 24)
+    expect(page.get_by_text(re.compile(r"cell \(5, 18\) of map 1"))).to_be_visible(timeout=20_000)
     wait_idle(page)
     page.screenshot(path=str(SHOTS / "inside-clicked-en.png"))
 

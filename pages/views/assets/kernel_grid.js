@@ -32,7 +32,7 @@ export default function ({ data, parentElement, setStateValue }) {
           // last state reaches it, and it must still hold all of them.
           const cells = [...Array(n).keys()].map((i) => [...Array(n).keys()].map((j) => root.children[i * n + j].value));
           setStateValue("edit", { row: r, col: c, text: input.value, cells, n: root.__count });
-          const text = input.value.trim().replace("−", "-");
+          const text = input.value.trim().replaceAll("−", "-");
           const value = DECIMAL.test(text) ? Number(text) : NaN;   // what Python's float() reads, less its oddities
           if (root.__data.focus !== undefined && Number.isFinite(value)) {   // the Lab's map view draws it at once
             document.dispatchEvent(new CustomEvent("cnnlab-control", { detail: {

@@ -50,13 +50,14 @@ export default function ({ data, parentElement, setStateValue }) {
     const hover = root.querySelector(".hover");
     s.canvas.addEventListener("click", (e) => {
       const at = s.data.clickable && cellAt(root, e);
-      if (at) setStateValue("picked", at);
+      s.clicks = (s.clicks || 0) + 1;   // a count, so picking the same cell again is still a change
+      if (at) setStateValue("picked", [...at, s.clicks]);
     });
     s.canvas.addEventListener("pointermove", (e) => {
       const at = cellAt(root, e);
       const d = s.data, t = d.tiles;   // a mosaic: which map, and where in it
       const where = !at ? null : t ? { map: Math.floor(at[0] / (t.h + 1)) * t.columns + Math.floor(at[1] / (t.w + 1)), row: at[0] % (t.h + 1), col: at[1] % (t.w + 1) }
-        : { row: at[0], col: at[1], value: fmt(s.map.v[at[0] * s.map.w + at[1]], 3) };
+        : { row: at[0], col: at[1], value: fmt(s.map.v[at[0] * s.map.w + at[1]], 4) };
       hover.textContent = where && d.hover ? fill(d.hover, where) : "\u00a0";
     });
     s.canvas.addEventListener("pointerleave", () => { hover.textContent = "\u00a0"; });
