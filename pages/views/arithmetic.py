@@ -1,7 +1,7 @@
 """The arithmetic of one output cell, written out: input patch ⊙ kernel = products, Σ + b = the value.
 
-Server-side HTML, for pages that explain a cell of a trained network (Inside); the Lab's map view draws
-the same table in the browser as the pointer moves.
+Server-side HTML, for pages that explain a cell of a trained network (Inside: `first_layer`); the Lab's
+map view draws the same table in the browser as the pointer moves.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import html
 import numpy as np
 import streamlit as st
 
-from cnn import ops
+from cnn import inspect, ops, viz
+from pages.views import controls, picking
 from pages.views.language import tr
 
 
@@ -50,3 +51,39 @@ def table(step: ops.Window, kernel: np.ndarray, channel_names: tuple[str, ...] |
                      + matrix_html(products[c], tr("lab.arith.products"))
                      + operator_html(f"Σ = {products[c].sum():.3f}"))
     st.markdown("<br>".join(parts), unsafe_allow_html=True)
+
+
+def first_layer(model, spec, layer: inspect.LayerOutput, chosen: int, x: np.ndarray) -> None:
+    """The first convolution's arithmetic for the picked map and cell (a click on the map or these
+    sliders pick the cell; it stays inside the map), checked against what the network computed."""
+    conv_layer = spec.layers[chosen]
+    weights, bias = inspect.kernels(model, chosen)
+    selected = min(int(picking.picked(f"inside_map_{spec.name}_{chosen}", 0)), weights.shape[0] - 1)
+    with st.expander(tr("inside.arithmetic"), expanded=True):
+        out_h, out_w = layer.values.shape[1:]
+        # One picked cell, set by a click on the map or by these sliders; it stays inside this map.
+        row, col = picking.picked("inside_cell", (out_h // 2, out_w // 2))
+        row, col = min(row, out_h - 1), min(col, out_w - 1)
+        controls.put("inside_row", row)
+        controls.put("inside_col", col)
+
+        def moved() -> None:
+            picking.pick("inside_cell", (controls.get("inside_row"), controls.get("inside_col")))
+
+        pick = st.columns(2)
+        controls.slider(tr("inside.row"), 0, out_h - 1, "inside_row", default=row, widget=pick[0].slider,
+                        on_change=moved)
+        controls.slider(tr("inside.col"), 0, out_w - 1, "inside_col", default=col, widget=pick[1].slider,
+                        on_change=moved)
+        dilation = conv_layer.get("dilation", 1)
+        step = ops.window(x, weights[selected], row, col, stride=conv_layer.get("stride", 1),
+                          padding=conv_layer.get("padding", 0), dilation=dilation, bias=float(bias[selected]))
+        pads = ops.resolve_padding(conv_layer.get("padding", 0), weights.shape[-2:], (dilation, dilation))
+        seen, made = st.columns(2)
+        seen.image(viz.map_png(ops.pad(x, pads), signed=False, pads=pads, receptive=(step.rows, step.cols)),
+                   caption=tr("inside.arith_input"), width=220)
+        made.image(viz.map_png(layer.values[selected], cell=(row, col)), caption=tr("inside.arith_map", k=selected),
+                   width=220)
+        table(step, weights[selected])
+        st.markdown(tr("inside.arith_sum", s=f"{step.total:.4f}", b=f"{step.bias:.4f}", v=f"{step.value:.4f}",
+                       map=selected, row=row, col=col, check=f"{layer.values[selected, row, col]:.4f}"))

@@ -1,5 +1,6 @@
 """What the current model makes of an input, cached per (model file, input, settings): a click or a
-rerun never computes a trace, Grad-CAM, saliency or occlusion map twice. st.cache_data hands every
+rerun never computes a trace, Grad-CAM, saliency or occlusion map twice; and `why`, the view that shows
+them side by side. st.cache_data hands every
 session its own copy, so nothing one session does to a result reaches another.
 
 `model_key` names the model's file and version (the model object itself is shared and not hashed).
@@ -10,8 +11,9 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from cnn import inspect
-from pages.views import model_menu
+from cnn import inspect, viz
+from pages.views import controls, layers, model_menu
+from pages.views.language import tr
 
 
 def _key(choice: str) -> str:
@@ -57,3 +59,33 @@ def saliency(choice: str, model, spec, x, target: int) -> np.ndarray:
 
 def occlusion(choice: str, model, spec, x, target: int) -> dict:
     return _occlusion(_key(choice), model, spec, _input(x), int(target))
+
+
+def why(choice: str, model, spec, look: inspect.Trace, x: np.ndarray) -> None:
+    """Why this prediction: Grad-CAM (at a chosen layer), saliency and occlusion for a chosen class."""
+    st.subheader(tr("inside.why"))
+    target = controls.select(tr("inside.target"), list(range(len(spec.classes))), f"inside_target_{spec.name}",
+                             default=look.top,
+                             format_func=lambda k: f"{spec.classes[k]} ({100 * look.probabilities[k]:.1f}%)")
+    gray = x if x.ndim == 2 else x.mean(0)
+    shown = st.columns(3)
+    convs = inspect.conv_layers(spec)
+    if convs:
+        # Grad-CAM is defined on the last conv layer; earlier layers give finer (if less abstract) maps.
+        spatial = [each.index for each in look.layers if each.values.ndim == 3 and each.index >= convs[0]]
+        cam_at = controls.select(tr("inside.cam_layer"), spatial, f"inside_cam_{spec.name}",
+                                 default=inspect.cam_layer(spec),
+                                 format_func=lambda i: layers.layer_name(look.layers[i]))
+        cam = grad_cam(choice, model, spec, x, target, cam_at)
+        shown[0].image(viz.overlay(gray, cam["map"], side=224),
+                       caption=tr("inside.gradcam", layer=cam["layer"] + 1), width="stretch")
+    else:
+        shown[0].info(tr("inside.no_conv"))
+    shown[1].image(viz.overlay(gray, saliency(choice, model, spec, x, target), side=224),
+                   caption=tr("inside.saliency"), width="stretch")
+    occ = occlusion(choice, model, spec, x, target)
+    drop = np.clip(occ["map"], 0, None)
+    shown[2].image(viz.overlay(gray, drop / drop.max() if drop.max() > 0 else drop, side=224),
+                   caption=tr("inside.occlusion", patch=occ["patch"], p=f"{100 * occ['base']:.1f}%",
+                              worst=f"{100 * occ['map'].max():.1f}"), width="stretch")
+    st.caption(tr("inside.why_help"))

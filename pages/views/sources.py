@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnn import data, images
+from cnn import data, images, preprocess
 from pages.views import controls
 from pages.views.language import tr
 
@@ -176,3 +176,34 @@ def lab_input() -> tuple[np.ndarray | None, str | None]:
     rgb = controls.toggle(tr("lab.photo.rgb"), "upload_rgb")
     image = upload("lab_upload", rgb=rgb)
     return image, None if image is not None else tr("lab.upload.waiting")
+
+def inside_input(spec, dataset: str | None) -> np.ndarray | None:
+    """The Inside page's input: the last drawing, a sample or an upload, as the model reads it (C, H, W) or
+    (H, W); None (with what is missing said) when there is none yet."""
+    framing = preprocess.framing_for(dataset, spec.input_shape[-1])
+    drawn = st.session_state.get("drawn_input")
+    source = controls.select(tr("inside.source"), ("drawing", "sample", "upload"), "inside_source", widget=st.radio,
+                             horizontal=True, default="drawing" if drawn is not None else "sample",
+                             format_func=lambda s: tr(f"inside.source.{s}"))
+    x = None
+    if source == "drawing":
+        if drawn is None or tuple(np.shape(drawn)[-2:]) != tuple(spec.input_shape[1:]):
+            st.info(tr("inside.no_drawing"))
+            st.page_link("pages/draw.py", label=tr("nav.draw"), icon=":material/draw:")
+        else:
+            x = drawn
+    elif source == "sample":
+        x = sample(spec, dataset, "inside_sample")
+    else:
+        picture = upload("inside_upload")
+        if picture is not None:
+            try:
+                x = preprocess.to_model_input(picture, framing)
+            except preprocess.EmptyDrawing as exc:
+                st.error(tr(f"draw.{exc.code}"))
+    if x is None:
+        return None
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim == 2 and spec.input_shape[0] > 1:
+        x = np.repeat(x[None], spec.input_shape[0], axis=0)
+    return x
