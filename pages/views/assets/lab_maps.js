@@ -3,8 +3,8 @@
 // this file only draws them and answers the pointer: hovering, clicking, scrubbing and Play recompute
 // one window's patch ⊙ kernel from the sent input and kernel, in the browser, without a round trip.
 
-// decode, colour, picture, fmt and fill come from map_common.js, put in front of this file.
-const GREEN = "#00c853", ORANGE = "#ff9800", NUMBERS_CELLS = 144;
+// decode, colour, picture, fmt, fill, paint and outline come from map_common.js, put in front of this file.
+const GREEN = "#00c853", ORANGE = "#ff9800";
 const PREVIEW_WORK = 2_000_000;   // multiply-adds a preview may take (a few ms), so a drag stays smooth
 const SHOWN_BIAS = 0.005 + 1e-9;   // the bias field shows two decimals: closer than this is no change
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;   // what Python's float() reads, less its oddities
@@ -15,30 +15,10 @@ const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;   // what Python's fl
 function drawPanel(panel, map, overlays) {
   const canvas = panel.canvas, width = panel.box.clientWidth;
   if (!width || !map) return;
-  const ratio = window.devicePixelRatio || 1, cell = width / Math.max(map.w, map.h);
-  const cssW = cell * map.w, cssH = cell * map.h;
-  canvas.style.width = cssW + "px"; canvas.style.height = cssH + "px";
-  canvas.width = Math.round(cssW * ratio); canvas.height = Math.round(cssH * ratio);
-  const g = canvas.getContext("2d");
-  g.setTransform(ratio, 0, 0, ratio, 0, 0);
-  g.imageSmoothingEnabled = false;
-  g.drawImage(picture(map), 0, 0, cssW, cssH);
+  const cell = width / Math.max(map.w, map.h), cssW = cell * map.w, cssH = cell * map.h;
+  const g = paint(canvas, map, cell, overlays.numbers !== false);
   panel.cell = cell;
-  if (map.c !== 3 && map.h * map.w <= NUMBERS_CELLS && overlays.numbers !== false) {  // small maps carry their numbers
-    g.font = `${Math.max(8, Math.min(13, cell / 3.2))}px sans-serif`;
-    g.textAlign = "center"; g.textBaseline = "middle";
-    const m = Math.max(Math.abs(map.lo), Math.abs(map.hi)) || 1;
-    for (let r = 0; r < map.h; r++) for (let c = 0; c < map.w; c++) {
-      const x = map.v[r * map.w + c];
-      g.fillStyle = (map.signed ? Math.abs(x) / m > 0.6 : (x - map.lo) / ((map.hi - map.lo) || 1) < 0.5) ? "#fff" : "#222";
-      g.fillText(fmt(x), (c + 0.5) * cell, (r + 0.5) * cell);
-    }
-  }
-  const box = (r0, c0, r1, c1, stroke, lineWidth) => {
-    g.strokeStyle = stroke; g.lineWidth = lineWidth;
-    const grow = cell < 4 ? 2 : 0;  // a box around a sub-pixel cell must still be seen
-    g.strokeRect(c0 * cell - grow, r0 * cell - grow, (c1 - c0 + 1) * cell + 2 * grow, (r1 - r0 + 1) * cell + 2 * grow);
-  };
+  const box = (r0, c0, r1, c1, stroke, lineWidth) => outline(g, cell, [r0, c0, r1, c1], stroke, lineWidth);
   const thick = Math.max(2, Math.min(4, cell / 8));
   if (overlays.pads) {
     const [[top, bottom], [left, right]] = overlays.pads;

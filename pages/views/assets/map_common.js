@@ -1,6 +1,8 @@
 // What every view that draws maps shares (put in front of lab_maps.js and map_picker.js by
-// pages/views/assets/component): reading the numbers Python sent, the colour scales, a map as a picture.
+// pages/views/assets/component): reading the numbers Python sent, the colour scales, a map as a picture,
+// painted on a canvas with its numbers, a box around cells.
 
+const NUMBERS_CELLS = 144;   // maps up to 12x12 carry their numbers
 const DIVERGING = [[0, [33, 102, 172]], [0.25, [146, 197, 222]], [0.5, [247, 247, 247]], [0.75, [244, 165, 130]],
   [1, [178, 24, 43]]];
 
@@ -51,3 +53,29 @@ function fill(template, values) {  // "{row}, {col}" with the values given; othe
   return template.replace(/\{(\w+)\}/g, (_, k) => (k in values ? values[k] : `{${k}}`));
 }
 
+function paint(canvas, map, cell, numbers) {  // the map at `cell` CSS pixels a cell (numbers written in when
+  const ratio = window.devicePixelRatio || 1, cssW = cell * map.w, cssH = cell * map.h;   // asked and small)
+  canvas.style.width = cssW + "px"; canvas.style.height = cssH + "px";
+  canvas.width = Math.round(cssW * ratio); canvas.height = Math.round(cssH * ratio);
+  const g = canvas.getContext("2d");
+  g.setTransform(ratio, 0, 0, ratio, 0, 0);
+  g.imageSmoothingEnabled = false;
+  g.drawImage(picture(map), 0, 0, cssW, cssH);
+  if (numbers && map.c !== 3 && map.h * map.w <= NUMBERS_CELLS) {
+    g.font = `${Math.max(8, Math.min(13, cell / 3.2))}px sans-serif`;
+    g.textAlign = "center"; g.textBaseline = "middle";
+    const m = Math.max(Math.abs(map.lo), Math.abs(map.hi)) || 1;
+    for (let r = 0; r < map.h; r++) for (let c = 0; c < map.w; c++) {
+      const x = map.v[r * map.w + c];
+      g.fillStyle = (map.signed ? Math.abs(x) / m > 0.6 : (x - map.lo) / ((map.hi - map.lo) || 1) < 0.5) ? "#fff" : "#222";
+      g.fillText(fmt(x), (c + 0.5) * cell, (r + 0.5) * cell);
+    }
+  }
+  return g;
+}
+
+function outline(g, cell, [r0, c0, r1, c1], stroke, lineWidth) {  // a box around cells r0..r1, c0..c1
+  const grow = cell < 4 ? 2 : 0;  // a box around a sub-pixel cell must still be seen
+  g.strokeStyle = stroke; g.lineWidth = lineWidth;
+  g.strokeRect(c0 * cell - grow, r0 * cell - grow, (c1 - c0 + 1) * cell + 2 * grow, (r1 - r0 + 1) * cell + 2 * grow);
+}

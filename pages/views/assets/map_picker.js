@@ -1,35 +1,14 @@
 // A map, or a mosaic of maps, that the browser draws from the numbers Python sent (no chart library to load),
 // where a click picks a cell (which Python turns into a map of the mosaic) and hovering tells a cell's value.
-// decode, picture, fmt and fill come from map_common.js, put in front of this file.
+// decode, fmt, fill, paint and outline come from map_common.js, put in front of this file.
 
-const GREEN = "#00c853", NUMBERS_CELLS = 144;
+const GREEN = "#00c853";
 
 function draw(root) {
   const s = root.__picker, d = s.data, map = s.map, canvas = s.canvas, width = s.box.clientWidth;
   if (!width || !map) return;
-  const cell = Math.min(width / map.w, (d.height || Infinity) / map.h), ratio = window.devicePixelRatio || 1;
-  const cssW = cell * map.w, cssH = cell * map.h;
-  canvas.style.width = cssW + "px"; canvas.style.height = cssH + "px";
-  canvas.width = Math.round(cssW * ratio); canvas.height = Math.round(cssH * ratio);
-  const g = canvas.getContext("2d");
-  g.setTransform(ratio, 0, 0, ratio, 0, 0);
-  g.imageSmoothingEnabled = false;
-  g.drawImage(picture(map), 0, 0, cssW, cssH);
-  if (d.numbers && map.h * map.w <= NUMBERS_CELLS) {
-    g.font = `${Math.max(8, Math.min(13, cell / 3.2))}px sans-serif`;
-    g.textAlign = "center"; g.textBaseline = "middle";
-    const m = Math.max(Math.abs(map.lo), Math.abs(map.hi)) || 1;
-    for (let r = 0; r < map.h; r++) for (let c = 0; c < map.w; c++) {
-      const x = map.v[r * map.w + c];
-      g.fillStyle = (map.signed ? Math.abs(x) / m > 0.6 : (x - map.lo) / ((map.hi - map.lo) || 1) < 0.5) ? "#fff" : "#222";
-      g.fillText(fmt(x), (c + 0.5) * cell, (r + 0.5) * cell);
-    }
-  }
-  if (d.outline) {
-    const [r0, c0, r1, c1] = d.outline, grow = cell < 4 ? 2 : 0;
-    g.strokeStyle = GREEN; g.lineWidth = Math.max(2, Math.min(4, cell / 8));
-    g.strokeRect(c0 * cell - grow, r0 * cell - grow, (c1 - c0 + 1) * cell + 2 * grow, (r1 - r0 + 1) * cell + 2 * grow);
-  }
+  const cell = Math.min(width / map.w, (d.height || Infinity) / map.h), g = paint(canvas, map, cell, d.numbers);
+  if (d.outline) outline(g, cell, d.outline, GREEN, Math.max(2, Math.min(4, cell / 8)));
   s.cell = cell;
 }
 
