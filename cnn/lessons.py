@@ -54,34 +54,74 @@ def read_integers(text: str, count: int) -> tuple[int, ...]:
 
 
 @dataclass(frozen=True)
+class Mistake:
+    """A wrong answer an exercise is there to catch, and the hint that names it.
+
+    `value` computes the mistaken answer (for example the parameters with the biases forgotten); its words
+    are exercise.<id>.mistake.<key> in the locales."""
+
+    key: str
+    value: Callable[[], object]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    right: bool
+    mistake: str | None = None                # the Mistake.key a wrong answer matches, if any
+
+
+@dataclass(frozen=True)
 class Exercise:
+    """One checked exercise.
+
+    A whole-number answer (counts, sizes, parameters, shapes: `decimals` is None) must match exactly. A
+    decimal answer (`decimals` = n) is right when it agrees with the worked answer to n decimals, that is
+    when it lies within half a unit of the n-th decimal: 0.67 and 0.665 both answer 0.6652 to 2 decimals.
+    The prompt says how many decimals it asks for (exercise.precision)."""
+
     id: str                                   # "1a": lesson 1, first exercise; also its text keys
     kind: str                                 # "number" or "integers"
     solution: Callable[[], object]            # the worked answer, computed
     count: int = 1                            # how many whole numbers, for "integers"
-    tolerance: float = 1e-3
+    decimals: int | None = None               # None: a whole number, checked exactly
     accepts: Callable[[object], bool] | None = None   # for exercises with more than one right answer
     params: dict = field(default_factory=dict)        # numbers the prompt and the solution text show
+    mistakes: tuple[Mistake, ...] = ()
 
     def read(self, text: str):
         return read_number(text) if self.kind == "number" else read_integers(text, self.count)
 
+    def _matches(self, value, want) -> bool:
+        if self.kind != "number":
+            return tuple(value) == tuple(int(v) for v in want)
+        if self.decimals is None:
+            return value == float(want)
+        # Half a unit of the last asked decimal, and a hair more for the float error of 0.665 itself.
+        return abs(value - float(want)) <= 0.5 * 10.0 ** -self.decimals * (1 + 1e-9)
+
+    def verdict(self, text: str) -> Verdict:
+        """Right or not, and which known mistake a wrong answer is; AnswerError when it is not an answer."""
+        value = self.read(text)
+        right = bool(self.accepts(value)) if self.accepts is not None else self._matches(value, self.solution())
+        if right:
+            return Verdict(True)
+        for mistake in self.mistakes:
+            if self._matches(value, mistake.value()):
+                return Verdict(False, mistake.key)
+        return Verdict(False)
+
     def check(self, text: str) -> bool:
         """True when `text` answers the exercise; AnswerError when it is not an answer at all."""
-        value = self.read(text)
-        if self.accepts is not None:
-            return bool(self.accepts(value))
-        want = self.solution()
-        if self.kind == "number":
-            return abs(value - float(want)) <= self.tolerance * max(1.0, abs(float(want)))
-        return tuple(value) == tuple(want)
+        return self.verdict(text).right
 
     def solution_text(self) -> str:
-        """The worked solution as the student would type it."""
+        """The worked solution as the student would type it (decimals rounded as the prompt asks)."""
         want = self.solution()
         if self.kind == "number":
             value = float(want)
-            return str(int(value)) if value.is_integer() else f"{value:.4g}"
+            if self.decimals is None:
+                return str(int(value))
+            return f"{value:.{self.decimals}f}"
         return ", ".join(str(v) for v in want)
 
 
@@ -128,14 +168,14 @@ LESSONS: dict[int, tuple[Exercise, ...]] = {
         Exercise("3a", "integers", lambda: (8, 3, 3, 3), count=4),
         Exercise("3b", "integers", lambda: (16, 32, 32, 3), count=4),
         Exercise("3c", "integers", lambda: (0, 2, 3, 1), count=4),
-        Exercise("3d", "number", lambda: sum(RGB_PARTIALS) + RGB_BIAS,
+        Exercise("3d", "number", lambda: sum(RGB_PARTIALS) + RGB_BIAS, decimals=2,
                  params={"r": RGB_PARTIALS[0], "g": RGB_PARTIALS[1], "b": RGB_PARTIALS[2], "bias": RGB_BIAS}),
     ),
     4: (
-        Exercise("4a", "number", lambda: float(ops.activate(np.array([ACTIVATION_INPUT]), "leaky_relu")[0]),
+        Exercise("4a", "number", lambda: float(ops.activate(np.array([ACTIVATION_INPUT]), "leaky_relu")[0]), decimals=3,
                  params={"x": ACTIVATION_INPUT}),
-        Exercise("4b", "number", lambda: float(_softmax([1.0, 2.0, 3.0])[2])),
-        Exercise("4c", "number", lambda: float(ops.pool2d(POOL_WINDOW, size=2, stride=2, mode="avg")[0, 0]),
+        Exercise("4b", "number", lambda: float(_softmax([1.0, 2.0, 3.0])[2]), decimals=2),
+        Exercise("4c", "number", lambda: float(ops.pool2d(POOL_WINDOW, size=2, stride=2, mode="avg")[0, 0]), decimals=2,
                  params={"window": "[[0.2, 1.4], [-0.5, 0.9]]"}),
         Exercise("4d", "integers", lambda: ops.pool2d(np.zeros((26, 26)), size=2, stride=2, mode="max").shape,
                  count=2),

@@ -32,6 +32,25 @@ def test_answers_are_computed_not_typed():
     assert lessons.exercise("6d").solution() == 64 * 13 * 13 * 100 + 100
 
 
+def test_whole_numbers_are_checked_exactly_and_decimals_to_the_asked_precision():
+    assert not lessons.exercise("6a").check("1874") and lessons.exercise("6a").check("1875")
+    assert not lessons.exercise("6a").check("1875.5")
+    assert not lessons.exercise("6d").check("1081600")                  # the 100 biases forgotten
+    softmax = lessons.exercise("4b")                                    # 0.6652, asked to 2 decimals
+    assert softmax.decimals == 2
+    for right in ("0.67", "0.665", "0.6652", ".67"):
+        assert softmax.check(right), right
+    for wrong in ("0.66", "0.68", "0.7", "0.6"):
+        assert not softmax.check(wrong), wrong
+
+
+def test_a_known_mistake_is_named():
+    item = lessons.Exercise("t", "number", lambda: 260, mistakes=(lessons.Mistake("no_bias", lambda: 250),))
+    assert item.verdict("250") == lessons.Verdict(False, "no_bias")
+    assert item.verdict("251") == lessons.Verdict(False, None)
+    assert item.verdict("260") == lessons.Verdict(True)
+
+
 def test_answers_are_read_as_students_type_them():
     assert lessons.exercise("3b").check("[16 32 32 3]")
     assert lessons.exercise("3b").check("16×32×32×3")

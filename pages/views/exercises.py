@@ -22,15 +22,15 @@ def _results() -> dict[str, tuple[str, dict]]:
 def _check(item: lessons.Exercise) -> None:
     text = st.session_state.get(f"answer_{item.id}", "")
     try:
-        right = item.check(text)
+        verdict = item.verdict(text)
     except lessons.AnswerError as exc:
         _results()[item.id] = (f"exercise.error.{exc.code}", exc.params)
         return
-    if right:
+    if verdict.right:
         solved().add(item.id)
         _results()[item.id] = ("right", {"answer": text.strip()})
     else:
-        _results()[item.id] = ("wrong", {})
+        _results()[item.id] = ("wrong", {"mistake": verdict.mistake})
 
 
 def link(lesson: int, item: lessons.Exercise) -> str:
@@ -42,7 +42,10 @@ def exercise(lesson: int, item: lessons.Exercise) -> None:
     done = item.id in solved()
     mark = f" · ✓ {tr('exercise.solved')}" if done else ""
     st.subheader(f"{tr('exercise.title', id=item.id)}{mark}", anchor=f"exercise-{item.id}")
-    st.markdown(tr(f"exercise.{item.id}.prompt", **item.params))
+    prompt = tr(f"exercise.{item.id}.prompt", **item.params)
+    if item.decimals is not None:
+        prompt += " " + tr("exercise.precision", decimals=item.decimals)
+    st.markdown(prompt)
     placeholder = tr("exercise.placeholder_number") if item.kind == "number" else \
         tr("exercise.placeholder_integers", count=item.count)
     with st.form(key=f"form_{item.id}", border=False):
@@ -56,7 +59,9 @@ def exercise(lesson: int, item: lessons.Exercise) -> None:
         if code == "right":
             st.success(tr("exercise.right", answer=params["answer"]), icon=":material/check_circle:")
         elif code == "wrong":
-            st.warning(tr("exercise.wrong", hint=tr(f"exercise.{item.id}.hint")), icon=":material/lightbulb:")
+            mistake = params.get("mistake")
+            hint = tr(f"exercise.{item.id}.mistake.{mistake}") if mistake else tr(f"exercise.{item.id}.hint")
+            st.warning(tr("exercise.wrong", hint=hint), icon=":material/lightbulb:")
         else:
             st.error(tr(code, **params))
     with st.expander(tr("exercise.show")):
