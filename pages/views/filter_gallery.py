@@ -12,7 +12,7 @@ import numpy as np
 import streamlit as st
 
 from cnn import data, filter_view, inspect
-from pages.views import controls, errors, explain
+from pages.views import background, controls, errors, explain
 from pages.views.language import tr
 
 SAMPLES = 1000            # images searched for the strongest patches
@@ -35,12 +35,18 @@ def _store() -> dict:
 
 
 def _search(search: Search, model, spec, images: np.ndarray, layer: int) -> None:
+    def progress(start: float):
+        def report(done: int, total: int) -> None:
+            background.stop_point()           # the server is exiting: end between two chunks of work
+            search.progress = start + 0.5 * done / total
+        return report
+
     try:
-        top = filter_view.strongest_patches(
-            model, spec, images, layer, on_progress=lambda done, total: setattr(search, "progress", 0.5 * done / total))
-        pictures, _ = filter_view.maximise(
-            model, spec, layer, on_progress=lambda done, total: setattr(search, "progress", 0.5 + 0.5 * done / total))
+        top = filter_view.strongest_patches(model, spec, images, layer, on_progress=progress(0.0))
+        pictures, _ = filter_view.maximise(model, spec, layer, on_progress=progress(0.5))
         search.result = (top, pictures)
+    except background.Stopping:
+        search.failed = True
     except Exception:
         errors.log.exception("What each filter looks for: the search failed (layer %d of %s)", layer, spec.name)
         search.failed = True
@@ -58,8 +64,7 @@ def search(model_key: str, model, spec, images: np.ndarray, layer: int) -> Searc
             finished = [k for k, v in store["searches"].items() if v.result is not None]
             for old in finished[:max(0, len(store["searches"]) - 8)]:     # keep the last 8 results
                 del store["searches"][old]
-            threading.Thread(target=_search, args=(found, model, spec, images, layer), daemon=True,
-                             name=f"cnn-lab-filters-{layer}").start()
+            background.start(_search, found, model, spec, images, layer, name=f"cnn-lab-filters-{layer}")
         return found
 
 

@@ -9,6 +9,7 @@ import time
 import streamlit as st
 
 from cnn import runs
+from pages.views import background
 
 
 @st.cache_resource(show_spinner=False)
@@ -36,6 +37,12 @@ def warm_up() -> threading.Thread:
     """Once per server, in the background: start the training worker (it loads the default data) and load
     torch, the sample digits and the shipped model, so no first visit waits for them."""
     def work():
+        try:
+            steps()
+        except background.Stopping:
+            pass
+
+    def steps():
         started = time.monotonic()
         # The training worker first, alone, and any run started meanwhile until it shows progress: on 2 cores
         # (and under one GIL) the imports and first calls below would slow a student's first Start.
@@ -47,13 +54,16 @@ def warm_up() -> threading.Thread:
         while time.monotonic() < deadline and any(
                 job.state in (jobs.QUEUED, jobs.PREPARING) or (job.state == jobs.RUNNING and job.progress is None)
                 for job in manager.jobs()):
+            background.stop_point()
             time.sleep(0.1)
         from cnn import data
 
+        background.stop_point()
         data.sample_digits()
         data._mnist_5k()
         from pages.views.model_menu import SHIPPED, load_model
 
+        background.stop_point()
         model, spec, _ = load_model(SHIPPED)
         # The first look inside pays for Captum's import and each explanation's first call: pay it here.
         import plotly.graph_objects  # noqa: F401
@@ -61,8 +71,11 @@ def warm_up() -> threading.Thread:
         from cnn import inspect
 
         x = data.sample_digits().images[0] / 255.0
+        background.stop_point()
         inspect.trace(model, spec, x)
+        background.stop_point()
         inspect.saliency(model, spec, x, 0)
+        background.stop_point()
         inspect.occlusion(model, spec, x, 0)
         # What is loaded now lives as long as the server: keep it out of every later garbage collection,
         # whose full passes over torch's and Streamlit's objects would otherwise pause the server.
@@ -74,9 +87,4 @@ def warm_up() -> threading.Thread:
 
         log.info("warm-up finished in %.1f s", time.monotonic() - started)   # benchmarks wait for this line
 
-    from streamlit.runtime.scriptrunner import add_script_run_ctx
-
-    thread = threading.Thread(target=work, name="cnn-lab-warm-up", daemon=True)
-    add_script_run_ctx(thread)   # the caches it fills are Streamlit's, which want a script context
-    thread.start()
-    return thread
+    return background.start(work, name="cnn-lab-warm-up")
