@@ -114,3 +114,14 @@ def open_page(b, url: str, viewport=(1600, 1000)):
     page.wait_for_selector('[data-testid="stApp"]')
     wait_idle(page)
     return page
+
+
+def screenshot_whole(page, path: str, max_height: int = 9000) -> None:
+    """The whole page as one PNG. Streamlit scrolls its main area, not the document, so a full-page shot
+    would stop at the window: grow the window to the page's height for the shot, then put it back."""
+    width, height = page.viewport_size["width"], page.viewport_size["height"]
+    whole = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
+    page.set_viewport_size({"width": width, "height": max(height, min(whole, max_height))})
+    wait_idle(page)
+    page.screenshot(path=path)
+    page.set_viewport_size({"width": width, "height": height})

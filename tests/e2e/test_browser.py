@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from harness import ROOT, open_page, wait_idle
+from harness import ROOT, open_page, screenshot_whole, wait_idle
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
@@ -321,12 +321,17 @@ def test_switching_to_chinese_changes_the_page_and_the_link(lab):
     expect(lab.get_by_text("CNN Lab —— 看卷积神经网络如何读懂一张图像")).to_be_visible()
 
 
+SCREENS = {"wide": (1440, 1000), "phone": (390, 844)}
+
+
+@pytest.mark.parametrize("screen", list(SCREENS))
 @pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("name", PAGES)
-def test_screenshot_every_page(chromium, app_url, name, lang):
+def test_screenshot_every_page(chromium, app_url, name, lang, screen):
+    """Every page opens without an error on a wide screen and on a phone; the whole page is kept as a PNG
+    (tests/e2e/artifacts/<page>-<lang>.png for wide screens, <page>-<lang>-phone.png) to be looked at."""
     path = "" if name == "home" else name            # the default page lives at the root
-    height = {"lab": 2000, "inside": 3000, "lessons": 2600, "learn": 1400}.get(name, 1100)
-    page = open_page(chromium, f"{app_url}/{path}?lang={lang}", viewport=(1600, height))
+    page = open_page(chromium, f"{app_url}/{path}?lang={lang}", viewport=SCREENS[screen])
     expect(page.locator("h1").first).to_be_visible()
     if name == "lab":
         expect(page.locator(".labmaps canvas").first).to_be_visible()
@@ -335,7 +340,9 @@ def test_screenshot_every_page(chromium, app_url, name, lang):
     assert page.locator('[data-testid="stException"]').count() == 0
     assert page.get_by_text("Page not found").count() == 0
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}-{lang}.png"))
+    suffix = "" if screen == "wide" else f"-{screen}"
+    page.screenshot(path=str(SHOTS / f"{name}-{lang}{suffix}.png"))                  # what a first look sees
+    screenshot_whole(page, str(SHOTS / f"{name}-{lang}{suffix}-whole.png"))
     page.close()
 
 
