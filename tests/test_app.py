@@ -176,7 +176,7 @@ def test_several_kernels_make_several_maps_and_rgb_shows_the_channel_sum():
     at.toggle(key="photo_rgb").set_value(True).run()
     assert not at.exception
     assert "Colour input: one kernel slice per channel" in _texts(at)
-    assert "Padded input · 3×64×64" in _maps(at)["titles"]
+    assert "Input · 3×64×64" in _maps(at)["titles"]     # no padding: the input, not a "padded" one
     assert _maps(at)["input"].shape == (3, 64, 64) and _maps(at)["kernel"].shape == (3, 3, 3)
 
 
