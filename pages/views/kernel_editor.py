@@ -16,10 +16,10 @@ import streamlit as st
 
 from cnn import images, kernel_bank, kernels
 from pages.views import controls, errors, kernel_grid, sources
+from pages.views.lab_settings import BIAS_STEP, CONTROLS
 from pages.views.language import tr
 
 CHANNEL_NAMES = ("R", "G", "B")
-BIAS_STEP = 0.1
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,8 @@ def current(channels: int) -> Kernels:
         state["bad"] = (exc.params["row"], exc.params["col"]) if "row" in exc.params else None
     else:
         state["bad"] = None
-    biases = np.array([controls.get(f"bias_{m}", 0.0) for m in range(state["weights"].shape[0])], dtype=np.float64)
+    default = CONTROLS["bias"].default
+    biases = np.array([controls.get(f"bias_{m}", default) for m in range(state["weights"].shape[0])], dtype=np.float64)
     return Kernels(state["weights"], biases, focus, size, problem)
 
 
@@ -93,8 +94,9 @@ def kernel_card(channels: int, *, on_value: Callable[[], None]) -> None:
     the bias) calls `on_value` after it is kept; a change that reshapes the card reruns it."""
     st.subheader(tr("lab.kernel.title"))
     top = st.columns(2)
-    n_filters = controls.number(tr("lab.kernel.count"), 1, 4, "n_filters", default=1, widget=top[0].number_input,
-                                help=tr("lab.kernel.count_help"))
+    count = CONTROLS["n_filters"]
+    n_filters = controls.number(tr(count.label), count.low, count.high, count.key, default=count.default,
+                                widget=top[0].number_input, help=tr(count.help))
     if bank()["weights"].shape[:2] != (n_filters, channels):
         store(kernel_bank.fit(bank()["weights"], n_filters, channels))
     focus = controls.select(tr("lab.kernel.focus"), list(range(n_filters)), "focus", widget=top[1].selectbox,
@@ -103,8 +105,9 @@ def kernel_card(channels: int, *, on_value: Callable[[], None]) -> None:
     controls.select(tr("lab.kernel.preset"), ("custom",) + kernels.PRESETS, f"preset_{focus}",
                     default=kernel_bank.default_preset(focus), widget=row[0].selectbox,
                     format_func=lambda p: tr(f"kernel.{p}"), on_change=_load_preset, args=(focus,))
-    size = controls.slider(tr("lab.kernel.size"), kernels.MIN_SIZE, kernels.MAX_SIZE, "kernel_size", default=3,
-                           widget=row[1].slider, on_change=_resize)
+    k = CONTROLS["kernel_size"]
+    size = controls.slider(tr(k.label), k.low, k.high, k.key, default=k.default, widget=row[1].slider,
+                           on_change=_resize)
     if bank()["weights"].shape[-1] != size:
         _resize()
     channel = 0
@@ -127,8 +130,9 @@ def kernel_card(channels: int, *, on_value: Callable[[], None]) -> None:
     kernel_grid.kernel_grid(state["base"][focus, channel], typed, label=tr("lab.kernel.title"), bad=state["bad"],
                             key=f"kernel_grid_{state['version']}_{focus}_{channel}_{size}", on_edit=edited,
                             slice_of=(focus, channel))
-    controls.number(tr("lab.kernel.bias"), -1e6, 1e6, f"bias_{focus}", default=0.0, step=BIAS_STEP, format="%.2f",
-                    help=tr("lab.kernel.bias_help"), on_change=on_value)
+    b = CONTROLS["bias"]
+    controls.number(tr(b.label), b.low, b.high, f"bias_{focus}", default=b.default, step=BIAS_STEP, format="%.2f",
+                    help=tr(b.help), on_change=on_value)
     buttons = st.columns(2)
     buttons[0].button(tr("lab.kernel.random"), help=tr("lab.kernel.random_help"), width="stretch",
                       on_click=errors.callback(lambda: store(kernel_bank.randomise(bank()["weights"], focus))))
