@@ -55,6 +55,18 @@ def _load_preset(focus: int) -> None:
     store(kernel_bank.load_preset(bank()["weights"], focus, name))
 
 
+def _settle_presets(filters: int, size: int, channels: int) -> None:
+    """A kernel whose preset means nothing at this size and input (Sobel x cropped to 1x1 is a 0: blank maps)
+    starts from one that does, and "Start from" says which (kernel_bank.presets_for)."""
+    options = kernel_bank.presets_for(size, channels)
+    for m in range(filters):
+        name = controls.get(f"preset_{m}", kernel_bank.default_preset(m))
+        if name != "custom" and name not in options:
+            name = kernel_bank.fallback_preset(m, size, channels)
+            controls.put(f"preset_{m}", name)
+            store(kernel_bank.load_preset(bank()["weights"], m, name))
+
+
 def _resize() -> None:
     weights = bank()["weights"]
     store(kernel_bank.resize(weights, controls.get("kernel_size"), _presets(weights.shape[0])))
@@ -101,11 +113,15 @@ def kernel_card(channels: int, *, on_value: Callable[[], None]) -> None:
         store(kernel_bank.fit(bank()["weights"], n_filters, channels))
     focus = controls.select(tr("lab.kernel.focus"), list(range(n_filters)), "focus", widget=top[1].selectbox,
                             format_func=lambda m: tr("lab.kernel.number", n=m + 1))
+    k = CONTROLS["kernel_size"]
+    size = controls.get(k.key, k.default)
+    if bank()["weights"].shape[-1] != size:
+        _resize()
+    _settle_presets(n_filters, size, channels)
     row = st.columns(2)
-    controls.select(tr("lab.kernel.preset"), ("custom",) + kernels.PRESETS, f"preset_{focus}",
+    controls.select(tr("lab.kernel.preset"), ("custom",) + kernel_bank.presets_for(size, channels), f"preset_{focus}",
                     default=kernel_bank.default_preset(focus), widget=row[0].selectbox,
                     format_func=lambda p: tr(f"kernel.{p}"), on_change=_load_preset, args=(focus,))
-    k = CONTROLS["kernel_size"]
     size = controls.slider(tr(k.label), k.low, k.high, k.key, default=k.default, widget=row[1].slider,
                            on_change=_resize)
     if bank()["weights"].shape[-1] != size:

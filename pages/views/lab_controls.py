@@ -155,4 +155,4 @@ def size_formula(image_hw, bank: Kernels, geometry: Geometry, maps: Maps) -> Non
         for axis, i, s, p, result in zip("hw", image_hw, geometry.stride, maps.pads, maps.out_hw))
     st.markdown(f'<div class="size-formula" style="font-size:1.25em;text-align:center">{formulas}</div>',
                 unsafe_allow_html=True)
-    st.caption(tr("lab.formula.help"))
+    st.caption(tr("lab.formula.help" if geometry.dilation == 1 else "lab.formula.help_dilated"))
