@@ -34,8 +34,11 @@ browser: setup
 lint: setup
 	$(BIN)/ruff check .
 
+# pytest runs everything, the browser's arithmetic under Node included (tests/test_lab_arith.py writes the
+# fixtures from cnn.ops and runs `node --test tests/js/`); the first line checks it first, on its own.
 test: setup browser lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q tests/test_lab_arith.py
+	$(BIN)/python -m pytest -q --deselect tests/test_lab_arith.py
 
 bench: setup browser
 	$(BIN)/python bench/instant.py

@@ -22,8 +22,27 @@ def start(filters: int = 1, channels: int = 1, size: int = 3) -> np.ndarray:
     return fit(np.zeros((0, channels, size, size)), filters, channels)
 
 
-def _preset_at(name: str, size: int) -> np.ndarray:
-    """A preset at `size`: scalable ones are made at that size, fixed 3x3 ones padded or cropped around the centre."""
+def presets_for(size: int, channels: int) -> tuple[str, ...]:
+    """The presets that mean something for a `size` kernel on a `channels` input. A 1x1 kernel only weighs
+    channels: identity on a grey input; one channel (R, G or B) or grey (0.299R + 0.587G + 0.114B) on a
+    colour one (a 3x3 edge kernel cropped to 1x1 is its centre, 0 for Sobel: a blank map)."""
+    weighing = kernels.CHANNEL_PRESETS if channels == 3 else ()
+    if size == 1:
+        return weighing or ("identity",)
+    return kernels.PRESETS + weighing
+
+
+def fallback_preset(m: int, size: int, channels: int) -> str:
+    """What kernel m starts from when its preset means nothing at this size and input: its default, or at
+    1x1 grey (colour input) or identity (grey input)."""
+    return default_preset(m) if size > 1 else presets_for(size, channels)[-1]
+
+
+def _preset_at(name: str, size: int, channels: int = 1) -> np.ndarray:
+    """A preset at `size`, (C, k, k) or (k, k) for a channel-blind preset: scalable ones are made at that size,
+    fixed 3x3 ones padded or cropped around the centre, channel presets with their weights at the centre."""
+    if name in kernels.CHANNEL_PRESETS:
+        return kernels.channel_preset(name, size)
     return kernels.preset(name, size) if name in SCALABLE else kernels.resize(kernels.preset(name), size)
 
 
@@ -59,10 +78,13 @@ def resize(bank: np.ndarray, size: int, presets: list[str] | None = None) -> np.
 
 
 def load_preset(bank: np.ndarray, focus: int, name: str) -> np.ndarray:
-    """Kernel `focus` set to preset `name` on every channel, at the bank's size ("custom" changes nothing)."""
+    """Kernel `focus` set to preset `name` on every channel (a channel preset weighs them), at the bank's size
+    ("custom" changes nothing)."""
     bank = np.asarray(bank, dtype=np.float64).copy()
+    if name in kernels.CHANNEL_PRESETS and bank.shape[1] != 3:
+        raise ValueError(f"The {name} preset weighs the three channels of a colour input.")
     if name != "custom":
-        bank[focus] = _preset_at(name, bank.shape[-1])
+        bank[focus] = _preset_at(name, bank.shape[-1], bank.shape[1])
     return bank
 
 

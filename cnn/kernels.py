@@ -23,6 +23,21 @@ _SCALABLE = ("identity", "box_blur", "gaussian")
 PRESETS = _SCALABLE + tuple(_FIXED)
 FIXED_SIZE = tuple(_FIXED)   # presets that exist only as 3x3
 
+# Kernels for a colour (R, G, B) input that weigh its channels: what a 1x1 kernel does is mix channels.
+# grey is ITU-R BT.601's luma, the weights PIL's convert("L") uses.
+CHANNEL_WEIGHTS = {"red": (1.0, 0.0, 0.0), "green": (0.0, 1.0, 0.0), "blue": (0.0, 0.0, 1.0),
+                   "grey": (0.299, 0.587, 0.114)}
+CHANNEL_PRESETS = tuple(CHANNEL_WEIGHTS)
+
+
+def channel_preset(name: str, size: int = 1) -> np.ndarray:
+    """A channel-weighing kernel (3, k, k): its weights at the centre tap, zero around it (at 1x1, just them)."""
+    if name not in CHANNEL_WEIGHTS:
+        raise ValueError(f"Unknown channel preset {name!r}; choose one of {', '.join(CHANNEL_PRESETS)}.")
+    kernel = np.zeros((3, size, size))
+    kernel[:, (size - 1) // 2, (size - 1) // 2] = CHANNEL_WEIGHTS[name]
+    return kernel
+
 
 def preset(name: str, size: int = 3) -> np.ndarray:
     """The named kernel as a float64 (k, k) array. identity, box_blur and gaussian take any size."""

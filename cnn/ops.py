@@ -319,6 +319,19 @@ def pool_window(x, row: int, col: int, *, size: Pair = 2, stride: Pair | None = 
     return Window(patch, patch, total, 0.0, total, rows, cols)
 
 
+def pooled_cell_for(row: int, col: int, *, size: int, stride: int, pooled_hw: tuple[int, int]
+                    ) -> tuple[tuple[int, int], bool]:
+    """The pooled cell whose window holds map cell (row, col), and True; where no window holds it (a stride
+    longer than the window skips it, or the last rows and columns that no whole window reaches), the nearest
+    window before it, and False. Of overlapping windows, the last one that holds it."""
+    def axis(i: int, n: int) -> tuple[int, bool]:
+        r = min(i // stride, n - 1)
+        return r, r * stride <= i <= r * stride + size - 1
+
+    (r, row_in), (c, col_in) = axis(row, pooled_hw[0]), axis(col, pooled_hw[1])
+    return (r, c), row_in and col_in
+
+
 # ---------------------------------------------------------------- activations
 
 

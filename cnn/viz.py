@@ -271,14 +271,16 @@ def matrix_figure(index: np.ndarray, weights: np.ndarray, *, title: str = "", he
 
 def size_formula_html(axis: str, size: int, kernel: int, stride: int, pads: tuple[int, int],
                       dilation: int, result: int) -> str:
-    """o = ⌊(i + 2p − d(k−1) − 1)/s⌋ + 1 with this moment's numbers, as HTML.
+    """The output size of one axis with this moment's numbers, as HTML: Lesson 2's o = ⌊(i + 2p − k)/s⌋ + 1
+    when the dilation is 1, and the general o = ⌊(i + 2p − d(k−1) − 1)/s⌋ + 1 otherwise (the same number:
+    with d = 1, d(k−1) + 1 = k). Padding different on the two sides is written as their sum.
 
     Plain text with sub- and superscripts: typeset maths (KaTeX) took about 100 ms of every redraw.
     """
     before, after = pads
     padding = f"2·{before}" if before == after else f"{before} + {after}"
-    return (f"o<sub>{axis}</sub> = ⌊ ({size} + {padding} − {dilation}·({kernel} − 1) − 1) / {stride} ⌋ + 1"
-            f" = <b>{result}</b>")
+    span = f"{kernel}" if dilation == 1 else f"{dilation}·({kernel} − 1) − 1"
+    return f"o<sub>{axis}</sub> = ⌊ ({size} + {padding} − {span}) / {stride} ⌋ + 1 = <b>{result}</b>"
 
 
 def tile(maps: np.ndarray, columns: int | None = None) -> tuple[np.ndarray, np.ndarray, int]:

@@ -74,7 +74,6 @@ def outputs(image, problem: str | None, channels: int) -> None:
                       activated=maps.activated, pooled=maps.pooled, activation=after.activation, focus=focus,
                       pool=(after.pool_size, after.pool_stride, after.pooling if after.pooling != "none" else "max"),
                       note=maps.pool_note, preview={**lab_controls.preview(geometry, after),
-                                                    "bias_step": kernel_editor.BIAS_STEP,
                                                     "kernels": kernel_editor.at_every_size(bank)})
     if channels == 3:
         channel_maps.rgb_partials(image, bank.weights[focus], bias, maps.feature_maps[focus], **geometry.as_kwargs())

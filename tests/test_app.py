@@ -176,7 +176,7 @@ def test_several_kernels_make_several_maps_and_rgb_shows_the_channel_sum():
     at.toggle(key="photo_rgb").set_value(True).run()
     assert not at.exception
     assert "Colour input: one kernel slice per channel" in _texts(at)
-    assert "Padded input · 3×64×64" in _maps(at)["titles"]
+    assert "Input · 3×64×64" in _maps(at)["titles"]     # no padding: the input, not a "padded" one
     assert _maps(at)["input"].shape == (3, 64, 64) and _maps(at)["kernel"].shape == (3, 3, 3)
 
 
@@ -263,3 +263,88 @@ def test_bad_or_stale_link_parameters_fall_back_with_a_notice():
     assert data["stride"] == [1, 1]                               # the default, not 9
     assert data["input"].shape == (1, 28, 28)                      # digit 7 was readable and is used
     np.testing.assert_array_equal(data["input"][0], images.mnist_digit(7)[0])
+
+
+def test_the_input_is_called_padded_only_with_padding_and_no_activation_has_no_panel_of_its_own():
+    at = _lab()
+    titles = _maps(at)["titles"]
+    assert titles[0] == "Input · 1×28×28" and titles[2] == "After ReLU · 26×26"
+    at.selectbox(key="pad_kind").set_value("same").run()
+    assert _maps(at)["titles"][0] == "Padded input · 1×30×30"
+    at.run()                                     # the whole page again (the change reran only the outputs)
+    at.selectbox(key="activation").set_value("none").run()
+    titles = _maps(at)["titles"]
+    assert titles[2] is None                     # the panel is hidden: it would repeat the feature map
+    assert not any("No activation" in (t or "") for t in titles)
+
+
+def test_the_pooled_cell_shown_is_the_one_whose_window_holds_the_picked_cell():
+    """The issue's example: cell (7, 11) picked, max pool 2 stride 2: pooled cell (3, 5), not (6, 9)."""
+    at = _lab()
+    at.session_state["kept"]["pool_cell"] = (6, 9)          # a pooled cell picked before, elsewhere
+    at.session_state["kept"]["cell"] = (7, 11)
+    at.run()
+    data = _maps(at)
+    assert data["cell"] == [7, 11] and data["pool_cell"] == [3, 5]
+    _live(at, "pool_size", 3)                               # overlapping windows: a kept one that holds it stays
+    at.session_state["kept"]["cell"] = (7, 10)            # in the windows of pooled columns 4 (8-10) and 5 (10-12)
+    at.session_state["kept"]["pool_cell"] = (3, 4)
+    at.run()
+    assert _maps(at)["pool_cell"] == [3, 4]
+    at.session_state["kept"]["pool_cell"] = None
+    at.run()
+    assert _maps(at)["pool_cell"] == [3, 5]                 # unpicked: the last window that holds it
+    for cell, size, stride, hw, want in [((7, 11), 2, 2, (13, 13), ((3, 5), True)),
+                                         ((2, 5), 1, 3, (9, 9), ((0, 1), False)),    # between windows
+                                         ((25, 25), 2, 2, (12, 12), ((11, 11), False))]:   # past the last
+        assert ops.pooled_cell_for(*cell, size=size, stride=stride, pooled_hw=hw) == want
+
+
+def test_a_1x1_kernel_on_a_colour_photo_starts_from_grey_and_says_so():
+    at = _lab()
+    at.selectbox(key="source").set_value("photo").run()
+    at.toggle(key="photo_rgb").set_value(True).run()
+    at.slider(key="kernel_size").set_value(1).run()
+    assert not at.exception
+    assert at.selectbox(key="preset_0").value == "grey"
+    options = set(at.selectbox(key="preset_0").options)
+    assert options >= {"Grey = 0.299R + 0.587G + 0.114B", "R only (1×1: the red channel)"}
+    data = _maps(at)
+    photo = data["input"]
+    np.testing.assert_allclose(data["feature"][0], 0.299 * photo[0] + 0.587 * photo[1] + 0.114 * photo[2], atol=1e-6)
+    at.selectbox(key="preset_0").set_value("blue").run()
+    np.testing.assert_allclose(_maps(at)["feature"][0], _maps(at)["input"][2], atol=1e-6)
+    at.selectbox(key="source").set_value("digit").run()            # a grey input: identity, not a blank map
+    assert at.selectbox(key="preset_0").value == "identity"
+    data = _maps(at)
+    np.testing.assert_array_equal(data["feature"][0], data["input"][0])
+
+
+def test_the_formula_is_lesson_2s_unless_there_is_dilation():
+    at = _lab()
+    formula = next(m.value for m in at.markdown if "size-formula" in m.value)
+    assert "⌊ (28 + 2·0 − 3) / 1 ⌋ + 1 = <b>26</b>" in formula
+    assert "(i + 2p − k) / s" in _texts(at)
+    _live(at, "dilation", 2)
+    formula = next(m.value for m in at.markdown if "size-formula" in m.value)
+    assert "⌊ (28 + 2·0 − 2·(3 − 1) − 1) / 1 ⌋ + 1 = <b>24</b>" in formula
+    assert "d(k − 1) + 1 pixels" in _texts(at)
+
+
+def test_the_controls_link_and_preview_read_one_description():
+    from pages.views import lab_settings, link
+
+    params = {f.key: f.param for f in link.FIELDS}
+    for c in lab_settings.LINKED:
+        assert params[c.key] == c.param
+        field = next(f for f in link.FIELDS if f.key == c.key)
+        assert field.read(str(c.default)) == c.default
+        with pytest.raises(ValueError):
+            field.read(str(c.high + 1) if c.options is None else "nonsense")
+    url = link.lab_url(source="grid", kernel_size=3, stride_h=2, activation="none", weights=np.eye(3))
+    assert url.startswith("/lab?src=grid&k=3&sh=2&act=none&w=1.0,0.0")
+    for bad in ({"stride_h": 9}, {"activation": "softplus"}):
+        with pytest.raises(ValueError):
+            link.lab_url(**bad)
+    at = _lab()
+    assert _maps(at)["preview"]["controls"] == json.loads(json.dumps(lab_settings.as_data()))

@@ -61,7 +61,7 @@ def test_every_static_key_in_the_code_exists():
 @pytest.mark.parametrize("prefix, names", [
     ("activation", ops.ACTIVATIONS),
     ("pooling", ("none",) + ops.POOL_MODES),
-    ("kernel", ("custom",) + kernels.PRESETS),
+    ("kernel", ("custom",) + kernels.PRESETS + kernels.CHANNEL_PRESETS),
     ("lab.padmode", ops.PAD_MODES),
     ("lab.padding", ("valid", "same", "full", "custom")),
     ("lab.source", ("digit", "grid", "photo", "draw", "upload")),

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from cnn import kernel_bank, kernels
+from cnn import kernel_bank, kernels, ops
 
 
 def test_a_new_bank_holds_each_kernels_default_preset():
@@ -55,3 +55,20 @@ def test_randomise_and_normalise_touch_only_the_chosen_kernel():
     normal = kernel_bank.normalise(blurred, 0)
     assert normal[0].sum() == pytest.approx(1.0)
     np.testing.assert_array_equal(normal[1], blurred[1])
+
+
+def test_a_1x1_kernel_gets_presets_that_mean_something():
+    """Sobel x cropped to 1x1 is its centre, 0: a blank map. At 1x1 the presets weigh channels instead."""
+    assert kernel_bank.presets_for(1, 1) == ("identity",)
+    assert set(kernel_bank.presets_for(1, 3)) == {"red", "green", "blue", "grey"}
+    assert kernel_bank.fallback_preset(0, 1, 3) == "grey" and kernel_bank.fallback_preset(0, 1, 1) == "identity"
+    assert kernel_bank.fallback_preset(0, 3, 3) == "sobel_x"
+    rgb = np.random.default_rng(2).uniform(0, 1, (3, 5, 6))
+    grey = kernel_bank.load_preset(np.zeros((1, 3, 1, 1)), 0, "grey")
+    np.testing.assert_allclose(ops.conv2d(rgb, grey)[0], 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2], atol=1e-12)
+    green = kernel_bank.load_preset(np.zeros((1, 3, 1, 1)), 0, "green")
+    np.testing.assert_allclose(ops.conv2d(rgb, green)[0], rgb[1], atol=1e-12)
+    grown = kernel_bank.resize(green, 3, ["green"])       # a larger kernel keeps it: the green channel, centred
+    np.testing.assert_allclose(ops.conv2d(rgb, grown, padding="same")[0], rgb[1], atol=1e-12)
+    with pytest.raises(ValueError):
+        kernel_bank.load_preset(np.zeros((1, 1, 1, 1)), 0, "red")

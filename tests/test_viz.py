@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from cnn import viz
+from cnn import ops, viz
 
 
 def test_small_map_is_a_heatmap_with_one_click_target_per_cell():
@@ -42,10 +42,13 @@ def test_colorize_uses_the_ends_of_the_scale():
     assert tuple(gray[0, 0]) == (0, 0, 0) and tuple(gray[0, 1]) == (255, 255, 255)
 
 
-def test_formula_shows_the_numbers():
+def test_formula_shows_the_numbers_in_lesson_2s_form_unless_there_is_dilation():
     text = viz.size_formula_html("h", 28, 3, 2, (1, 1), 1, 14)
-    assert text == "o<sub>h</sub> = ⌊ (28 + 2·1 − 1·(3 − 1) − 1) / 2 ⌋ + 1 = <b>14</b>"
+    assert text == "o<sub>h</sub> = ⌊ (28 + 2·1 − 3) / 2 ⌋ + 1 = <b>14</b>"          # ⌊(i + 2p − k)/s⌋ + 1
     assert "(6 + 1 + 2 − " in viz.size_formula_html("w", 6, 4, 1, (1, 2), 1, 6)
+    dilated = viz.size_formula_html("h", 28, 3, 1, (0, 0), 2, 24)
+    assert dilated == "o<sub>h</sub> = ⌊ (28 + 2·0 − 2·(3 − 1) − 1) / 1 ⌋ + 1 = <b>24</b>"
+    assert ops.output_size(28, 3, 1, 0, 2) == 24 and ops.output_size(28, 3, 2, 1) == 14
 
 
 def test_every_kind_of_figure_passes_plotly_validation():

@@ -16,10 +16,10 @@ import streamlit as st
 
 from cnn import images, kernel_bank, kernels
 from pages.views import controls, errors, kernel_grid, sources
+from pages.views.lab_settings import BIAS_STEP, CONTROLS
 from pages.views.language import tr
 
 CHANNEL_NAMES = ("R", "G", "B")
-BIAS_STEP = 0.1
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,18 @@ def _load_preset(focus: int) -> None:
     store(kernel_bank.load_preset(bank()["weights"], focus, name))
 
 
+def _settle_presets(filters: int, size: int, channels: int) -> None:
+    """A kernel whose preset means nothing at this size and input (Sobel x cropped to 1x1 is a 0: blank maps)
+    starts from one that does, and "Start from" says which (kernel_bank.presets_for)."""
+    options = kernel_bank.presets_for(size, channels)
+    for m in range(filters):
+        name = controls.get(f"preset_{m}", kernel_bank.default_preset(m))
+        if name != "custom" and name not in options:
+            name = kernel_bank.fallback_preset(m, size, channels)
+            controls.put(f"preset_{m}", name)
+            store(kernel_bank.load_preset(bank()["weights"], m, name))
+
+
 def _resize() -> None:
     weights = bank()["weights"]
     store(kernel_bank.resize(weights, controls.get("kernel_size"), _presets(weights.shape[0])))
@@ -76,7 +88,8 @@ def current(channels: int) -> Kernels:
         state["bad"] = (exc.params["row"], exc.params["col"]) if "row" in exc.params else None
     else:
         state["bad"] = None
-    biases = np.array([controls.get(f"bias_{m}", 0.0) for m in range(state["weights"].shape[0])], dtype=np.float64)
+    default = CONTROLS["bias"].default
+    biases = np.array([controls.get(f"bias_{m}", default) for m in range(state["weights"].shape[0])], dtype=np.float64)
     return Kernels(state["weights"], biases, focus, size, problem)
 
 
@@ -93,18 +106,24 @@ def kernel_card(channels: int, *, on_value: Callable[[], None]) -> None:
     the bias) calls `on_value` after it is kept; a change that reshapes the card reruns it."""
     st.subheader(tr("lab.kernel.title"))
     top = st.columns(2)
-    n_filters = controls.number(tr("lab.kernel.count"), 1, 4, "n_filters", default=1, widget=top[0].number_input,
-                                help=tr("lab.kernel.count_help"))
+    count = CONTROLS["n_filters"]
+    n_filters = controls.number(tr(count.label), count.low, count.high, count.key, default=count.default,
+                                widget=top[0].number_input, help=tr(count.help))
     if bank()["weights"].shape[:2] != (n_filters, channels):
         store(kernel_bank.fit(bank()["weights"], n_filters, channels))
     focus = controls.select(tr("lab.kernel.focus"), list(range(n_filters)), "focus", widget=top[1].selectbox,
                             format_func=lambda m: tr("lab.kernel.number", n=m + 1))
+    k = CONTROLS["kernel_size"]
+    size = controls.get(k.key, k.default)
+    if bank()["weights"].shape[-1] != size:
+        _resize()
+    _settle_presets(n_filters, size, channels)
     row = st.columns(2)
-    controls.select(tr("lab.kernel.preset"), ("custom",) + kernels.PRESETS, f"preset_{focus}",
+    controls.select(tr("lab.kernel.preset"), ("custom",) + kernel_bank.presets_for(size, channels), f"preset_{focus}",
                     default=kernel_bank.default_preset(focus), widget=row[0].selectbox,
                     format_func=lambda p: tr(f"kernel.{p}"), on_change=_load_preset, args=(focus,))
-    size = controls.slider(tr("lab.kernel.size"), kernels.MIN_SIZE, kernels.MAX_SIZE, "kernel_size", default=3,
-                           widget=row[1].slider, on_change=_resize)
+    size = controls.slider(tr(k.label), k.low, k.high, k.key, default=k.default, widget=row[1].slider,
+                           on_change=_resize)
     if bank()["weights"].shape[-1] != size:
         _resize()
     channel = 0
@@ -127,8 +146,9 @@ def kernel_card(channels: int, *, on_value: Callable[[], None]) -> None:
     kernel_grid.kernel_grid(state["base"][focus, channel], typed, label=tr("lab.kernel.title"), bad=state["bad"],
                             key=f"kernel_grid_{state['version']}_{focus}_{channel}_{size}", on_edit=edited,
                             slice_of=(focus, channel))
-    controls.number(tr("lab.kernel.bias"), -1e6, 1e6, f"bias_{focus}", default=0.0, step=BIAS_STEP, format="%.2f",
-                    help=tr("lab.kernel.bias_help"), on_change=on_value)
+    b = CONTROLS["bias"]
+    controls.number(tr(b.label), b.low, b.high, f"bias_{focus}", default=b.default, step=BIAS_STEP, format="%.2f",
+                    help=tr(b.help), on_change=on_value)
     buttons = st.columns(2)
     buttons[0].button(tr("lab.kernel.random"), help=tr("lab.kernel.random_help"), width="stretch",
                       on_click=errors.callback(lambda: store(kernel_bank.randomise(bank()["weights"], focus))))

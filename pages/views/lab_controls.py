@@ -15,12 +15,11 @@ import numpy as np
 import streamlit as st
 
 from cnn import ops, viz
-from pages.views import controls
+from pages.views import controls, lab_settings
 from pages.views.kernel_editor import Kernels
+from pages.views.lab_settings import CONTROLS
 from pages.views.language import tr
 from pages.views.live_slider import live_slider
-
-PAD_CHOICES = ("valid", "same", "full", "custom")
 
 
 @dataclass(frozen=True)
@@ -53,13 +52,8 @@ class Maps:
     pool_note: str | None     # why there is no pooled map
 
 
-# Every value control of these cards, with the value it starts at (the cards and the readers share them).
-DEFAULTS = {"stride_h": 1, "stride_w": 1, "pad_kind": PAD_CHOICES[0], "pad_amount": 1, "pad_mode": ops.PAD_MODES[0],
-            "dilation": 1, "activation": "relu", "pooling": "max", "pool_size": 2, "pool_stride": 2}
-
-
 def _value(key: str):
-    return controls.get(key, DEFAULTS[key])
+    return controls.get(key, CONTROLS[key].default)
 
 
 def _unless_reshaped(on_value: Callable[[], None], key: str, before, reshaping) -> None:
@@ -80,27 +74,23 @@ def after() -> After:
     return After(_value("activation"), _value("pooling"), _value("pool_size"), _value("pool_stride"))
 
 
-# The cards' menus: their values, and the catalog entry that names each value in the user's language.
-MENUS = {"pad_kind": (PAD_CHOICES, "lab.padding.{}"), "pad_mode": (ops.PAD_MODES, "lab.padmode.{}"),
-         "activation": (ops.ACTIVATIONS, "activation.{}"), "pooling": (("none",) + ops.POOL_MODES, "pooling.{}")}
+def _menu(key: str, **kwargs):
+    c = CONTROLS[key]
+    return controls.select(tr(c.label), c.options, key, default=c.default,
+                           format_func=lambda v: tr(c.option_label.format(v)), help=tr(c.help), **kwargs)
 
 
-def _menu(label: str, key: str, help: str, **kwargs):
-    options, entry = MENUS[key]
-    return controls.select(label, options, key, default=DEFAULTS[key], format_func=lambda v: tr(entry.format(v)),
-                           help=help, **kwargs)
-
-
-def menus() -> dict[str, dict[str, str]]:
-    """Each menu of these cards: its values and the labels it shows, so the browser can tell which value
-    a student just chose (assets/lab_maps.js)."""
-    return {key: {v: tr(entry.format(v)) for v in options} for key, (options, entry) in MENUS.items()}
+def _slider(key: str, on_change: Callable[[], None]) -> int:
+    c = CONTROLS[key]
+    return live_slider(tr(c.label), c.low, c.high, key, default=c.default, help=c.help and tr(c.help),
+                       on_change=on_change)
 
 
 def preview(geometry: Geometry, after: After) -> dict:
-    """The settings as the map view's preview reads them (see lab_maps.lab_maps)."""
+    """The settings as the map view's preview reads them (see lab_maps.lab_maps), with what each of the Lab's
+    controls may hold (pages/views/lab_settings.py)."""
     return {"padding": geometry.padding, "pad_amount": _value("pad_amount"), "pad_mode": geometry.pad_mode,
-            "pooling": after.pooling != "none", "menus": menus()}
+            "pooling": after.pooling != "none", "controls": lab_settings.as_data()}
 
 
 def geometry_card(*, on_value: Callable[[], None]) -> None:
@@ -109,32 +99,27 @@ def geometry_card(*, on_value: Callable[[], None]) -> None:
     st.subheader(tr("lab.geometry.title"))
     strides = st.columns(2)
     with strides[0]:
-        live_slider(tr("lab.stride.rows"), 1, 4, "stride_h", default=DEFAULTS["stride_h"], help=tr("lab.stride.help"),
-                    on_change=on_value)
+        _slider("stride_h", on_value)
     with strides[1]:
-        live_slider(tr("lab.stride.cols"), 1, 4, "stride_w", default=DEFAULTS["stride_w"], help=tr("lab.stride.help"),
-                    on_change=on_value)
-    pad_kind = _menu(tr("lab.padding.kind"), "pad_kind", tr("lab.padding.help"), on_change=_unless_reshaped,
-                     args=(on_value, "pad_kind", _value("pad_kind"), "custom"))
+        _slider("stride_w", on_value)
+    pad_kind = _menu("pad_kind", on_change=_unless_reshaped, args=(on_value, "pad_kind", _value("pad_kind"), "custom"))
     if pad_kind == "custom":
-        live_slider(tr("lab.padding.amount"), 0, 6, "pad_amount", default=DEFAULTS["pad_amount"], on_change=on_value)
-    _menu(tr("lab.padding.mode"), "pad_mode", tr("lab.padding.mode_help"), on_change=on_value)
-    live_slider(tr("lab.dilation"), 1, 3, "dilation", default=DEFAULTS["dilation"], help=tr("lab.dilation.help"),
-                on_change=on_value)
+        _slider("pad_amount", on_value)
+    _menu("pad_mode", on_change=on_value)
+    _slider("dilation", on_value)
 
 
 def after_card(*, on_value: Callable[[], None]) -> None:
     """Activation and pooling, like geometry_card (turning pooling on or off reruns the card)."""
     st.subheader(tr("lab.after.title"))
-    _menu(tr("lab.activation"), "activation", tr("lab.activation.help"), on_change=on_value)
-    pooling = _menu(tr("lab.pooling"), "pooling", tr("lab.pooling.help"), on_change=_unless_reshaped,
-                    args=(on_value, "pooling", _value("pooling"), "none"))
+    _menu("activation", on_change=on_value)
+    pooling = _menu("pooling", on_change=_unless_reshaped, args=(on_value, "pooling", _value("pooling"), "none"))
     if pooling != "none":
         cols = st.columns(2)
         with cols[0]:
-            live_slider(tr("lab.pool.size"), 1, 4, "pool_size", default=DEFAULTS["pool_size"], on_change=on_value)
+            _slider("pool_size", on_value)
         with cols[1]:
-            live_slider(tr("lab.pool.stride"), 1, 4, "pool_stride", default=DEFAULTS["pool_stride"], on_change=on_value)
+            _slider("pool_stride", on_value)
 
 
 def convolve(image: np.ndarray, bank: Kernels, geometry: Geometry, after: After) -> Maps | str:
@@ -170,4 +155,4 @@ def size_formula(image_hw, bank: Kernels, geometry: Geometry, maps: Maps) -> Non
         for axis, i, s, p, result in zip("hw", image_hw, geometry.stride, maps.pads, maps.out_hw))
     st.markdown(f'<div class="size-formula" style="font-size:1.25em;text-align:center">{formulas}</div>',
                 unsafe_allow_html=True)
-    st.caption(tr("lab.formula.help"))
+    st.caption(tr("lab.formula.help" if geometry.dilation == 1 else "lab.formula.help_dilated"))

@@ -23,7 +23,7 @@ CHANNEL_NAMES = ("R", "G", "B")
 SPEEDS_MS = (("slow", 1000), ("normal", 500), ("fast", 200))
 
 # Our CSS is scoped by class; the map-drawing functions are shared with the map picker.
-_lab_maps = component("cnn_lab_maps", "lab_maps", isolate_styles=False, shared=("map_common",))
+_lab_maps = component("cnn_lab_maps", "lab_maps", isolate_styles=False, shared=("map_common", "lab_arith"))
 
 
 def _html(markdown: str) -> str:
@@ -38,6 +38,31 @@ def _keep(key: str, name: str, kept_as: str) -> None:
     value = (st.session_state.get(key) or {}).get(name)
     if value is not None:
         controls.kept()[kept_as] = tuple(int(v) for v in value)
+
+
+def map_titles(input_shape, pads, feature_shape, activation: str, pooled: np.ndarray | None,
+               mode: str) -> list[str | None]:
+    """The four panels' titles: the input ("Padded input" only when there is padding), the feature map, the
+    activated map (None, the panel hidden, when no activation is chosen: it would repeat the feature map),
+    the pooled map."""
+    padded = any(side > 0 for pair in pads for side in pair)
+    return [tr("lab.map.padded" if padded else "lab.map.input", shape=_shape(*input_shape)),
+            tr("lab.map.feature", shape=_shape(*feature_shape)),
+            None if activation == "none" else tr("lab.map.activated", name=tr(f"activation.{activation}"),
+                                                 shape=_shape(*feature_shape)),
+            tr("lab.map.pooled", name=tr(f"pooling.{mode}"), shape=_shape(*pooled.shape)) if pooled is not None
+            else tr("lab.map.not_pooled")]
+
+
+def shown_pool_cell(cell: tuple[int, int], kept: tuple[int, int] | None, size: int, stride: int,
+                    pooled_hw: tuple[int, int]) -> tuple[int, int]:
+    """The pooled cell shown with map cell `cell`: one whose window holds it (a pooled cell a student picked,
+    while its window holds the cell; else ops.pooled_cell_for). assets/lab_arith.js poolCellFor does the same."""
+    if kept is not None:
+        kept = (min(kept[0], pooled_hw[0] - 1), min(kept[1], pooled_hw[1] - 1))
+        if all(kept[a] * stride <= cell[a] < kept[a] * stride + size for a in (0, 1)):
+            return kept
+    return ops.pooled_cell_for(*cell, size=size, stride=stride, pooled_hw=pooled_hw)[0]
 
 
 @errors.fragment
@@ -58,17 +83,14 @@ def lab_maps(*, padded: np.ndarray, pads, kernel: np.ndarray, bias: float, strid
     if key == "lab_maps":
         link.store_field("cell")     # so the server's own copy of the address holds the picked cell too
     chosen = (min(chosen[0], feature.shape[0] - 1), min(chosen[1], feature.shape[1] - 1))
+    size, pool_stride, mode = pool
     pool_cell = None
     if pooled is not None:
-        pool_cell = controls.get(pool_key) or tuple(int(v) for v in np.unravel_index(np.argmax(np.abs(pooled)),
-                                                                                          pooled.shape))
-    size, pool_stride, mode = pool
+        pool_cell = shown_pool_cell(chosen, controls.get(pool_key), size, pool_stride, pooled.shape)
     channels = padded.shape[0]
-    titles = [tr("lab.map.padded", shape=_shape(*padded.shape)), tr("lab.map.feature", shape=_shape(*feature.shape)),
-              tr("lab.map.activated", name=tr(f"activation.{activation}"), shape=_shape(*activated.shape))
-              if activation != "none" else tr("lab.map.no_activation", shape=_shape(*activated.shape)),
-              tr("lab.map.pooled", name=tr(f"pooling.{mode}"), shape=_shape(*pooled.shape)) if pooled is not None
-              else tr("lab.map.not_pooled")]
+    names = {"activation": {a: tr(f"activation.{a}") for a in ops.ACTIVATIONS},
+             "pooling": {m: tr(f"pooling.{m}") for m in ops.POOL_MODES}}
+    titles = map_titles(padded.shape, pads, feature.shape, activation, pooled, mode)
     labels = {
         "lang": lang(),
         "arith_title": tr("lab.arith.title", row="{row}", col="{col}", n=focus + 1),
@@ -78,6 +100,7 @@ def lab_maps(*, padded: np.ndarray, pads, kernel: np.ndarray, bias: float, strid
         "check_act": tr("lab.arith.check", value="{value}", act="{act}", activated="{activated}"),
         "check_none": tr("lab.arith.check_none", value="{value}"),
         "pool_title": tr("lab.pool.arith", row="{row}", col="{col}"), "pool_window": tr("lab.pool.window"),
+        "pool_outside": tr("lab.pool.outside", row="{row}", col="{col}", prow="{prow}", pcol="{pcol}"),
         "pool_result": _html(tr(f"lab.pool.result_{mode}", value="{value}")),
         "pool_results": {m: _html(tr(f"lab.pool.result_{m}", value="{value}")) for m in ops.POOL_MODES},
         "no_pooling_chosen": tr("lab.map.no_pooling"),
@@ -100,15 +123,16 @@ def lab_maps(*, padded: np.ndarray, pads, kernel: np.ndarray, bias: float, strid
         "version": st.session_state.setdefault("lab_maps_version", 0),
         "activation": activation, "focus": int(focus),
         "preview": None if preview is None else {
-            **preview, "kernels": {str(k): array(v) for k, v in preview.get("kernels", {}).items()}},
+            **preview, "names": names, "kernels": {str(k): array(v) for k, v in preview.get("kernels", {}).items()}},
         # The cells a student picked, as kept (the preview fits them to its maps as Python would).
         "cell_kept": controls.get(cell_key) and list(controls.get(cell_key)),
         "pool_cell_kept": controls.get(pool_key) and list(controls.get(pool_key)),
-        # What the preview needs to title the maps it draws.
-        "shape_titles": [tr("lab.map.padded", shape="{shape}"), tr("lab.map.feature", shape="{shape}"),
-                         tr("lab.map.activated", name="{name}", shape="{shape}"),
-                         tr("lab.map.no_activation", shape="{shape}"),
-                         tr("lab.map.pooled", name="{name}", shape="{shape}"), tr("lab.map.not_pooled")],
+        # What the preview needs to title the maps it draws (as map_titles does).
+        "shape_titles": {"padded": tr("lab.map.padded", shape="{shape}"), "input": tr("lab.map.input", shape="{shape}"),
+                         "feature": tr("lab.map.feature", shape="{shape}"),
+                         "activated": tr("lab.map.activated", name="{name}", shape="{shape}"),
+                         "pooled": tr("lab.map.pooled", name="{name}", shape="{shape}"),
+                         "not_pooled": tr("lab.map.not_pooled")},
     }
     st.session_state.lab_maps_version += 1
     _lab_maps(key=key, data=data, on_cell_change=lambda: _keep(key, "cell", cell_key),

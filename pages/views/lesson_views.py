@@ -8,18 +8,14 @@ import pandas as pd
 import streamlit as st
 
 from cnn import images, kernels, lessons, models, ops
-from pages.views import channel_maps, conv_matrix, lab_maps, network_editor
+from pages.views import channel_maps, conv_matrix, lab_maps, link, network_editor
 from pages.views.language import lang, tr
 
 
-def _lab_link(**params) -> str:
-    """A link that opens the Convolution Lab in a prepared state (see pages/views/link.py)."""
-    query = "&".join(f"{k}={v}" for k, v in {**params, "lang": lang()}.items())
-    return f"/lab?{query}"
-
-
-def _numbers(values) -> str:
-    return ",".join(repr(float(v)) for v in np.ravel(values))
+def _lab_link(**values) -> str:
+    """A link that opens the Convolution Lab in a prepared state: controls named as the Lab keeps them
+    (pages/views/lab_settings.py), checked by link.lab_url."""
+    return f"{link.lab_url(**values)}&lang={lang()}"
 
 
 def _maps(image: np.ndarray, kernel: np.ndarray, *, stride=(1, 1), padding=0, activation="none", pooling="none",
@@ -38,16 +34,17 @@ def _maps(image: np.ndarray, kernel: np.ndarray, *, stride=(1, 1), padding=0, ac
 def view_1() -> None:
     # The outputs' numbers stay hidden: the exercises ask for them. Pointing at a cell shows its arithmetic.
     _maps(images.SEED_GRID, lessons.DIAGONAL, key="lesson_1", numbers=False, start=(2, 3))
-    link = _lab_link(src="grid", grid=_numbers(images.SEED_GRID), k=3, w=_numbers(lessons.DIAGONAL), act="none",
-                     pool="none", pad="valid")
-    st.link_button(tr("lessons.open_lab"), link, icon=":material/grid_on:")
+    url = _lab_link(source="grid", grid=images.SEED_GRID, kernel_size=3, weights=lessons.DIAGONAL, activation="none",
+                    pooling="none", pad_kind="valid")
+    st.link_button(tr("lessons.open_lab"), url, icon=":material/grid_on:")
 
 
 def view_2() -> None:
     digit, _ = images.mnist_digit(0)
     _maps(digit, kernels.preset("sobel_x"), stride=(2, 2), padding=1, key="lesson_2")
-    link = _lab_link(src="digit", digit=0, k=3, sh=2, sw=2, pad="custom", padn=1, act="none", pool="none")
-    st.link_button(tr("lessons.open_lab"), link, icon=":material/grid_on:")
+    url = _lab_link(source="digit", digit_index=0, kernel_size=3, stride_h=2, stride_w=2, pad_kind="custom",
+                    pad_amount=1, activation="none", pooling="none")
+    st.link_button(tr("lessons.open_lab"), url, icon=":material/grid_on:")
 
 
 def view_3() -> None:
@@ -64,8 +61,9 @@ def view_3() -> None:
         column.markdown(f"**{name}** · ({', '.join(str(sizes[a]) for a in axes)})")
         column.dataframe(pd.DataFrame({tr("lesson.3.axis"): list(range(4)), tr("lesson.3.meaning"): list(axes),
                                        tr("lesson.3.size"): [sizes[a] for a in axes]}), hide_index=True)
-    st.link_button(tr("lessons.open_lab"), _lab_link(src="photo", photo="astronaut", rgb=1, psize=64, k=3,
-                                                     w=_numbers(kernel), b=repr(bias), act="none", pool="none"),
+    st.link_button(tr("lessons.open_lab"), _lab_link(source="photo", photo="astronaut", photo_rgb=True, photo_size=64,
+                                                     kernel_size=3, weights=kernel, biases=[bias],
+                                                     activation="none", pooling="none"),
                    icon=":material/grid_on:")
 
 

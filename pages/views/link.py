@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from cnn import images, kernels, ops
-from pages.views import controls
+from cnn import images, kernels
+from pages.views import controls, lab_settings
 from pages.views.assets import component
 from pages.views.language import tr
 
@@ -75,19 +75,8 @@ FIELDS = (
     Field("photo", "photo", _choice(images.PHOTOS)),
     Field("psize", "photo_size", _choice(("32", "64", "128", "256", "512"))),
     Field("rgb", "photo_rgb", _choice(("0", "1"))),
-    Field("n", "n_filters", _int(1, 4)),
-    Field("focus", "focus", _int(0, 3)),
-    Field("k", "kernel_size", _int(kernels.MIN_SIZE, kernels.MAX_SIZE)),
-    Field("sh", "stride_h", _int(1, 4)),
-    Field("sw", "stride_w", _int(1, 4)),
-    Field("pad", "pad_kind", _choice(("valid", "same", "full", "custom"))),
-    Field("padn", "pad_amount", _int(0, 6)),
-    Field("fill", "pad_mode", _choice(ops.PAD_MODES)),
-    Field("d", "dilation", _int(1, 3)),
-    Field("act", "activation", _choice(ops.ACTIVATIONS)),
-    Field("pool", "pooling", _choice(("none",) + ops.POOL_MODES)),
-    Field("pw", "pool_size", _int(1, 4)),
-    Field("ps", "pool_stride", _int(1, 4)),
+    # The Lab's controls, as their one description names and bounds them.
+    *(Field(c.param, c.key, c.read) for c in lab_settings.LINKED),
     Field("cell", "cell", _pair(0, 4096), lambda v: f"{v[0]},{v[1]}"),
 )
 # Values that are not kept as widget types: converted on the way in.
@@ -178,6 +167,26 @@ def store_lab(weights: np.ndarray, biases: np.ndarray) -> None:
     wanted = {"lang": current.get("lang", "en"), **values}
     if current != wanted:
         st.query_params.from_dict(wanted)
+
+
+def lab_url(*, weights=None, biases=None, grid=None, **values) -> str:
+    """The address that opens the Lab with these controls (keyed as kept: kernel_size=3, activation="none",
+    source="grid"...), an (M, C, k, k) or (k, k) kernel and a grid of numbers. A key or value the Lab would
+    not read raises ValueError, so a lesson's link cannot silently open another view."""
+    fields = {f.key: f for f in FIELDS}
+    query = []
+    for key, value in values.items():
+        field = fields[key]
+        text = _WRITE.get(key, field.write)(value)
+        field.read(text)                                  # raises when a link would not read back
+        query.append(f"{field.param}={text}")
+    if grid is not None:
+        query.append(f"grid={_write_numbers(grid)}")
+    if weights is not None:
+        query.append(f"w={_write_numbers(weights)}")
+    if biases is not None:
+        query.append(f"b={_write_numbers(biases)}")
+    return "/lab?" + "&".join(query)
 
 
 _copy = component("cnn_lab_copy_link", "copy_link", isolate_styles=False)

@@ -203,7 +203,8 @@ def test_bad_upload_and_empty_kernel_cell_give_messages(lab, tmp_path):
 
 SEEN = """() => { window.__seen = []; const maps = document.querySelector('.labmaps');
   new MutationObserver(() => window.__seen.push({version: maps.dataset.version, shape: maps.dataset.shape,
-    arith: JSON.parse(maps.dataset.arith), pool: maps.dataset.pool ? JSON.parse(maps.dataset.pool) : null}))
+    arith: JSON.parse(maps.dataset.arith), pool: maps.dataset.pool ? JSON.parse(maps.dataset.pool) : null,
+    poolCell: maps.dataset.poolCell}))
     .observe(maps, {attributes: true, attributeFilter: ['data-version']}); }"""
 
 
@@ -215,8 +216,9 @@ def _choose(page, label: str, option: str) -> None:
 
 def test_a_control_change_is_drawn_at_once_with_the_numbers_python_then_sends(lab):
     """The map view redraws from a changed control before Python answers (assets/lab_maps.js, versions "n.k");
-    Python's maps, when they come, show the same shape, cell, patch, products, sum and pooling window. Every
-    kind of control: our sliders and kernel grid, Streamlit's bias field, menus and kernel size slider."""
+    Python's maps, when they come, show the same shape, cell, patch, products, sum and pooling window. Our own
+    controls announce changes (the live sliders, the kernel grid); Streamlit's menus, bias field and kernel size
+    slider are never read (their change is drawn when Python answers)."""
     for panel in (2, 4):    # picked cells at the far corner: the preview fits them to smaller maps as Python does
         box = lab.locator(f".labmaps .panel:nth-child({panel}) canvas").bounding_box()
         lab.mouse.click(box["x"] + box["width"] - 2, box["y"] + box["height"] - 2)
@@ -224,11 +226,14 @@ def test_a_control_change_is_drawn_at_once_with_the_numbers_python_then_sends(la
     _choose(lab, "Padding", "custom")
     _choose(lab, "Fill with", "reflect")
     changes = [("slider", "Stride ↓ rows"), ("slider", "Padding on each side"), ("slider", "Dilation"),
-               ("slider", "Window"), ("cell", 5), ("menu:Fill with", "replicate"), ("menu:Padding", "same"),
-               ("size", None), ("menu:Pooling", "average"), ("menu:Pooling", "none"), ("bias", "stNumberInputStepUp"),
-               ("menu", "tanh"), ("keys:Activation function", "Sigmoid")]
+               ("slider", "Window"), ("cell", 5), ("menu:Fill with", "replicate"), ("slider", "Stride → columns"),
+               ("menu", "Leaky ReLU"), ("cell", 2), ("menu", "none"), ("slider", "Dilation"),
+               ("menu:Pooling", "average"), ("slider", "Window")]
     for kind, what in changes:
         wait_idle(lab)
+        if kind.startswith("menu"):                    # a Streamlit menu: set up the next change, no preview
+            _choose(lab, kind.partition(":")[2] or "Activation function", what)
+            continue
         lab.evaluate(SEEN)
         if kind == "slider":
             slider = lab.locator(".live-slider").filter(has_text=what).first.locator("input")
@@ -238,22 +243,6 @@ def test_a_control_change_is_drawn_at_once_with_the_numbers_python_then_sends(la
             cell = lab.locator(".kernelgrid input").nth(what)
             cell.fill("-2.5")
             cell.press("Enter")
-        elif kind == "bias":
-            lab.locator('[data-testid="stNumberInput"]').filter(has_text="Bias b").first.get_by_test_id(what).click()
-        elif kind.startswith("keys:"):                 # a menu chosen with the keyboard
-            lab.locator('[data-testid="stSelectbox"]').filter(has_text=kind[5:]).first.click()
-            lab.get_by_role("option", name=what, exact=True).wait_for()
-            lab.keyboard.type(what)                    # the menu filters its options as one types
-            lab.wait_for_function("(w) => { const a = document.activeElement; const o = document.getElementById("
-                                  "a.getAttribute('aria-activedescendant') || ''); return o && o.textContent === w; }",
-                                  arg=what)
-            lab.keyboard.press("Enter")
-        elif kind == "size":
-            size = lab.locator('[data-testid="stSlider"]').filter(has_text="Kernel size").first.locator("input")
-            size.focus()
-            size.press("ArrowRight")
-        else:
-            _choose(lab, kind.partition(":")[2] or "Activation function", what)
         lab.wait_for_function("() => window.__seen.some((s) => !s.version.includes('.'))")   # Python's answer
         wait_idle(lab)
         seen = lab.evaluate("() => window.__seen")
@@ -267,8 +256,40 @@ def test_a_control_change_is_drawn_at_once_with_the_numbers_python_then_sends(la
             np.testing.assert_allclose(preview["arith"][name], answer["arith"][name], rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(preview["arith"]["value"], answer["arith"]["value"], rtol=1e-12, atol=1e-12)
         assert (preview["pool"] is None) == (answer["pool"] is None), what
+        assert preview["poolCell"] == answer["poolCell"], what
         if preview["pool"]:
             np.testing.assert_allclose(preview["pool"]["values"], answer["pool"]["values"], rtol=1e-12, atol=1e-12)
+
+
+def test_the_pooled_cell_follows_the_picked_cell_and_every_map_has_a_colour_bar(lab):
+    """Click feature-map cell (7, 11): the pooled cell shown is (3, 5), whose 2x2 window holds it, before and
+    after Python answers; a click on a pooled cell picks the map cell where its maximum is. Each shown map has a
+    legend with its range; with no activation there is no third panel, and without padding no "Padded input"."""
+    lab.set_viewport_size({"width": 1440, "height": 1000})
+    wait_idle(lab)
+    _point_at_cell(lab, 7, 11, (26, 26), click=True)
+    expect(lab.locator(".labmaps")).to_have_attribute("data-pool-cell", "3,5")
+    wait_idle(lab)
+    lab.mouse.move(0, 0)
+    expect(lab.locator(".labmaps")).to_have_attribute("data-cell", "7,11")
+    expect(lab.locator(".labmaps")).to_have_attribute("data-pool-cell", "3,5")
+    box = _box(lab, ".labmaps .panel:nth-child(4) canvas")
+    lab.mouse.click(box["x"] + box["width"] * 6.5 / 13, box["y"] + box["height"] * 4.5 / 13)   # pooled (4, 6)
+    expect(lab.locator(".labmaps")).to_have_attribute("data-pool-cell", "4,6")
+    row, col = (int(v) for v in lab.locator(".labmaps").get_attribute("data-cell").split(","))
+    assert 8 <= row <= 9 and 12 <= col <= 13
+    pool = json.loads(lab.locator(".labmaps").get_attribute("data-pool"))
+    assert pool["value"] == max(pool["values"])
+    legends = lab.locator(".labmaps .panel .legend .bar")
+    expect(legends).to_have_count(4)
+    expect(lab.get_by_text("Input · 1×28×28")).to_be_visible()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    lab.locator(".labmaps").scroll_into_view_if_needed()
+    lab.screenshot(path=str(SHOTS / "lab-maps-en.png"))
+    lab.mouse.wheel(0, -5000)
+    _choose(lab, "Activation function", "none")
+    expect(lab.locator(".labmaps .panel:nth-child(3)")).to_be_hidden()
+    expect(legends.locator("visible=true")).to_have_count(3)
 
 
 def test_edits_faster_than_python_answers_all_reach_it_and_the_maps_end_on_its_answer(lab):

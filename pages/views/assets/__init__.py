@@ -6,6 +6,7 @@ control's change from numbers Python sent, until Python's own answer arrives).""
 from __future__ import annotations
 
 import base64
+import re
 from pathlib import Path
 
 import numpy as np
@@ -17,12 +18,18 @@ HERE = Path(__file__).resolve().parent
 def component(name: str, asset: str, *, html: str = "<div></div>", isolate_styles: bool = True,
               shared: tuple[str, ...] = ()):
     """Register the component `name` from assets/<asset>.js (+ <asset>.css when there is one), with the
-    functions of the `shared` assets (plain functions, no export) put in front of its script."""
+    functions of the `shared` assets put in front of its script. A shared asset may be an ES module (Node
+    imports lab_arith.js in tests/js): its `export`s become plain declarations here."""
     css = HERE / f"{asset}.css"
-    js = "".join((HERE / f"{part}.js").read_text(encoding="utf-8") for part in (*shared, asset))
+    js = "".join([*(shared_js(part) for part in shared), (HERE / f"{asset}.js").read_text(encoding="utf-8")])
     return st.components.v2.component(name, html=html, js=js,
                                       css=css.read_text(encoding="utf-8") if css.exists() else None,
                                       isolate_styles=isolate_styles)
+
+
+def shared_js(part: str) -> str:
+    """A shared asset's script, its top-level `export` keywords dropped (one script holds them all)."""
+    return re.sub(r"^export ", "", (HERE / f"{part}.js").read_text(encoding="utf-8"), flags=re.MULTILINE)
 
 
 def array(values: np.ndarray, signed: bool = True, exact_values: int = 200_000) -> dict:

@@ -3,11 +3,10 @@
 // this file only draws them and answers the pointer: hovering, clicking, scrubbing and Play recompute
 // one window's patch ⊙ kernel from the sent input and kernel, in the browser, without a round trip.
 
-// decode, colour, picture, fmt, fill, paint and outline come from map_common.js, put in front of this file.
+// decode, colour, picture, fmt, fill, paint and outline come from map_common.js, and the arithmetic (compute,
+// windowAt, poolWindow, poolCellFor...) from lab_arith.js: both are put in front of this file.
 const GREEN = "#00c853", ORANGE = "#ff9800";
 const PREVIEW_WORK = 2_000_000;   // multiply-adds a preview may take (a few ms), so a drag stays smooth
-const SHOWN_BIAS = 0.005 + 1e-9;   // the bias field shows two decimals: closer than this is no change
-const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;   // what Python's float() reads, less its oddities
 
 
 // ---------------------------------------------------------------- drawing one panel
@@ -41,21 +40,20 @@ function drawPanel(panel, map, overlays) {
 }
 
 // ---------------------------------------------------------------- the arithmetic, from the sent numbers
+// (the functions themselves are in lab_arith.js, put in front of this file)
 
-function windowAt(s, row, col) {
-  const d = s.data, X = s.input, K = s.kernel, k = d.size, [sh, sw] = d.stride, dil = d.dilation;
-  const rows = [...Array(k).keys()].map((i) => row * sh + i * dil), cols = [...Array(k).keys()].map((j) => col * sw + j * dil);
-  const channels = [];
-  let total = 0;
-  for (let c = 0; c < X.c; c++) {
-    const patch = [], kernel = [], products = [];
-    let sum = 0;
-    for (const r of rows) for (const q of cols) patch.push(X.v[(c * X.h + r) * X.w + q]);
-    for (let i = 0; i < k * k; i++) { kernel.push(K.v[c * k * k + i]); products.push(patch[i] * kernel[i]); sum += products[i]; }
-    channels.push({ patch, kernel, products, sum });
-    total += sum;
+function stepAt(s, row, col) {
+  const d = s.data;
+  return windowAt(s.input, s.kernel, d.size, d.stride, d.dilation, d.bias, row, col);
+}
+
+function poolFor(s, cell) {  // the pooled cell shown with a map cell: the one whose window holds it
+  const { size, stride } = s.data.pool;
+  if (s.pickedPool) {   // a pooled cell a student clicked stays while its window holds the cell
+    const kept = within(s.pickedPool, s.pooled);
+    if (poolContains(kept, cell, size, stride)) return { cell: kept, contains: true };
   }
-  return { row, col, rows, cols, channels, total, value: total + d.bias };
+  return poolCellFor(cell, size, stride, s.pooled.h, s.pooled.w);
 }
 
 function tableHtml(values, k, caption, signed) {
@@ -89,18 +87,14 @@ function arithmetic(s, step) {
   return html;
 }
 
-function poolArithmetic(s, pr, pc) {
-  const d = s.data, a = s.activated, { size, stride, mode } = d.pool, values = [];
-  let result = mode === "max" ? -Infinity : 0;
-  for (let i = 0; i < size; i++) for (let j = 0; j < size; j++) {
-    const x = a.v[(pr * stride + i) * a.w + pc * stride + j];
-    values.push(x);
-    result = mode === "max" ? Math.max(result, x) : result + x / (size * size);
-  }
-  s.poolStep = { row: pr, col: pc, values, value: result };
+function poolArithmetic(s, pr, pc, outside) {
+  const d = s.data, { size, stride, mode } = d.pool;
+  const step = poolWindow(s.activated, pr, pc, size, stride, mode);
+  s.poolStep = step;
+  const why = outside ? `<div class="check">${fill(d.labels.pool_outside, { row: outside[0], col: outside[1], prow: pr, pcol: pc })}</div>` : "";
   return `<div class="title">${fill(d.labels.pool_title, { row: pr, col: pc })}</div>` +
-    tableHtml(values, size, d.labels.pool_window, true) +
-    `<div class="total">${fill(d.labels.pool_result, { value: fmt(result, 3) })}</div>`;
+    tableHtml(step.values, size, d.labels.pool_window, true) +
+    `<div class="total">${fill(d.labels.pool_result, { value: fmt(step.value, 3) })}</div>` + why;
 }
 
 // ---------------------------------------------------------------- preview: a control's change, drawn at once
@@ -109,83 +103,6 @@ function poolArithmetic(s, pr, pc) {
 // it was sent, as cnn.ops does (cross-correlation, the four fills, the activations, pooling without padding),
 // and draws them while Python computes the same maps; Python's answer then replaces them. Where the result
 // would be empty or the fill impossible, it leaves the maps to Python and its message.
-
-function sidesFor(padding, k, d) {  // cnn.ops.resolve_padding, one axis
-  const total = d * (k - 1), half = Math.floor(total / 2);
-  if (padding === "valid") return [0, 0];
-  if (padding === "same") return [half, total - half];
-  if (padding === "full") return [total, total];
-  return [padding, padding];
-}
-
-function source(i, n, mode) {  // which input pixel a padded position shows (-1: a zero)
-  if (i >= 0 && i < n) return i;
-  if (mode === "zeros") return -1;
-  if (mode === "replicate") return i < 0 ? 0 : n - 1;
-  if (mode === "circular") return ((i % n) + n) % n;
-  return i < 0 ? -i : 2 * (n - 1) - i;  // reflect, without repeating the edge
-}
-
-const ACTIVATE = {
-  none: (x) => x, relu: (x) => Math.max(x, 0), leaky_relu: (x) => (x > 0 ? x : 0.01 * x),
-  sigmoid: (x) => 0.5 * (1 + Math.tanh(0.5 * x)), tanh: (x) => Math.tanh(x),
-};
-
-function mapOf(c, h, w, v, signed) {
-  let lo = Infinity, hi = -Infinity;
-  for (const x of v) { if (x < lo) lo = x; if (x > hi) hi = x; }
-  return { c, h, w, v, lo, hi, signed };
-}
-
-function compute(image, K, k, st) {  // image: the unpadded input; st: the settings -> maps, or null
-  const [sh, sw] = st.stride, d = st.dilation, span = d * (k - 1) + 1;
-  const [top, bottom] = sidesFor(st.padding, k, d), [left, right] = sidesFor(st.padding, k, d);
-  const { c: C, h: H, w: W } = image;
-  if (st.pad_mode === "reflect" && Math.max(top, bottom, left, right) >= Math.min(H, W)) return null;
-  if (st.pad_mode === "circular" && Math.max(top, bottom, left, right) > Math.min(H, W)) return null;
-  const Hp = H + top + bottom, Wp = W + left + right;
-  if (span > Hp || span > Wp) return null;
-  const padded = new Float64Array(C * Hp * Wp);
-  for (let ch = 0; ch < C; ch++) for (let r = 0; r < Hp; r++) {
-    const y = source(r - top, H, st.pad_mode);
-    for (let q = 0; q < Wp; q++) {
-      const x = source(q - left, W, st.pad_mode);
-      padded[(ch * Hp + r) * Wp + q] = y < 0 || x < 0 ? 0 : image.v[(ch * H + y) * W + x];
-    }
-  }
-  const oh = Math.floor((Hp - span) / sh) + 1, ow = Math.floor((Wp - span) / sw) + 1;
-  if (C * oh * ow * k * k > PREVIEW_WORK) return null;   // a big photo: Python's answer is as quick
-  const feature = new Float64Array(oh * ow), act = ACTIVATE[st.activation], activated = new Float64Array(oh * ow);
-  for (let r = 0; r < oh; r++) for (let q = 0; q < ow; q++) {
-    let total = 0;
-    for (let ch = 0; ch < C; ch++) {
-      let sum = 0;
-      for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) {
-        sum += padded[(ch * Hp + r * sh + i * d) * Wp + q * sw + j * d] * K.v[(ch * k + i) * k + j];
-      }
-      total += sum;
-    }
-    feature[r * ow + q] = total + st.bias;
-    activated[r * ow + q] = act(feature[r * ow + q]);
-  }
-  let pooled = null;
-  if (st.pool) {
-    const { size, stride, mode } = st.pool, ph = Math.floor((oh - size) / stride) + 1, pw = Math.floor((ow - size) / stride) + 1;
-    if (size > oh || size > ow) return null;
-    const out = new Float64Array(ph * pw);
-    for (let r = 0; r < ph; r++) for (let q = 0; q < pw; q++) {
-      let m = mode === "max" ? -Infinity : 0;
-      for (let i = 0; i < size; i++) for (let j = 0; j < size; j++) {
-        const x = activated[(r * stride + i) * ow + q * stride + j];
-        m = mode === "max" ? Math.max(m, x) : m + x;
-      }
-      out[r * pw + q] = mode === "max" ? m : m / (size * size);
-    }
-    pooled = mapOf(1, ph, pw, out, true);
-  }
-  return { input: mapOf(C, Hp, Wp, padded, false), pads: [[top, bottom], [left, right]],
-    feature: mapOf(1, oh, ow, feature, true), activated: mapOf(1, oh, ow, activated, true), pooled };
-}
 
 function settingsOf(d) {
   const p = d.preview;
@@ -202,29 +119,33 @@ function unpadded(s) {  // the input Python padded, without its padding
   return { c: X.c, h, w, v };
 }
 
-const MENUS = {  // the value each Lab menu shows, as the settings hold it
-  activation: (st) => st.activation, pad_mode: (st) => st.pad_mode,
-  pad_kind: (st) => (typeof st.padding === "number" ? "custom" : st.padding), pooling: (st) => (st.pool ? st.pool.mode : "none"),
-};
+function allowed(p, key, v) {  // a value the Lab's control `key` can hold (its description, sent by Python)
+  const c = p.controls[key];
+  if (!c) return false;
+  if (c.options) return c.options.includes(v);
+  return Number.isFinite(v) && v >= c.min && v <= c.max && (!c.whole || Number.isInteger(v));
+}
 
+// A change announced by one of the Lab's own controls: {key, value} (bias and kernel cells also say which
+// kernel, and a cell its channel, row and column), in the values Python keeps, never in a label.
 function announced(root, detail) {
   const s = root.__lab, d = s.sentData;
   if (!d || !d.preview || !detail) return;
-  const st = s.settings, p = d.preview, v = detail.value, whole = Number.isInteger(v) && v >= 1;
-  if (detail.key in MENUS && !(v in p.menus[detail.key])) return;
+  const st = s.settings, p = d.preview, v = detail.value;
+  if (detail.key !== "kernel_cell" && !allowed(p, detail.key.replace(/_\d+$/, ""), v)) return;
   switch (detail.key) {
-    case "stride_h": if (!whole) return; st.stride[0] = v; break;
-    case "stride_w": if (!whole) return; st.stride[1] = v; break;
-    case "dilation": if (!whole) return; st.dilation = v; break;
-    case "pad_amount": if (!Number.isInteger(v) || v < 0 || typeof st.padding !== "number") return; st.padding = v; break;
+    case "stride_h": st.stride[0] = v; break;
+    case "stride_w": st.stride[1] = v; break;
+    case "dilation": st.dilation = v; break;
+    case "pad_amount": if (typeof st.padding !== "number") return; st.padding = v; break;
     case "pad_kind": st.padding = v === "custom" ? p.pad_amount : v; break;
     case "pad_mode": st.pad_mode = v; break;
     case "activation": st.activation = v; break;
     case "pooling": st.pool = v === "none" ? null : { ...(st.pool || d.pool), mode: v }; break;
-    case "pool_size": if (!whole || !st.pool) return; st.pool.size = v; break;
-    case "pool_stride": if (!whole || !st.pool) return; st.pool.stride = v; break;
-    case "bias": if (detail.focus !== d.focus || !Number.isFinite(v) || Math.abs(v) > 1e6) return; st.bias = v; break;
-    case "kernel_size": if (!whole || !p.kernels[v]) return; st.size = v; s.kernel = decode(p.kernels[v]); break;
+    case "pool_size": if (!st.pool) return; st.pool.size = v; break;
+    case "pool_stride": if (!st.pool) return; st.pool.stride = v; break;
+    case `bias_${d.focus}`: st.bias = v; break;
+    case "kernel_size": if (!p.kernels[v]) return; st.size = v; s.kernel = decode(p.kernels[v]); break;
     case "kernel_cell": {
       const k = st.size;
       if (detail.focus !== d.focus || !Number.isFinite(v) || Math.abs(v) > 1e6) return;
@@ -257,110 +178,56 @@ function behind(root) {
   return draw(root);
 }
 
-function titled(root, titles, pooled, note) {  // the panels' titles, and the note where there is no pooled map
+// The panels' titles (null: the panel is hidden: no activation chosen), and the note where there is no pooled map.
+function titled(root, titles, pooled, note) {
   const s = root.__lab;
-  titles.forEach((t, i) => { s.panels[i].head.textContent = t; });
+  titles.forEach((t, i) => { s.panels[i].head.textContent = t || ""; s.panels[i].el.style.display = t === null ? "none" : ""; });
   s.panels.forEach((panel, i) => { panel.note.textContent = i === 3 && !pooled ? note : ""; });
   s.panels[3].canvas.style.display = pooled ? "" : "none";
+  s.panels[3].legend.style.display = pooled ? "" : "none";
+}
+
+function titlesFor(T, names, maps, activation, pool) {  // as pages/views/lab_maps.py titles Python's maps
+  const shape = (m) => `${m.h}×${m.w}`, padded = maps.pads.flat().some((x) => x > 0);
+  return [fill(padded ? T.padded : T.input, { shape: `${maps.input.c}×${shape(maps.input)}` }),
+    fill(T.feature, { shape: shape(maps.feature) }),
+    activation === "none" ? null : fill(T.activated, { name: names.activation[activation], shape: shape(maps.activated) }),
+    maps.pooled ? fill(T.pooled, { name: names.pooling[pool.mode], shape: shape(maps.pooled) }) : T.not_pooled];
 }
 
 function draw(root) {  // the maps for s.settings and s.kernel, computed here; false when Python must explain
   const s = root.__lab, d = s.sentData, st = s.settings, L = d.labels;
-  const maps = compute(s.image, s.kernel, st.size, st);
+  const maps = compute(s.image, s.kernel, st, PREVIEW_WORK);
   if (!maps) return false;
   Object.assign(s, maps);
   s.data = { ...d, size: st.size, stride: st.stride, dilation: st.dilation, pads: maps.pads, bias: st.bias,
     activation: st.activation, pool: st.pool || d.pool, labels: { ...L } };
-  const name = d.preview.menus.activation[st.activation], pool = st.pool && d.preview.menus.pooling[st.pool.mode];
-  s.data.labels.check = st.activation === "none" ? L.check_none : fill(L.check_act, { act: name });
+  const names = d.preview.names;
+  s.data.labels.check = st.activation === "none" ? L.check_none : fill(L.check_act, { act: names.activation[st.activation] });
   if (st.pool) s.data.labels.pool_result = L.pool_results[st.pool.mode];
-  const T = d.shape_titles, shape = (m) => `${m.h}×${m.w}`;
-  titled(root, [fill(T[0], { shape: `${maps.input.c}×${shape(maps.input)}` }), fill(T[1], { shape: shape(maps.feature) }),
-    st.activation === "none" ? fill(T[3], { shape: shape(maps.activated) }) : fill(T[2], { name, shape: shape(maps.activated) }),
-    maps.pooled ? fill(T[4], { name: pool, shape: shape(maps.pooled) }) : T[5]], maps.pooled, L.no_pooling_chosen);
-  // The cells Python will show: the one a student picked (kept within the map), else the strongest.
-  const within = (cell, map) => [Math.min(cell[0], map.h - 1), Math.min(cell[1], map.w - 1)];
+  titled(root, titlesFor(d.shape_titles, names, maps, st.activation, st.pool), maps.pooled, L.no_pooling_chosen);
+  // The cell Python will show: the one a student picked (kept within the map), else the strongest.
   s.cell = s.picked ? within(s.picked, maps.feature) : strongest(maps.feature);
-  if (maps.pooled) s.poolCell = s.pickedPool ? within(s.pickedPool, maps.pooled) : strongest(maps.pooled);
   root.dataset.version = `${d.version}.${s.previews}`;   // drawn from a control's change, before Python's answer
   root.dataset.shape = `${maps.feature.h}x${maps.feature.w}`;
   render(root);
   return true;
 }
 
-function strongest(map) {  // np.argmax(np.abs(map)): the first cell of largest magnitude
-  let best = 0;
-  for (let i = 1; i < map.v.length; i++) if (Math.abs(map.v[i]) > Math.abs(map.v[best])) best = i;
-  return [Math.floor(best / map.w), best % map.w];
-}
+// ---------------------------------------------------------------- legends: a colour bar with values
 
-// Streamlit's own widgets among the Lab's controls (the bias field, the menus, the kernel size slider) do not
-// announce their changes: read what they will show, or show, and draw it if it differs from the maps.
-function watchStreamlitControls(root) {
-  const s = root.__lab, live = () => root.isConnected && s.sentData && s.sentData.preview;
-  const menuValue = (key, label) => Object.keys(s.sentData.preview.menus[key]).find((v) => s.sentData.preview.menus[key][v] === label.trim());
-  const check = () => {
-    if (!root.isConnected) { document.removeEventListener("click", later, true); document.removeEventListener("keydown", later, true); return; }
-    if (!live()) return;
-    const d = s.sentData, bias = document.querySelector(`.st-key-bias_${d.focus} input`);
-    const value = bias && bias.value.trim() !== "" ? Number(bias.value) : NaN;
-    if (Number.isFinite(value) && Math.abs(value - s.settings.bias) > SHOWN_BIAS) announced(root, { key: "bias", focus: d.focus, value });
-    for (const key of Object.keys(MENUS)) {
-      const menu = document.querySelector(`.st-key-${key} input`), chosen = menu && menuValue(key, menu.value);
-      if (chosen && chosen !== MENUS[key](s.settings)) announced(root, { key, value: chosen });
-    }
-  };
-  // What a click will choose, read before Streamlit handles it: a step of the bias, a menu's option.
-  const now = (e) => {
-    const d = s.sentData, target = e.target.closest ? e.target : null;
-    if (!live() || !target) return;
-    const step = target.closest(`.st-key-bias_${d.focus} button`);
-    const up = step && step.dataset.testid === "stNumberInputStepUp", down = step && step.dataset.testid === "stNumberInputStepDown";
-    const b = s.settings.bias, unit = d.preview.bias_step;
-    if ((up || down) && Math.abs(b / unit - Math.round(b / unit)) < 1e-9) {   // off the grid, Streamlit snaps: leave it to Python
-      announced(root, { key: "bias", focus: d.focus, value: b + (up ? 1 : -1) * unit });
-    }
-    option(target.closest('[role="option"]'));
-  };
-  const option = (picked) => {   // an option of the open menu, clicked or chosen with Enter
-    const open = document.activeElement;
-    const key = picked && open && open.closest && Object.keys(MENUS).find((k) => open.closest(`.st-key-${k}`));
-    const chosen = key && menuValue(key, picked.textContent);
-    if (chosen && chosen !== MENUS[key](s.settings)) announced(root, { key, value: chosen });
-  };
-  const highlighted = () => {
-    const open = document.activeElement, id = open && open.getAttribute && open.getAttribute("aria-activedescendant");
-    return id && open.getAttribute("aria-expanded") === "true" ? document.getElementById(id) : null;
-  };
-  // And after Streamlit's own handler (Enter in the field, keys in a menu), which may show it a frame later.
-  const later = (e) => {
-    if (e.type === "click") now(e);
-    if (e.type !== "click" && e.key !== "Enter") return;
-    if (e.type === "keydown" && live()) {
-      option(highlighted());
-      const d = s.sentData, field = e.target.closest && e.target.closest(`.st-key-bias_${d.focus} input`);
-      const typed = field && field.value.trim();   // as typed: the field shows it rounded once Streamlit has it
-      if (typed && DECIMAL.test(typed)) announced(root, { key: "bias", focus: d.focus, value: Number(typed) });
-    }
-    setTimeout(check, 0);
-    let frames = 0;
-    const again = () => { check(); if (++frames < 6) requestAnimationFrame(again); };
-    requestAnimationFrame(again);
-  };
-  document.addEventListener("click", later, true);
-  document.addEventListener("keydown", later, true);
-}
-
-function watchKernelSize(root) {  // Streamlit's slider shows its new value as it moves: follow it
-  const s = root.__lab, slider = document.querySelector(".st-key-kernel_size");
-  if (s.sizeWatch) s.sizeWatch.disconnect();
-  if (!slider || !s.sentData.preview) return;
-  s.sizeWatch = new MutationObserver(() => {
-    const input = root.isConnected && slider.querySelector('input[type="range"]');
-    const size = input ? Number(input.getAttribute("aria-valuetext")) : NaN;
-    if (Number.isInteger(size) && size !== s.settings.size) announced(root, { key: "kernel_size", value: size });
-  });
-  s.sizeWatch.observe(slider, { subtree: true, attributes: true, attributeFilter: ["aria-valuetext"] });
+function legend(panel, map) {  // under each map: what its colours mean
+  const el = panel.legend;
+  if (!map) { el.innerHTML = ""; return; }
+  if (map.c === 3) { el.innerHTML = `<span class="rgb">R G B · 0 … 1</span>`; return; }
+  const m = Math.max(Math.abs(map.lo), Math.abs(map.hi)) || 1;
+  const [lo, hi] = map.signed ? [-m, m] : [map.lo, map.hi > map.lo ? map.hi : map.lo + 1];
+  const stops = map.signed ? [0, 0.25, 0.5, 0.75, 1].map((t) => `rgb(${colour(t).join(",")}) ${t * 100}%`).join(", ")
+    : "#000 0%, #fff 100%";
+  const ticks = map.signed ? [lo, 0, hi] : [lo, (lo + hi) / 2, hi];
+  el.innerHTML = `<div class="bar" style="background:linear-gradient(to right, ${stops})"></div>` +
+    `<div class="ticks">${ticks.map((t) => `<span>${fmt(t)}</span>`).join("")}</div>`;
+  el.dataset.range = `${lo},${hi}`;
 }
 
 // ---------------------------------------------------------------- the whole view
@@ -368,22 +235,27 @@ function watchKernelSize(root) {  // Streamlit's slider shows its new value as i
 function render(root) {
   const s = root.__lab, d = s.data;
   if (!d) return;
-  const [row, col] = s.hover || s.cell, step = windowAt(s, row, col);
-  const pool = s.pooled ? (s.poolHover || s.poolCell) : null;
+  const [row, col] = s.hover || s.cell, step = stepAt(s, row, col);
+  const found = s.pooled ? (s.poolHover ? { cell: s.poolHover, contains: true } : poolFor(s, [row, col])) : null;
+  const pool = found && found.cell;
+  s.poolCell = s.pooled && !s.poolHover ? pool : s.poolCell;
   const poolBox = pool ? [pool[0] * d.pool.stride, pool[1] * d.pool.stride,
     pool[0] * d.pool.stride + d.pool.size - 1, pool[1] * d.pool.stride + d.pool.size - 1] : null;
+  const activated = d.activation !== "none";   // else the pooling window is drawn on the feature map
   drawPanel(s.panels[0], s.input, { pads: d.pads, rows: step.rows, cols: step.cols });
   const numbers = d.numbers;
-  drawPanel(s.panels[1], s.feature, { cell: [row, col], numbers });
-  drawPanel(s.panels[2], s.activated, { cell: [row, col], window: poolBox, numbers });
+  drawPanel(s.panels[1], s.feature, { cell: [row, col], numbers, window: activated ? null : poolBox });
+  if (activated) drawPanel(s.panels[2], s.activated, { cell: [row, col], window: poolBox, numbers });
   if (s.pooled) drawPanel(s.panels[3], s.pooled, { cell: pool, numbers });
+  [s.input, s.feature, activated ? s.activated : null, s.pooled].forEach((m, i) => legend(s.panels[i], m));
   s.arith.innerHTML = arithmetic(s, step);
-  s.poolArith.innerHTML = pool ? poolArithmetic(s, pool[0], pool[1]) : "";
+  s.poolArith.innerHTML = pool ? poolArithmetic(s, pool[0], pool[1], found.contains ? null : [row, col]) : "";
   const scrub = root.querySelector(".scrub input");
   scrub.max = String(s.feature.h * s.feature.w - 1);
   scrub.value = String(row * s.feature.w + col);
   root.querySelector(".scrub .where").textContent = fill(d.labels.position, { row, col });
   root.dataset.cell = `${row},${col}`;
+  root.dataset.poolCell = pool ? `${pool[0]},${pool[1]}` : "";
   root.dataset.arith = JSON.stringify({
     row, col, patch: step.channels.map((ch) => ch.patch), products: step.channels.map((ch) => ch.products),
     total: step.total, value: step.value,
@@ -399,13 +271,14 @@ function cellAt(panel, map, event) {
 
 function build(root, setStateValue) {
   root.innerHTML = `<div class="panels">${[0, 1, 2, 3].map(() =>
-    '<div class="panel"><div class="head"></div><div class="box"><canvas></canvas></div><div class="note"></div></div>').join("")}</div>
+    '<div class="panel"><div class="head"></div><div class="box"><canvas></canvas></div><div class="legend"></div><div class="note"></div></div>').join("")}</div>
     <div class="scrub"><button type="button" class="play"></button><select class="speed"></select>
     <input type="range" min="0" value="0" step="1"><span class="where"></span></div>
     <div class="sums"><div class="arith"></div><div class="pool-arith"></div></div>`;
   const s = root.__lab;
   s.panels = [...root.querySelectorAll(".panel")].map((p) => ({
-    el: p, head: p.querySelector(".head"), box: p.querySelector(".box"), canvas: p.querySelector("canvas"), note: p.querySelector(".note"),
+    el: p, head: p.querySelector(".head"), box: p.querySelector(".box"), canvas: p.querySelector("canvas"),
+    note: p.querySelector(".note"), legend: p.querySelector(".legend"),
   }));
   s.arith = root.querySelector(".arith"); s.poolArith = root.querySelector(".pool-arith");
   const remember = (cell) => {
@@ -426,9 +299,13 @@ function build(root, setStateValue) {
   const pp = s.panels[3];
   pp.canvas.addEventListener("pointermove", (e) => { const at = s.pooled && cellAt(pp, s.pooled, e); if (at) { s.poolHover = at; render(root); } });
   pp.canvas.addEventListener("pointerleave", () => { s.poolHover = null; render(root); });
-  pp.canvas.addEventListener("click", (e) => {
+  pp.canvas.addEventListener("click", (e) => {   // a pooled cell: the map cell it stands for is picked with it
     const at = s.pooled && cellAt(pp, s.pooled, e);
-    if (at) { s.poolCell = at; s.pickedPool = at; s.poolHover = null; render(root); setStateValue("pool_cell", at); }
+    if (!at) return;
+    const { size, stride, mode } = s.data.pool, cell = cellInPoolWindow(s.activated, at, size, stride, mode);
+    s.pickedPool = at; s.poolHover = null; s.cell = cell; s.picked = cell; s.hover = null;
+    render(root);
+    setStateValue("pool_cell", at); remember(cell);
   });
   const scrub = root.querySelector(".scrub input");
   scrub.addEventListener("input", () => { const i = Number(scrub.value); s.cell = [Math.floor(i / s.feature.w), i % s.feature.w]; s.hover = null; render(root); });
@@ -448,7 +325,6 @@ function build(root, setStateValue) {
   new ResizeObserver(() => render(root)).observe(root);
   const listen = (e) => { if (!root.isConnected) { document.removeEventListener("cnnlab-control", listen); return; } announced(root, e.detail); };
   document.addEventListener("cnnlab-control", listen);
-  watchStreamlitControls(root);
 }
 
 export default function ({ data, parentElement, setStateValue }) {
@@ -475,13 +351,9 @@ function show(root, data) {  // Python's maps and everything it sent with them
   // Python's choice wins when it changed (a link, a new input); otherwise keep the pointer's.
   if (!same(data.cell, s.sentCell) || !s.cell) s.cell = data.cell;
   s.sentCell = data.cell;
-  if (!same(data.pool_cell, s.sentPool) || !s.poolCell) s.poolCell = data.pool_cell;
-  s.sentPool = data.pool_cell;
-  s.cell = [Math.min(s.cell[0], s.feature.h - 1), Math.min(s.cell[1], s.feature.w - 1)];
-  if (s.pooled && s.poolCell) s.poolCell = [Math.min(s.poolCell[0], s.pooled.h - 1), Math.min(s.poolCell[1], s.pooled.w - 1)];
+  s.cell = within(s.cell, s.feature);
   s.hover = null; s.poolHover = null;
   titled(root, data.titles, s.pooled, data.no_pooling);
-  watchKernelSize(root);
   const speed = root.querySelector(".speed");
   if (speed.dataset.lang !== L.lang) {
     speed.innerHTML = L.speeds.map(([ms, name]) => `<option value="${ms}"${ms === 500 ? " selected" : ""}>${name}</option>`).join("");
