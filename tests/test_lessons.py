@@ -12,11 +12,91 @@ from cnn import i18n, images, kernels, lessons, ops
 EXERCISES = lessons.all_exercises()
 
 
+def _near_misses(item: lessons.Exercise) -> list[str]:
+    """The worked answer off by one (whole numbers: each number in turn) or off in the last asked digit."""
+    want = item.solution()
+    if item.kind == "integers":
+        return [item.answer_text([v + d if i == j else v for j, v in enumerate(want)])
+                for i in range(item.count) for d in (-1, 1)]
+    if item.decimals is None:
+        return [item.answer_text(float(want) + d) for d in (-1, 1)]
+    unit = 10.0 ** -item.decimals
+    rounded = round(float(want), item.decimals)
+    return [item.answer_text(rounded + d * unit) for d in (-1, 1)]
+
+
+def _torch_side(size: int, kernel: int, stride: int, padding: int) -> int:
+    import torch
+
+    x = torch.zeros(1, 1, size, size)
+    return torch.nn.functional.conv2d(x, torch.zeros(1, 1, kernel, kernel), stride=stride, padding=padding).shape[-1]
+
+
+# Exercises with more than one right answer, judged independently: (stride) for 2a, (padding) for 2b, (stride,
+# padding) for 2c.
+ALSO_RIGHT = {
+    "2a": lambda s: _torch_side(28, 3, int(s[0]), 1) == 14,
+    "2b": lambda p: p[0] >= 0 and _torch_side(28, 5, 1, int(p[0])) == 28,
+    "2c": lambda sp: sp[0] >= 1 and sp[1] >= 0 and _torch_side(28, 3, sp[0], sp[1]) == 7,
+}
+
+
 @pytest.mark.parametrize("item", EXERCISES, ids=lambda e: e.id)
-def test_the_engine_accepts_the_worked_solution_and_refuses_a_wrong_one(item):
-    assert item.check(item.solution_text())
+def test_the_engine_accepts_the_worked_solution_and_refuses_a_near_miss(item):
+    assert item.verdict(item.solution_text()) == lessons.Verdict(True)
+    for near in _near_misses(item):
+        if item.id in ALSO_RIGHT:        # a neighbour may be another right answer: then it must be accepted
+            value = lessons.read_integers(near, item.count) if item.kind == "integers" else (lessons.read_number(near),)
+            assert item.check(near) == ALSO_RIGHT[item.id](value), near
+        else:
+            assert not item.check(near), near
     wrong = "999999" if item.kind == "number" else ", ".join(["99"] * item.count)
-    assert not item.check(wrong)
+    assert item.verdict(wrong) == lessons.Verdict(False)         # no mistake claims a random answer
+
+
+@pytest.mark.parametrize("item", EXERCISES, ids=lambda e: e.id)
+def test_each_classic_mistake_is_refused_and_named(item):
+    assert item.mistakes, f"exercise {item.id} names no classic mistake"
+    for mistake in item.mistakes:
+        assert item.verdict(item.answer_text(mistake.value())) == lessons.Verdict(False, mistake.key), mistake.key
+        for lang in ("en", "zh"):
+            assert f"exercise.{item.id}.mistake.{mistake.key}" in i18n.catalog(lang)
+
+
+def test_the_classic_mistakes_are_the_ones_they_name():
+    """The mistaken numbers, from independent arithmetic."""
+    def value(exercise_id, key):
+        return next(m for m in lessons.exercise(exercise_id).mistakes if m.key == key).value()
+
+    assert value("6d", "no_bias") == 64 * 13 * 13 * 100 == 1_081_600
+    assert value("5a", "no_bias") == 10 * 5 * 5
+    assert value("2b", "counted_once") == 4 and ops.output_size(28, 5, padding=4) == 32
+    assert value("2a", "stride_one") == 1 and ops.output_size(28, 3, stride=1, padding=1) == 28
+    assert tuple(value("1c", "no_plus_one")) == (3, 3) and tuple(value("1c", "kept")) == (6, 6)
+    assert tuple(value("4d", "stride_one")) == (25, 25)
+    assert value("3d", "bias_thrice") == pytest.approx(1.25 - 0.5 + 0.75 + 3 * 0.1)
+    assert value("4b", "ratio") == pytest.approx(3 / 6)
+    assert value("1a", "centred") == (images.SEED_GRID[:2, :2] * kernels.preset("diagonal")[1:, 1:]).sum()
+    assert lessons.exercise("2c").verdict("1, 3") == lessons.Verdict(False, "stride_one")   # any stride-1 pair
+
+
+def test_exercise_5a_teaches_the_comparison_right():
+    """One bias per dense unit: the lecture's 19,601 is not what the solution teaches."""
+    import torch
+
+    params = lessons.exercise("5a").params
+    conv = torch.nn.Conv2d(1, 10, 5)
+    assert lessons.exercise("5a").solution() == sum(p.numel() for p in conv.parameters()) == 260
+    lecture = torch.nn.Linear(784, 250)
+    assert params["lecture_dense"] == f"{sum(p.numel() for p in lecture.parameters()):,}" == "196,250"
+    outputs = conv(torch.zeros(1, 1, 28, 28)).numel()
+    assert params["outputs"] == f"{outputs:,}" == "5,760"
+    same = 784 * outputs + outputs                       # nn.Linear(784, 5760) would hold 4.5M floats
+    assert params["same_dense"] == f"{same:,}" == "4,521,600"
+    for lang in ("en", "zh"):
+        text = i18n.t("exercise.5a.solution", lang, answer="260", **params)
+        assert "196,250" in text and "4,521,600" in text and "19601" in text
+        assert "19,601" not in text
 
 
 def test_answers_are_computed_not_typed():
@@ -102,6 +182,11 @@ def test_the_page_checks_answers_in_both_languages(lang, lesson):
         assert not at.exception
         hint = i18n.t(f"exercise.{item.id}.hint", lang)
         assert any(hint in w.value for w in at.warning), (item.id, [w.value for w in at.warning])
+        for mistake in item.mistakes:               # each classic mistake gets the hint that names it
+            at.text_input(key=f"answer_{item.id}").input(item.answer_text(mistake.value()))
+            at.button(key=f"FormSubmitter:form_{item.id}-{i18n.t('exercise.check', lang)}").click().run()
+            named = i18n.t(f"exercise.{item.id}.mistake.{mistake.key}", lang)
+            assert any(named in w.value for w in at.warning), (item.id, mistake.key)
         at.text_input(key=f"answer_{item.id}").input(item.solution_text())
         at.button(key=f"FormSubmitter:form_{item.id}-{i18n.t('exercise.check', lang)}").click().run()
         assert not at.exception
