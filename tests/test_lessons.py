@@ -176,6 +176,9 @@ def test_the_page_checks_answers_in_both_languages(lang, lesson):
     at = _lessons_page(lang, lesson)
     assert at.header[0].value == i18n.t(f"lesson.{lesson}.title", lang)
     for item in lessons.LESSONS[lesson]:
+        if item.decimals is not None:               # a decimal prompt says how precise the answer must be
+            precision = i18n.t("exercise.precision", lang, decimals=item.decimals)
+            assert any(precision in m.value for m in at.markdown), item.id
         wrong = "999999" if item.kind == "number" else ", ".join(["99"] * item.count)
         at.text_input(key=f"answer_{item.id}").input(wrong)
         at.button(key=f"FormSubmitter:form_{item.id}-{i18n.t('exercise.check', lang)}").click().run()
