@@ -193,6 +193,70 @@ def _dense_after(filters: int, *, pooled: bool = True, bias: bool = True) -> int
     return ops.dense_parameters(inputs, rows[4].output_shape[0], bias=bias)
 
 
+# The lessons' live views, computed here so the pages only draw them (tests hold them to torch).
+
+# Lesson 1: M kernels give M maps. Four line detectors for the 6x6 grid, the lecture's diagonal first.
+LINE_KERNELS = {
+    "diagonal": DIAGONAL,
+    "anti_diagonal": np.fliplr(DIAGONAL).copy(),
+    "vertical": np.array([[-1.0, 1.0, -1.0]] * 3),
+    "horizontal": np.array([[-1.0, 1.0, -1.0]] * 3).T.copy(),
+}
+
+
+def several_maps(count: int) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The first `count` line kernels on the 6x6 grid: (their names, kernels (M, 3, 3), maps (M, 4, 4))."""
+    names = list(LINE_KERNELS)[:count]
+    stack = np.stack([LINE_KERNELS[n] for n in names])
+    return names, stack, ops.conv2d(GRID, stack[:, None])     # (M, 1, 3, 3): M kernels of one channel
+
+
+# Lesson 2: the same digit and kernel at stride 1 and at a larger stride.
+STRIDE_KERNEL = "sobel_x"
+
+
+def stride_maps(stride: int, padding: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(the digit (28, 28), its map at stride 1, its map at `stride`), with the same kernel and padding."""
+    digit, _ = images.mnist_digit(0)
+    kernel = kernels.preset(STRIDE_KERNEL)
+    return digit, ops.conv2d(digit, kernel, padding=padding), ops.conv2d(digit, kernel, stride=stride,
+                                                                         padding=padding)
+
+
+# Lesson 3: one 1x1 kernel on a colour photo mixes its channels at every pixel and keeps its size.
+MIX_PHOTO, MIX_SIZE = "astronaut", 128
+MIX_PRESETS = {
+    "grey": (0.299, 0.587, 0.114),
+    "red": (1.0, 0.0, 0.0),
+    "green": (0.0, 1.0, 0.0),
+    "blue": (0.0, 0.0, 1.0),
+    "red_minus_blue": (1.0, 0.0, -1.0),
+}
+
+
+def mix_channels(weights) -> tuple[np.ndarray, np.ndarray]:
+    """(the photo (3, H, W), the map (H, W) of the 1x1 kernel with weights (w_R, w_G, w_B), no bias)."""
+    photo = images.sample_photo(MIX_PHOTO, rgb=True, size=MIX_SIZE)
+    kernel = np.asarray(weights, dtype=np.float64).reshape(1, 3, 1, 1)
+    return photo, ops.conv2d(photo, kernel)[0]
+
+
+KERNELS_1D = 5          # 1d: five kernels on the 6x6 grid
+SIDE_2D = 27            # 2d: an odd side, so "half" must be rounded the way the formula rounds
+OUT_3E, SIZE_3F = 16, 64
+
+
+def _kernel_stack(count: int) -> np.ndarray:
+    """The maps of `count` 3x3 kernels on the 6x6 grid, (M, 4, 4): one map per kernel."""
+    return ops.conv2d(GRID, np.ones((count, 1, 3, 3)))
+
+
+def _conv_parameters(in_channels: int, out_channels: int, kernel: int, *, bias: bool = True) -> int:
+    """A convolution's weights and biases; the image size does not matter (shared weights)."""
+    return ops.connection_parameters((SIZE_3F, SIZE_3F), (kernel, kernel), in_channels=in_channels,
+                                     filters=out_channels, bias=bias)["shared"]
+
+
 LESSONS: dict[int, tuple[Exercise, ...]] = {
     1: (
         Exercise("1a", "number", lambda: GRID_MAP[0, 0], params={"row": 0, "col": 0},
@@ -203,6 +267,9 @@ LESSONS: dict[int, tuple[Exercise, ...]] = {
         Exercise("1c", "integers", lambda: GRID_MAP.shape, count=2,
                  mistakes=(Mistake("no_plus_one", lambda: tuple(s - 3 for s in GRID.shape)),
                            Mistake("kept", lambda: GRID.shape))),
+        Exercise("1d", "integers", lambda: _kernel_stack(KERNELS_1D).shape, count=3, params={"m": KERNELS_1D},
+                 mistakes=(Mistake("summed", lambda: _kernel_stack(1).shape),
+                           Mistake("kept", lambda: (KERNELS_1D, *GRID.shape)))),
     ),
     2: (
         Exercise("2a", "number", lambda: 2, params={"size": 28, "kernel": 3, "padding": 1, "out": 14},
@@ -216,6 +283,11 @@ LESSONS: dict[int, tuple[Exercise, ...]] = {
                            Mistake("no_plus_one", lambda: (4, 2),
                                    matches=lambda pair: pair[0] >= 1 and pair[1] >= 0
                                    and (28 + 2 * pair[1] - 3) // pair[0] == 7))),
+        Exercise("2d", "integers", lambda: (_out(SIDE_2D, 3, 1, 1), _out(SIDE_2D, 3, 2, 1)), count=2,
+                 params={"size": SIDE_2D, "span": SIDE_2D - 1, "half": (SIDE_2D - 1) // 2},
+                 mistakes=(Mistake("stride_ignored", lambda: (_out(SIDE_2D, 3, 1, 1),) * 2),
+                           Mistake("rounded_down", lambda: (_out(SIDE_2D, 3, 1, 1), SIDE_2D // 2)),
+                           Mistake("no_padding", lambda: (_out(SIDE_2D, 3, 1, 0), _out(SIDE_2D, 3, 2, 0))))),
     ),
     3: (
         Exercise("3a", "integers", lambda: (8, 3, 3, 3), count=4,
@@ -229,6 +301,14 @@ LESSONS: dict[int, tuple[Exercise, ...]] = {
                  mistakes=(Mistake("bias_thrice", lambda: sum(RGB_PARTIALS) + 3 * RGB_BIAS),
                            Mistake("no_bias", lambda: sum(RGB_PARTIALS)),
                            Mistake("mean", lambda: sum(RGB_PARTIALS) / 3 + RGB_BIAS))),
+        Exercise("3e", "number", lambda: _conv_parameters(3, OUT_3E, 1),
+                 params={"out": OUT_3E},
+                 mistakes=(Mistake("no_bias", lambda: _conv_parameters(3, OUT_3E, 1, bias=False)),
+                           Mistake("three_by_three", lambda: _conv_parameters(3, OUT_3E, 3)))),
+        Exercise("3f", "integers", lambda: (OUT_3E, *ops.conv_output_shape((SIZE_3F, SIZE_3F), (1, 1))), count=3,
+                 params={"out": OUT_3E, "size": SIZE_3F},
+                 mistakes=(Mistake("shrunk", lambda: (OUT_3E, SIZE_3F - 2, SIZE_3F - 2)),
+                           Mistake("channels_kept", lambda: (3, SIZE_3F, SIZE_3F)))),
     ),
     4: (
         Exercise("4a", "number", lambda: float(ops.activate(np.array([ACTIVATION_INPUT]), "leaky_relu")[0]), decimals=3,

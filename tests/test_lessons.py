@@ -3,6 +3,7 @@ page, in English and Chinese; answers are read the way students type them."""
 
 import math
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 from test_app import APP
@@ -61,6 +62,7 @@ def test_each_classic_mistake_is_refused_and_named(item):
         assert item.verdict(item.answer_text(mistake.value())) == lessons.Verdict(False, mistake.key), mistake.key
         for lang in ("en", "zh"):
             assert f"exercise.{item.id}.mistake.{mistake.key}" in i18n.catalog(lang)
+            assert "{" not in i18n.t(f"exercise.{item.id}.mistake.{mistake.key}", lang, **item.params)
 
 
 def test_the_classic_mistakes_are_the_ones_they_name():
@@ -183,12 +185,12 @@ def test_the_page_checks_answers_in_both_languages(lang, lesson):
         at.text_input(key=f"answer_{item.id}").input(wrong)
         at.button(key=f"FormSubmitter:form_{item.id}-{i18n.t('exercise.check', lang)}").click().run()
         assert not at.exception
-        hint = i18n.t(f"exercise.{item.id}.hint", lang)
+        hint = i18n.t(f"exercise.{item.id}.hint", lang, **item.params)
         assert any(hint in w.value for w in at.warning), (item.id, [w.value for w in at.warning])
         for mistake in item.mistakes:               # each classic mistake gets the hint that names it
             at.text_input(key=f"answer_{item.id}").input(item.answer_text(mistake.value()))
             at.button(key=f"FormSubmitter:form_{item.id}-{i18n.t('exercise.check', lang)}").click().run()
-            named = i18n.t(f"exercise.{item.id}.mistake.{mistake.key}", lang)
+            named = i18n.t(f"exercise.{item.id}.mistake.{mistake.key}", lang, **item.params)
             assert any(named in w.value for w in at.warning), (item.id, mistake.key)
         at.text_input(key=f"answer_{item.id}").input(item.solution_text())
         at.button(key=f"FormSubmitter:form_{item.id}-{i18n.t('exercise.check', lang)}").click().run()
@@ -234,3 +236,95 @@ def test_lesson_3_opens_the_lab_on_the_view_it_shows():
     want = ops.conv2d(photo, kernel[None], bias=np.array([0.1]))[0]
     np.testing.assert_allclose(data["feature"][0], want, rtol=1e-6, atol=1e-9)
     np.testing.assert_array_equal(data["activated"], data["feature"])          # no activation
+
+
+# The lessons' live views: their numbers against torch, and the pages that show them.
+
+def _torch_conv(image: np.ndarray, kernel: np.ndarray, **kwargs) -> np.ndarray:
+    """image (C, H, W), kernel (M, C, k, k) -> (M, H', W') by torch.nn.functional.conv2d in float64."""
+    import torch
+
+    x = torch.from_numpy(np.asarray(image, dtype=np.float64))[None]
+    w = torch.from_numpy(np.asarray(kernel, dtype=np.float64))
+    return torch.nn.functional.conv2d(x, w, **kwargs)[0].numpy()
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 4])
+def test_m_kernels_give_m_maps(count):
+    names, stack, maps = lessons.several_maps(count)
+    assert len(names) == count and stack.shape == (count, 3, 3)
+    want = _torch_conv(images.SEED_GRID[None], stack[:, None])
+    assert maps.shape == want.shape == (count, 4, 4)
+    np.testing.assert_allclose(maps, want, atol=1e-12)
+    np.testing.assert_array_equal(maps[0], lessons.GRID_MAP)          # the lecture's diagonal comes first
+
+
+@pytest.mark.parametrize("stride", [2, 3, 4])
+@pytest.mark.parametrize("padding", [0, 1, 2])
+def test_a_larger_stride_keeps_every_sth_cell_of_the_stride_1_map(stride, padding):
+    digit, one, strided = lessons.stride_maps(stride, padding)
+    kernel = kernels.preset(lessons.STRIDE_KERNEL)[None, None]
+    np.testing.assert_allclose(one, _torch_conv(digit[None], kernel, padding=padding)[0], atol=1e-12)
+    np.testing.assert_allclose(strided, _torch_conv(digit[None], kernel, stride=stride, padding=padding)[0],
+                               atol=1e-12)
+    np.testing.assert_array_equal(strided, one[::stride, ::stride])      # what the dots show
+    if padding == 1:                                                     # same padding for a 3x3 kernel
+        assert one.shape == digit.shape == (28, 28)
+        assert stride != 2 or strided.shape == (14, 14)                  # stride 2 halves it
+
+
+@pytest.mark.parametrize("preset", list(lessons.MIX_PRESETS))
+def test_a_1x1_kernel_mixes_the_channels_and_keeps_the_size(preset):
+    weights = lessons.MIX_PRESETS[preset]
+    photo, mixed = lessons.mix_channels(weights)
+    want = _torch_conv(photo, np.array(weights).reshape(1, 3, 1, 1))[0]
+    assert mixed.shape == photo.shape[1:] == want.shape
+    np.testing.assert_allclose(mixed, want, atol=1e-12)
+    np.testing.assert_allclose(mixed, np.tensordot(weights, photo, axes=1), atol=1e-12)   # w_R·R + w_G·G + w_B·B
+
+
+def test_lesson_1_shows_as_many_maps_as_kernels():
+    at = _lessons_page("en", 1)
+    assert any("3 kernel(s) → 3 map(s), stacked: output shape **3×4×4**" in m.value for m in at.markdown)
+    at.slider(key="lesson_1_kernels").set_value(4).run()
+    assert not at.exception
+    assert any("output shape **4×4×4**" in m.value for m in at.markdown)
+    shown = [c.value for c in at.code]
+    want = lessons.several_maps(4)[1]
+    assert [" ".join(t.split()) for t in shown[:4]] == [
+        " ".join(f"{v:g}".replace("-", "−") for v in k.ravel()) for k in want]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_lesson_2_puts_stride_1_and_stride_s_side_by_side(lang):
+    at = _lessons_page(lang, 2)
+    assert any(i18n.t("lesson.2.side.halve", lang) in m.value for m in at.markdown)
+    assert any(i18n.t("lesson.2.side.same", lang) in m.value for m in at.markdown)
+    formulas = [c.value for c in at.code]
+    assert formulas == ["o = ⌊(28 + 2·1 − 3) / 1⌋ + 1 = 28", "o = ⌊(28 + 2·1 − 3) / 2⌋ + 1 = 14"]
+    at.slider(key="lesson_2_stride").set_value(3).run()
+    at.slider(key="lesson_2_padding").set_value(0).run()
+    assert not at.exception
+    digit = images.mnist_digit(0)[0][None]
+    k = kernels.preset("sobel_x")[None, None]
+    side_1 = _torch_conv(digit, k).shape[-1]
+    side_3 = _torch_conv(digit, k, stride=3).shape[-1]
+    assert [c.value for c in at.code] == [f"o = ⌊(28 + 2·0 − 3) / 1⌋ + 1 = {side_1}",
+                                          f"o = ⌊(28 + 2·0 − 3) / 3⌋ + 1 = {side_3}"]
+    assert any(i18n.t("lesson.2.side.pad_0", lang) in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_lesson_3_mixes_a_photo_with_a_1x1_kernel(lang):
+    at = _lessons_page(lang, 3)
+    assert any(i18n.t("lesson.3.mix.help", lang) in m.value for m in at.markdown)
+    before = i18n.t("lesson.3.mix.kept", lang, before="3×128×128", after="1×128×128")
+    assert any(before in m.value for m in at.markdown)
+    weights = (0.5, -0.25, 0.75)
+    for key, w in zip(("lesson_3_wr", "lesson_3_wg", "lesson_3_wb"), weights, strict=True):
+        at.slider(key=key).set_value(w).run()
+    assert not at.exception
+    photo = images.sample_photo("astronaut", rgb=True, size=128)
+    value = _torch_conv(photo, np.array(weights).reshape(1, 3, 1, 1))[0, 64, 64]
+    line = [c.value for c in at.code if "(64, 64)" in c.value]
+    assert line and line[0].endswith(f"= {value:.3f}"), line
