@@ -225,6 +225,7 @@ def stride_maps(stride: int, padding: int) -> tuple[np.ndarray, np.ndarray, np.n
 
 # Lesson 3: one 1x1 kernel on a colour photo mixes its channels at every pixel and keeps its size.
 MIX_PHOTO, MIX_SIZE = "astronaut", 128
+MIX_PIXEL = (105, 50)       # on the orange suit: R, G and B differ, so the weights visibly matter
 MIX_PRESETS = {
     "grey": (0.299, 0.587, 0.114),
     "red": (1.0, 0.0, 0.0),

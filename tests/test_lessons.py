@@ -320,11 +320,15 @@ def test_lesson_3_mixes_a_photo_with_a_1x1_kernel(lang):
     assert any(i18n.t("lesson.3.mix.help", lang) in m.value for m in at.markdown)
     before = i18n.t("lesson.3.mix.kept", lang, before="3×128×128", after="1×128×128")
     assert any(before in m.value for m in at.markdown)
+    keys = ("lesson_3_wr", "lesson_3_wg", "lesson_3_wb")
+    at.button_group(key="lesson_3_mix").set_value("red_minus_blue").run()       # a preset sets the three weights
+    assert [at.slider(key=k).value for k in keys] == list(lessons.MIX_PRESETS["red_minus_blue"])
     weights = (0.5, -0.25, 0.75)
-    for key, w in zip(("lesson_3_wr", "lesson_3_wg", "lesson_3_wb"), weights, strict=True):
+    for key, w in zip(keys, weights, strict=True):
         at.slider(key=key).set_value(w).run()
     assert not at.exception
     photo = images.sample_photo("astronaut", rgb=True, size=128)
-    value = _torch_conv(photo, np.array(weights).reshape(1, 3, 1, 1))[0, 64, 64]
-    line = [c.value for c in at.code if "(64, 64)" in c.value]
+    row, col = lessons.MIX_PIXEL
+    value = _torch_conv(photo, np.array(weights).reshape(1, 3, 1, 1))[0, row, col]
+    line = [c.value for c in at.code if f"({row}, {col})" in c.value]
     assert line and line[0].endswith(f"= {value:.3f}"), line

@@ -71,6 +71,7 @@ def several_kernels() -> None:
             st.code(_kernel_text(stack[m]), language=None)
             st.caption(tr("lesson.1.several.map", n=m + 1, shape=_shape(*maps[m].shape)))
             st.image(viz.map_png(maps[m]), width="stretch")
+    st.caption(tr("lesson.colours"))
 
 
 def view_1() -> None:
@@ -119,20 +120,17 @@ def stride_side_by_side() -> None:
     for r in range(0, one.shape[0], stride):          # the cells the larger stride keeps
         for c in range(0, one.shape[1], stride):
             marked[r * CELL_PX:(r + 1) * CELL_PX][dot, c * CELL_PX:(c + 1) * CELL_PX][:, dot] = 0
-    cols = st.columns(3)
     size = digit.shape[0]
-    for column, title, pixels, s, shape in (
-            (cols[0], tr("lesson.2.side.input", shape=_shape(*digit.shape)),
-             _cells(viz.colorize(digit, signed=False)), None, digit.shape),
-            (cols[1], tr("lesson.2.side.map", s=1, shape=_shape(*one.shape)), marked, 1, one.shape),
-            (cols[2], tr("lesson.2.side.map", s=stride, shape=_shape(*strided.shape)), _cells(strided_px), stride,
-             strided.shape)):
+    st.markdown(tr("lesson.2.side.input", shape=_shape(*digit.shape), k=kernel))
+    cols = st.columns(2)
+    for column, s, pixels, shape in ((cols[0], 1, marked, one.shape),
+                                     (cols[1], stride, _cells(strided_px), strided.shape)):
         with column:
-            st.markdown(f"**{title}**")
+            st.markdown(f"**{tr('lesson.2.side.map', s=s, shape=_shape(*shape))}**")
             st.image(_png(pixels), width=pixels.shape[1])
-            if s is not None:
-                st.code(f"o = ⌊({size} + 2·{padding} − {kernel}) / {s}⌋ + 1 = {shape[0]}", language=None)
-    st.caption(tr("lesson.2.side.dots", s=stride) + " " + tr(f"lesson.2.side.pad_{padding}"))
+            st.code(f"o = ⌊({size} + 2·{padding} − {kernel}) / {s}⌋ + 1 = {shape[0]}", language=None)
+    st.caption(tr("lesson.2.side.dots", s=stride, s2=2 * stride) + " " + tr(f"lesson.2.side.pad_{padding}") + " "
+               + tr("lesson.colours"))
 
 
 def view_3() -> None:
@@ -186,8 +184,9 @@ def one_by_one_kernel() -> None:
     with pictures[1]:
         st.markdown(f"**{tr('lesson.3.mix.output', shape=after)}**")
         st.image(viz.map_png(mixed, signed=bool(mixed.min() < 0)), width="stretch")
+    st.caption(tr("lesson.colours"))
     st.markdown(tr("lesson.3.mix.kept", before=before, after=after))
-    row, col = photo.shape[1] // 2, photo.shape[2] // 2
+    row, col = lessons.MIX_PIXEL
     r, g, b = (f"{photo[c, row, col]:.3f}" for c in range(3))
     wr, wg, wb = (f"{w:.3f}" for w in weights)
     st.code(tr("lesson.3.mix.pixel", row=row, col=col, wr=wr, r=r, wg=wg, g=g, wb=wb, b=b,
