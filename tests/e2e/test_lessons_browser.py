@@ -44,7 +44,10 @@ def test_a_lesson_shows_its_views_and_names_a_mistake(chromium, app_url, lesson,
     page.screenshot(path=str(SHOTS / f"lesson-{lesson}-{lang}-hint.png"))
     if lesson == 5:      # the worked comparison of 5a, with one bias per dense unit
         page.locator("summary").filter(has_text=i18n.t("exercise.show", lang)).first.click()
-        expect(page.get_by_text("196,250").first).to_be_visible()
-        page.get_by_text("196,250").first.scroll_into_view_if_needed()
+        last = page.get_by_text("4,521,600").first          # the last line of the comparison
+        expect(last).to_be_visible()
+        last.scroll_into_view_if_needed()
+        expect(last).to_be_in_viewport(ratio=1)             # the expander has finished opening
+        expect(page.get_by_text("196,250").first).to_be_in_viewport(ratio=1)
         page.screenshot(path=str(SHOTS / f"lesson-{lesson}-{lang}-solution.png"))
     page.close()
