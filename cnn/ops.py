@@ -392,6 +392,11 @@ def conv_matrix(input_shape: tuple[int, int], kernel, *, stride: Pair = 1, paddi
 # ---------------------------------------------------------------- parameters
 
 
+def dense_parameters(inputs: int, units: int, *, bias: bool = True) -> int:
+    """A dense layer's parameters: every input to every unit, plus one bias per unit (not one in all)."""
+    return inputs * units + (units if bias else 0)
+
+
 def connection_parameters(input_hw: tuple[int, int], kernel_hw: tuple[int, int], *, in_channels: int = 1,
                           filters: int = 1, stride: Pair = 1, padding: Padding = 0, dilation: Pair = 1,
                           bias: bool = False) -> dict[str, int]:

@@ -60,7 +60,7 @@ def exercise(lesson: int, item: lessons.Exercise) -> None:
             st.success(tr("exercise.right", answer=params["answer"]), icon=":material/check_circle:")
         elif code == "wrong":
             mistake = params.get("mistake")
-            hint = tr(f"exercise.{item.id}.mistake.{mistake}") if mistake else tr(f"exercise.{item.id}.hint")
+            hint = tr(f"exercise.{item.id}.mistake.{mistake}" if mistake else f"exercise.{item.id}.hint", **item.params)
             st.warning(tr("exercise.wrong", hint=hint), icon=":material/lightbulb:")
         else:
             st.error(tr(code, **params))
