@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup browser lint bench screenshots
+.PHONY: run test setup browser node lint bench screenshots
 
 setup: $(VENV)/.ready
 
@@ -31,14 +31,17 @@ browser: setup
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	else $(BIN)/playwright install chromium; fi
 
+# Node runs the browser's arithmetic modules in tests (no npm packages): Debian's nodejs where it is missing.
+node:
+	@command -v node >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq nodejs >/dev/null; }
+
 lint: setup
 	$(BIN)/ruff check .
 
 # pytest runs everything, the browser's arithmetic under Node included (tests/test_lab_arith.py writes the
-# fixtures from cnn.ops and runs `node --test tests/js/`); the first line checks it first, on its own.
-test: setup browser lint
-	$(BIN)/python -m pytest -q tests/test_lab_arith.py
-	$(BIN)/python -m pytest -q --deselect tests/test_lab_arith.py
+# fixtures from cnn.ops and runs `node --test tests/js/`).
+test: setup browser node lint
+	$(BIN)/python -m pytest -q
 
 bench: setup browser
 	$(BIN)/python bench/instant.py
