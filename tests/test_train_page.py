@@ -1,5 +1,7 @@
 """The Train page, headless: a short run on offline data from Start to results, downloads and "use"."""
 
+import json
+import re
 import time
 from pathlib import Path
 
@@ -47,3 +49,37 @@ def test_the_train_page_reads_in_chinese():
     at.switch_page("pages/train.py").run()
     assert not at.exception and at.title[0].value == "训练"
     assert "开始训练" in [b.label for b in at.button]
+
+
+# Names that are the same in Chinese texts (functions and layers known by their English names).
+NAMES = {"ReLU", "Leaky", "Sigmoid", "tanh", "Dropout"}
+
+
+def _english(text: str) -> set[str]:
+    """The English words in `text`, less the names Chinese texts keep."""
+    return set(re.findall(r"[A-Za-z]{2,}", text)) - NAMES
+
+
+def test_the_chinese_layer_table_and_summary_have_no_english_and_no_none():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["lang"] = "zh"
+    at.run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception, at.exception
+    editor = at.dataframe[0]
+    columns = json.loads(editor.proto.columns)
+    shown = [c for c in columns.values() if not c.get("hidden")]
+    assert {"type", "filters", "kernel", "stride", "padding", "units"} <= columns.keys()
+    for column in shown:                       # headers, their help and every menu choice, in Chinese
+        texts = [column["label"], column["help"]]
+        texts += [o["label"] for o in column.get("type_config", {}).get("options", [])]
+        for text in texts:
+            assert text and not _english(text), text
+    kinds = {o["value"]: o["label"] for o in columns["type"]["type_config"]["options"]}
+    assert kinds["conv"] == "卷积" and kinds["dense"] == "全连接层" and kinds["pool"] == "池化"
+    assert editor.proto.placeholder == ""      # an empty cell shows nothing (Streamlit would write "None")
+    summary = at.table[0].value
+    cells = [str(c) for c in summary.columns] + [str(v) for v in summary.to_numpy().ravel()]
+    for cell in cells:
+        assert "None" not in cell and not _english(cell), cell
+    assert "32@3×3，步长 1，填充 0" in cells and "最大池化 2×2，步长 2" in cells and "1. 卷积" in cells
