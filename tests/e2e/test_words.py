@@ -73,5 +73,7 @@ def test_screenshot_train_and_lessons_at_1440(chromium, app_url, name, lang):
     assert page.locator('[data-testid="stException"]').count() == 0
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"words-{name}-{lang}.png"))
-    page.screenshot(path=str(SHOTS / f"words-{name}-{lang}-full.png"), full_page=True)
+    page.set_viewport_size({"width": 1440, "height": 2400})   # the page scrolls inside itself: a taller view
+    wait_idle(page)
+    page.screenshot(path=str(SHOTS / f"words-{name}-{lang}-tall.png"))
     page.close()
