@@ -83,3 +83,30 @@ def test_the_chinese_layer_table_and_summary_have_no_english_and_no_none():
     for cell in cells:
         assert "None" not in cell and not _english(cell), cell
     assert "32@3×3，步长 1，填充 0" in cells and "最大池化 2×2，步长 2" in cells and "1. 卷积" in cells
+
+
+def _spec_errors_in_chinese():
+    import streamlit as st
+
+    from cnn import models
+    from pages.views.network_editor import spec_error
+
+    st.session_state.lang = "zh"
+    for exc in (models.SpecError("", "whole_number", layer=1, key="filters", minimum=1, maximum=1024, value="x"),
+                models.SpecError("", "layer_type", value="convv", choices="conv, pool"),
+                models.SpecError("", "activation", value="relux", choices="relu"),
+                models.SpecError("", "data_mismatch", expects="1×28×28", classes=10, dataset="shapes",
+                                 has="1×72×72", has_classes=3)):
+        st.text(spec_error(exc))
+
+
+def test_a_spec_error_names_columns_kinds_and_data_sets_in_chinese():
+    at = AppTest.from_function(_spec_errors_in_chinese).run()
+    assert not at.exception, at.exception
+    lines = [t.value for t in at.text]
+    assert lines[0].startswith("第 1 层：“卷积核数”必须是 1 到 1024 之间的整数，而不是 x")
+    assert "卷积、激活函数、池化" in lines[1] and "“convv”" in lines[1]    # the typed value stays as typed
+    assert "ReLU、Leaky ReLU" in lines[2]
+    assert "几何图形" in lines[3]
+    for line in lines:
+        assert not _english(line.replace("convv", "").replace("relux", "")), line

@@ -22,8 +22,17 @@ WHOLE = ("filters", "kernel", "stride", "padding", "dilation", "units", "size")
 
 
 def spec_error(exc: models.SpecError) -> str:
-    """A SpecError in the user's language: the layer it concerns, then the reason."""
+    """A SpecError in the user's language: the layer it concerns, then the reason. Column keys, layer kinds,
+    activations and data sets are named as the page names them; what the user typed stays as typed."""
     params = dict(exc.params)
+    if params.get("key") in COLUMNS:
+        params["key"] = tr(f"train.layer.{params['key']}")
+    menus = {"layer_type": (models.LAYER_TYPES, "inside.kind"), "activation": (models.ACTIVATIONS, "activation")}
+    if exc.code in menus and "choices" in params:
+        options, prefix = menus[exc.code]
+        params["choices"] = tr("list_separator").join(tr(f"{prefix}.{o}") for o in options)
+    if params.get("dataset") in DATASETS:
+        params["dataset"] = tr(f"dataset_name.{params['dataset']}")
     reason = tr(f"spec_error.{exc.code}", **params)
     return tr("spec_error.at_layer", layer=params["layer"], reason=reason) if "layer" in params else reason
 
