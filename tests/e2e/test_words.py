@@ -77,3 +77,21 @@ def test_screenshot_train_and_lessons_at_1440(chromium, app_url, name, lang):
     wait_idle(page)
     page.screenshot(path=str(SHOTS / f"words-{name}-{lang}-tall.png"))
     page.close()
+
+
+def test_the_uploader_speaks_the_pages_language(chromium, app_url):
+    page = open_page(chromium, app_url + "/draw?lang=zh", viewport=(1440, 1000))
+    page.locator('[data-testid="stMain"] [data-testid="stRadio"]').first.get_by_text("上传", exact=True).click()
+    zone = page.locator('[data-testid="stFileUploaderDropzone"]').first
+    expect(zone).to_be_visible()
+    wait_idle(page)
+    # Streamlit's own English words are hidden and ours drawn in their place.
+    shown = zone.evaluate("""z => {
+        const p = z.querySelector('button p'), tip = z.querySelector('[data-testid=stFileUploaderDropzoneInstructions]');
+        const first = tip.firstElementChild;
+        return {button: getComputedStyle(p, '::after').content, size: getComputedStyle(p).fontSize,
+                drop: getComputedStyle(tip, '::after').content, english: first ? getComputedStyle(first).display : 'none'};
+    }""")
+    assert shown == {"button": f'"{t("upload.button", "zh")}"', "size": "0px", "drop": f'"{t("upload.drop", "zh")}"',
+                     "english": "none"}, shown
+    page.close()
