@@ -44,6 +44,8 @@ def test_a_solved_exercise_is_still_solved_after_a_reload(chromium, app_url):
     _reload(page)          # a new session: only the browser remembers
     expect(progress).to_have_text(f"1 of {total} exercises solved")
     expect(heading).to_be_visible()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "words-lessons-after-reload-en.png"))
     page.close()
 
 
@@ -87,10 +89,11 @@ def test_the_uploader_speaks_the_pages_language(chromium, app_url):
     wait_idle(page)
     # Streamlit's own English words are hidden and ours drawn in their place.
     shown = zone.evaluate("""z => {
-        const p = z.querySelector('button p'), tip = z.querySelector('[data-testid=stFileUploaderDropzoneInstructions]');
-        const first = tip.firstElementChild;
+        const p = z.querySelector('button p');
+        const tip = z.querySelector('[data-testid=stFileUploaderDropzoneInstructions]'), first = tip.firstElementChild;
         return {button: getComputedStyle(p, '::after').content, size: getComputedStyle(p).fontSize,
-                drop: getComputedStyle(tip, '::after').content, english: first ? getComputedStyle(first).display : 'none'};
+                drop: getComputedStyle(tip, '::after').content,
+                english: first ? getComputedStyle(first).display : 'none'};
     }""")
     assert shown == {"button": f'"{t("upload.button", "zh")}"', "size": "0px", "drop": f'"{t("upload.drop", "zh")}"',
                      "english": "none"}, shown
