@@ -27,7 +27,7 @@ def normalise_language(value: str | None) -> str:
     return value if value in LANGUAGES else DEFAULT_LANGUAGE
 
 
-def t(key: str, lang: str = DEFAULT_LANGUAGE, **values) -> str:
+def t(key: str, lang: str = DEFAULT_LANGUAGE, /, **values) -> str:
     """The string for `key` in `lang`, with {placeholders} filled. English stands in for a missing key."""
     text = catalog(normalise_language(lang)).get(key)
     if text is None:

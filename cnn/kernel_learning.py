@@ -136,7 +136,7 @@ def _step(problem: Problem, kernel: np.ndarray, bias: float, lr: float) -> tuple
         finite = np.all(np.isfinite(new_kernel)) and np.isfinite(new_bias)   # conv2d refuses NaN: check first
         after = loss(problem, new_kernel, new_bias) if finite else np.inf
     if not np.isfinite(after) or after > EXPLODED:
-        raise LearningError(f"The loss exploded at learning rate {lr:g}: take a smaller one.", "diverged",
+        raise LearningError(f"The loss diverged at learning rate {lr:g}: take a smaller one.", "diverged",
                             lr=f"{lr:g}")
     return new_kernel, new_bias, after
 

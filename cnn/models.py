@@ -146,10 +146,16 @@ def preset(name: str) -> ModelSpec:
 class LayerSummary:
     index: int
     kind: str
-    description: str
+    details: dict                   # the layer's settings as used ({"filters": 32, "kernel": 3, ...})
     output_shape: tuple[int, ...]   # without the batch axis
     parameters: int
     mult_adds: int
+
+    @property
+    def description(self) -> str:
+        """The settings in a short English line ("32@3x3, stride 1, padding 0"); a page shows its own
+        language's line from `details` (train.detail.<kind> in the catalogs)."""
+        return LAYERS[self.kind].describe.format(**self.details)
 
 
 # Bounds far above any network a CPU can train here, but low enough that no typo (1e308 filters) makes
@@ -183,8 +189,10 @@ def _output_size(size: int, kernel: int, stride: int = 1, padding: int = 0, dila
 
 class Layer:
     needs: int | None = None    # 3: needs (C, H, W) maps; 1: needs a flat vector; None: either
+    describe = ""               # the settings in English, from check's details (catalogs: train.detail.<kind>)
 
-    def check(self, layer: dict, shape: tuple[int, ...]) -> tuple[tuple[int, ...], int, int, str]:
+    def check(self, layer: dict, shape: tuple[int, ...]) -> tuple[tuple[int, ...], int, int, dict]:
+        """(shape going out, parameters, multiply-adds, the settings used: the fields of `describe`)."""
         raise NotImplementedError
 
     def constructor(self, layer: dict, shape: tuple[int, ...]) -> tuple[str, tuple, dict]:
@@ -203,6 +211,7 @@ class Layer:
 
 
 class Conv(Layer):
+    describe = "{filters}@{kernel}x{kernel}, stride {stride}, padding {padding}"
     needs = 3
 
     def check(self, layer, shape):
@@ -210,7 +219,8 @@ class Conv(Layer):
         f, k = _int(layer, "filters"), _int(layer, "kernel")
         s, p, d = _int(layer, "stride", 1), _int(layer, "padding", 0, 0), _int(layer, "dilation", 1)
         out = (f, _output_size(h, k, s, p, d), _output_size(w, k, s, p, d))
-        return out, f * c * k * k + f, f * c * k * k * out[1] * out[2], f"{f}@{k}x{k}, stride {s}, padding {p}"
+        return out, f * c * k * k + f, \
+            f * c * k * k * out[1] * out[2], dict(filters=f, kernel=k, stride=s, padding=p)
 
     def constructor(self, layer, shape):
         return "Conv2d", (shape[0], layer["filters"]), dict(kernel_size=layer["kernel"], stride=layer.get("stride", 1),
@@ -219,6 +229,7 @@ class Conv(Layer):
 
 
 class Pool(Layer):
+    describe = "{mode} {size}x{size}, stride {stride}"
     needs = 3
 
     def check(self, layer, shape):
@@ -228,7 +239,7 @@ class Pool(Layer):
             raise SpecError(f"pool mode must be max or avg; got {mode!r}.", "pool_mode", value=str(mode))
         k = _int(layer, "size", 2)
         s = _int(layer, "stride", k) if layer.get("stride") is not None else k
-        return (c, _output_size(h, k, s), _output_size(w, k, s)), 0, 0, f"{mode} {k}x{k}, stride {s}"
+        return (c, _output_size(h, k, s), _output_size(w, k, s)), 0, 0, dict(mode=mode, size=k, stride=s)
 
     def constructor(self, layer, shape):
         size = layer.get("size", 2)
@@ -237,6 +248,7 @@ class Pool(Layer):
 
 
 class Activation(Layer):
+    describe = "{name}"
     MODULES = {"relu": "ReLU", "leaky_relu": "LeakyReLU", "sigmoid": "Sigmoid", "tanh": "Tanh"}
 
     def check(self, layer, shape):
@@ -244,45 +256,52 @@ class Activation(Layer):
         if name not in ACTIVATIONS:
             raise SpecError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {name!r}.", "activation",
                             value=str(name), choices=", ".join(ACTIVATIONS))
-        return shape, 0, 0, name
+        return shape, 0, 0, dict(name=name)
 
     def constructor(self, layer, shape):
         return self.MODULES[layer.get("name", "relu")], (), {}
 
 
 class BatchNorm(Layer):
+    describe = "batch norm"
+
     def check(self, layer, shape):
-        return shape, 2 * shape[0], 0, "batch norm"
+        return shape, 2 * shape[0], 0, {}
 
     def constructor(self, layer, shape):
         return ("BatchNorm2d" if len(shape) == 3 else "BatchNorm1d"), (shape[0],), {}
 
 
 class Dropout(Layer):
+    describe = "p = {p}"
+
     def check(self, layer, shape):
         p = layer.get("p", 0.5)
         if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
             raise SpecError(f"dropout p must be in [0, 1); got {p!r}.", "dropout", value=str(p))
-        return shape, 0, 0, f"p = {p}"
+        return shape, 0, 0, dict(p=p)
 
     def constructor(self, layer, shape):
         return "Dropout", (), dict(p=layer.get("p", 0.5))
 
 
 class Flatten(Layer):
+    describe = "flatten"
+
     def check(self, layer, shape):
-        return (math.prod(shape),), 0, 0, "flatten"
+        return (math.prod(shape),), 0, 0, {}
 
     def constructor(self, layer, shape):
         return "Flatten", (), {}
 
 
 class Dense(Layer):
+    describe = "{units} units"
     needs = 1
 
     def check(self, layer, shape):
         units = _int(layer, "units")
-        return (units,), shape[0] * units + units, shape[0] * units, f"{units} units"
+        return (units,), shape[0] * units + units, shape[0] * units, dict(units=units)
 
     def constructor(self, layer, shape):
         return "Linear", (shape[0], layer["units"]), {}
@@ -319,11 +338,11 @@ def summary(spec: ModelSpec) -> list[LayerSummary]:
             if definition.needs == 1 and len(shape) != 1:
                 raise SpecError(f"needs a flat input but gets {shape}: put a flatten layer before it.", "needs_flat",
                                 shape="×".join(map(str, shape)))
-            shape, params, macs, text = definition.check(layer, shape)
+            shape, params, macs, details = definition.check(layer, shape)
         except SpecError as exc:
             raise SpecError(f"Layer {i + 1} ({kind}): {exc}", exc.code, layer=i + 1, kind=str(kind),
                             **exc.params) from exc
-        rows.append(LayerSummary(i, kind, text, shape, params, macs))
+        rows.append(LayerSummary(i, kind, details, shape, params, macs))
     total = sum(row.parameters for row in rows)
     if total > MAX_PARAMETERS:
         raise SpecError(f"The network has {total:,} parameters; the limit is {MAX_PARAMETERS:,}.",

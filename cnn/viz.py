@@ -247,8 +247,10 @@ def map_figure(values: np.ndarray, *, title: str = "", signed: bool = True, heig
     return _figure(data, layout)
 
 
-def matrix_figure(index: np.ndarray, weights: np.ndarray, *, title: str = "", height: int = 420) -> go.Figure:
-    """The convolution matrix, each non-zero coloured by which kernel entry it is (shared weights)."""
+def matrix_figure(index: np.ndarray, weights: np.ndarray, *, title: str = "", height: int = 420,
+                  rows: str = "output cell", columns: str = "input pixel") -> go.Figure:
+    """The convolution matrix, each non-zero coloured by which kernel entry it is (shared weights); `rows`
+    and `columns` name the axes (the page gives them in the user's language)."""
     n_entries = int(index.max()) + 1 if index.max() >= 0 else 1
     shown = np.where(index >= 0, index, np.nan)
     palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
@@ -260,12 +262,12 @@ def matrix_figure(index: np.ndarray, weights: np.ndarray, *, title: str = "", he
     text = np.where(index >= 0, np.char.mod("%.2g", weights), "")
     heatmap = dict(type="heatmap", z=shown, zmin=-0.5, zmax=n_entries - 0.5, colorscale=scale, showscale=False,
                    xgap=1, ygap=1, text=text, textfont=dict(size=8),
-                   hovertemplate="output %{y}, input %{x}<br>w = %{text}<extra></extra>")
+                   hovertemplate=f"{rows} %{{y}}, {columns} %{{x}}<br>w = %{{text}}<extra></extra>")
     if index.size <= 2500:
         heatmap["texttemplate"] = "%{text}"
     layout = dict(title=dict(text=title, font=dict(size=14)), height=height, plot_bgcolor="#fafafa",
-                  margin=dict(l=40, r=10, t=40, b=30), yaxis=dict(autorange="reversed", title="output cell"),
-                  xaxis=dict(title="input pixel", side="top"))
+                  margin=dict(l=40, r=10, t=40, b=30), yaxis=dict(autorange="reversed", title=rows),
+                  xaxis=dict(title=columns, side="top"))
     return _figure([heatmap], layout)
 
 

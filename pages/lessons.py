@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnn import lessons
-from pages.views import controls, errors, exercises, lesson_views
+from pages.views import controls, errors, exercises, lesson_views, progress
 from pages.views.language import tr
 from pages.views.page import begin
 
@@ -52,3 +52,5 @@ with body:
         exercises.exercise(lesson, item)
     if lesson + 1 in LESSONS:
         st.button(tr("lessons.next"), on_click=controls.put, args=("lesson", lesson + 1))
+
+progress.keep()   # the ticks, kept in this browser: a reload restores them

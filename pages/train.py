@@ -3,10 +3,15 @@ see what it got wrong."""
 
 import streamlit as st
 
-from cnn import jobs, runs, train, viz
+from cnn import data, jobs, runs, train, viz
 from pages.views import curves, job_board, network_editor, owner, run_view, shared
 from pages.views.language import tr
 from pages.views.page import begin
+
+
+def _dataset(name: str | None) -> str:
+    return tr(f"dataset_name.{name}") if name in data.DATASETS else (name or "")
+
 
 begin("train", "nav.train")
 manager = shared.job_manager()
@@ -62,11 +67,12 @@ if report is not None:
 
 st.subheader(tr("train.compare"))
 with_epochs = [r for r in runs.list_runs() if r.problem is None and any("val_accuracy" in e for e in r.epochs)]
-labels = {r.id: f"{r.name} · {r.dataset or ''} · {r.id[:15]}" for r in with_epochs}
+
+labels = {r.id: f"{r.name} · {_dataset(r.dataset)} · {r.id[:15]}" for r in with_epochs}
 chosen = []
 if labels:
     chosen = st.multiselect(tr("train.compare_pick"), list(labels), format_func=labels.get, key="compare_runs",
-                            default=[watched] if watched in labels else [])
+                            placeholder=tr("train.compare_placeholder"), default=[watched] if watched in labels else [])
 else:
     st.caption(tr("train.compare_none"))
 if chosen:

@@ -63,7 +63,7 @@ def test_the_diverged_message_follows_a_language_switch():
         at.button[1].click().run()
         if at.error:
             break
-    assert any("exploded" in e.value for e in at.error), [e.value for e in at.error]
+    assert any("diverged" in e.value for e in at.error), [e.value for e in at.error]
     lr = f"{at.session_state['learn']['error'][1]['lr']}"
     assert lr in at.error[0].value and len(lr) <= 5              # as the slider shows it, not 0.949727
     at.selectbox(key="language_choice").set_value("zh").run()

@@ -6,13 +6,13 @@ from __future__ import annotations
 import streamlit as st
 
 from cnn import lessons
-from pages.views import errors
+from pages.views import errors, progress
 from pages.views.language import lang, tr
 
 
 def solved() -> set[str]:
-    """The exercises this session has answered right."""
-    return st.session_state.setdefault("lessons_solved", set())
+    """The exercises answered right (kept by pages/views/progress.py)."""
+    return progress.solved()
 
 
 def _results() -> dict[str, tuple[str, dict]]:

@@ -11,7 +11,7 @@ def lang() -> str:
     return st.session_state.get("lang", DEFAULT_LANGUAGE)
 
 
-def tr(key: str, **values) -> str:
+def tr(key: str, /, **values) -> str:
     """The UI string `key` in this session's language."""
     return t(key, lang(), **values)
 

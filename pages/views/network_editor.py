@@ -11,7 +11,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from cnn import models, train
+from cnn import models, ops, train
 from pages.views import controls
 from pages.views.language import tr
 
@@ -22,8 +22,17 @@ WHOLE = ("filters", "kernel", "stride", "padding", "dilation", "units", "size")
 
 
 def spec_error(exc: models.SpecError) -> str:
-    """A SpecError in the user's language: the layer it concerns, then the reason."""
+    """A SpecError in the user's language: the layer it concerns, then the reason. Column keys, layer kinds,
+    activations and data sets are named as the page names them; what the user typed stays as typed."""
     params = dict(exc.params)
+    if params.get("key") in COLUMNS:
+        params["key"] = tr(f"train.layer.{params['key']}")
+    menus = {"layer_type": (models.LAYER_TYPES, "inside.kind"), "activation": (models.ACTIVATIONS, "activation")}
+    if exc.code in menus and "choices" in params:
+        options, prefix = menus[exc.code]
+        params["choices"] = tr("list_separator").join(tr(f"{prefix}.{o}") for o in options)
+    if params.get("dataset") in DATASETS:
+        params["dataset"] = tr(f"dataset_name.{params['dataset']}")
     reason = tr(f"spec_error.{exc.code}", **params)
     return tr("spec_error.at_layer", layer=params["layer"], reason=reason) if "layer" in params else reason
 
@@ -58,6 +67,18 @@ def layers_from(table: pd.DataFrame) -> list[dict]:
     return layers
 
 
+def column_config() -> dict:
+    """The layer table's headers and menus in the user's language; the cells keep the keys ("conv", "max")."""
+    config = {c: st.column_config.Column(tr(f"train.layer.{c}"), help=tr(f"train.layer.{c}_help")) for c in COLUMNS}
+    menus = {"type": (models.LAYER_TYPES, "inside.kind"), "name": (models.ACTIVATIONS, "activation"),
+             "mode": (ops.POOL_MODES, "pooling")}
+    for column, (options, prefix) in menus.items():
+        config[column] = st.column_config.SelectboxColumn(
+            tr(f"train.layer.{column}"), help=tr(f"train.layer.{column}_help"), options=list(options),
+            format_func=lambda key, prefix=prefix: tr(f"{prefix}.{key}"))
+    return config
+
+
 def network() -> tuple[str, models.ModelSpec, str | None]:
     """(data set, the network as edited, what is wrong with it or None), with the summary shown."""
     top = st.columns(2)
@@ -68,7 +89,7 @@ def network() -> tuple[str, models.ModelSpec, str | None]:
     spec = models.preset(preset)
     st.caption(tr("train.layers_help"))
     edited = st.data_editor(_table(spec), num_rows="dynamic", key=f"layers_{preset}", hide_index=True,
-                            column_config={"type": st.column_config.SelectboxColumn(options=list(models.LAYER_TYPES))})
+                            column_config=column_config(), placeholder="")   # an empty cell shows nothing
     spec.layers = layers_from(edited)
     try:
         rows = models.summary(spec)
@@ -86,12 +107,22 @@ def summary_table(rows: list[models.LayerSummary]) -> None:
     """Every layer with its output shape, parameters and multiply-adds (a plain table: quicker to show than
     a second grid beside the layer editor)."""
     st.table(pd.DataFrame({
-        tr("train.col.layer"): [f"{r.index + 1}. {r.kind}" for r in rows],
-        tr("train.col.detail"): [r.description for r in rows],
+        tr("train.col.layer"): [f"{r.index + 1}. {tr(f'inside.kind.{r.kind}')}" for r in rows],
+        tr("train.col.detail"): [detail(r) for r in rows],
         tr("train.col.shape"): ["×".join(map(str, r.output_shape)) for r in rows],
         tr("train.col.params"): [f"{r.parameters:,}" for r in rows],
         tr("train.col.macs"): [f"{r.mult_adds:,}" for r in rows],
     }), hide_index=True)
+
+
+def detail(row: models.LayerSummary) -> str:
+    """A layer's settings in the user's language ("32@3×3, stride 1, padding 0"); menus' keys translated."""
+    values = dict(row.details)
+    if "mode" in values:
+        values["mode"] = tr(f"pooling.{values['mode']}")
+    if "name" in values:
+        values["name"] = tr(f"activation.{values['name']}")
+    return tr(f"train.detail.{row.kind}", **values)
 
 
 LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 1.0]

@@ -7,6 +7,8 @@ the Network all take their inputs from here, so a bad upload gets the same clear
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -27,8 +29,21 @@ def image_error(exc: images.ImageError) -> str:
     return tr(f"upload.error.{exc.code}", **params)
 
 
+def _uploader_words(key: str) -> None:
+    """Streamlit's uploader writes its button and its "50MB per file • PNG, JPG" in English, whatever the
+    page's language (and 50 MB is Streamlit's bound, not ours: our label says 20). Show ours instead; were
+    Streamlit's markup to change, its own English words would simply show again."""
+    button, drop = (json.dumps(tr(k), ensure_ascii=False) for k in ("upload.button", "upload.drop"))
+    zone = f".st-key-{key} [data-testid='stFileUploaderDropzone']"
+    st.html(f"<style>{zone} button p {{font-size: 0}} {zone} button p::after {{content: {button}; font-size: 0.875rem}}"
+            f" {zone} [data-testid='stFileUploaderDropzoneInstructions'] > * {{display: none}}"
+            f" {zone} [data-testid='stFileUploaderDropzoneInstructions']::after {{content: {drop};"
+            f" font-size: 0.875rem; opacity: 0.6}}</style>")
+
+
 def upload(key: str, *, rgb: bool = False) -> np.ndarray | None:
     """A checked upload (PNG or JPEG, at most 20 MB, downscaled to 512 a side); None until one is given."""
+    _uploader_words(key)
     file = st.file_uploader(tr("upload.label"), type=UPLOAD_TYPES, key=key, help=tr("upload.help"))
     if file is None:
         return None
