@@ -7,10 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
-from cnn import inspect
 from cnn.models import ModelSpec
 
 
@@ -43,16 +40,21 @@ class Sweep:
         return self.probabilities.argmax(axis=1)
 
 
-@torch.no_grad()
 def sweep(model, spec: ModelSpec, image: np.ndarray, shifts, *, down: bool = True, right: bool = True) -> Sweep:
     """The model's probabilities for the image shifted by each amount (down and/or right), in one batch."""
+    import torch   # here, not at the top: the lessons read shift() and pooled_cell() without torch
+    import torch.nn.functional as F
+
+    from cnn import inspect
+
     inspect._check_eval(model)
     shifts = [int(s) for s in shifts]
     batch = torch.cat([inspect.as_batch(shift(image, s if down else 0, s if right else 0), spec) for s in shifts])
     first = next(model.parameters(), None)
     if first is not None:
         batch = batch.to(first.device, first.dtype)
-    probabilities = F.softmax(model(batch).float(), dim=1).cpu().numpy()
+    with torch.no_grad():
+        probabilities = F.softmax(model(batch).float(), dim=1).cpu().numpy()
     return Sweep(shifts, probabilities.astype(np.float64))
 
 
@@ -67,3 +69,11 @@ def pooled_cell(row: int, col: int, *, size: int = 2, stride: int | None = None)
 def changed_cells(before: np.ndarray, after: np.ndarray, atol: float = 1e-6) -> np.ndarray:
     """Booleans: which cells of two maps of the same shape differ."""
     return ~np.isclose(np.asarray(before), np.asarray(after), atol=atol, rtol=0)
+
+
+def relative_change(before: np.ndarray, after: np.ndarray) -> float:
+    """How much a layer's output changed: mean |after − before| / mean |before| (0: the same; 1: as large a
+    change as the output itself)."""
+    before, after = np.asarray(before, dtype=np.float64), np.asarray(after, dtype=np.float64)
+    scale = np.abs(before).mean()
+    return float(np.abs(after - before).mean() / scale) if scale > 0 else float(np.abs(after).mean() > 0)

@@ -128,3 +128,37 @@ def dropout(x, p: float, *, training: bool, mask: np.ndarray | None = None, seed
         return x.copy()
     keep = dropout_mask(x.shape, p, seed) if mask is None else np.asarray(mask, dtype=bool)
     return np.where(keep, x / (1.0 - p), 0.0)
+
+
+@dataclass(frozen=True)
+class DropoutDemo:
+    """A trained network's last dropout layer on one input: the units entering it, what a training step
+    would pass on (one row per random mask), and the answer the rest of the network gives for each."""
+
+    layer: int                     # position in spec.layers of the dropout layer
+    units: np.ndarray              # (U,) what enters it (model.eval() passes these on unchanged)
+    masks: np.ndarray              # (masks, U) booleans: the units each training step keeps
+    trained: np.ndarray            # (masks, U) what each training step passes on
+    probabilities: np.ndarray      # (1 + masks, classes): at test time, then for each mask
+
+
+def dropout_demo(model, spec, image, p: float, *, masks: int = 3, seed: int = 0) -> DropoutDemo:
+    """Run `image` through the (eval-mode) model up to its last dropout layer, apply dropout(p) there with
+    `masks` random masks, and finish the forward pass from each result. ValueError without a dropout layer."""
+    import torch
+
+    from cnn import inspect
+
+    found = [i for i, layer in enumerate(spec.layers) if layer["type"] == "dropout"]
+    if not found:
+        raise ValueError(f"The model {spec.name} has no dropout layer.")
+    layer = found[-1]
+    look = inspect.trace(model, spec, image)
+    units = look.layers[layer - 1].values.astype(np.float64) if layer else np.ravel(image)
+    keep = np.stack([dropout_mask(units.shape, p, seed + k) for k in range(masks)])
+    trained = np.stack([dropout(units, p, training=True, mask=m) for m in keep])
+    first = next(model.parameters())
+    with torch.no_grad():
+        rows = torch.as_tensor(np.concatenate([units[None], trained]), dtype=first.dtype, device=first.device)
+        probabilities = torch.softmax(model[layer + 1:](rows).double(), dim=1).cpu().numpy()
+    return DropoutDemo(layer, units, keep, trained, probabilities)

@@ -58,3 +58,9 @@ def test_a_one_pixel_shift_inside_a_pool_window_leaves_the_pooled_cell():
     assert np.argwhere(twice == 9.0).tolist() == [[1, 1]] == [list(invariance.pooled_cell(2, 2))]
     with pytest.raises(ValueError):
         invariance.pooled_cell(1, 1, size=3, stride=2)
+
+
+def test_relative_change():
+    assert invariance.relative_change(np.ones(4), np.ones(4)) == 0.0
+    assert invariance.relative_change(np.array([1.0, 1.0]), np.array([2.0, 0.0])) == pytest.approx(1.0)
+    assert invariance.relative_change(np.zeros(3), np.zeros(3)) == 0.0

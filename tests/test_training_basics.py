@@ -91,3 +91,27 @@ def test_dropout_keeps_about_one_minus_p_and_the_expected_value():
     with pytest.raises(ValueError):
         tb.dropout(x, 1.0, training=True)
     np.testing.assert_array_equal(tb.dropout_mask(10, 0.5, 7), tb.dropout_mask(10, 0.5, 7))
+
+
+def test_the_dropout_demo_is_the_models_own_dropout_in_training_and_eval():
+    from cnn import images, inspect, models
+
+    model, spec = models.load("assets/models/mnist-default")
+    digit, _ = images.mnist_digit(7)
+    demo = tb.dropout_demo(model, spec, digit, 0.5, masks=4, seed=1)
+    assert spec.layers[demo.layer]["type"] == "dropout" and demo.units.shape == (128,)
+    np.testing.assert_allclose(demo.probabilities[0], inspect.predict(model, spec, digit), atol=1e-5)  # eval
+    x = torch.tensor(demo.units)
+    torch.manual_seed(0)
+    torch_out = torch.nn.Dropout(0.5).train()(x)                 # what torch passes on in training
+    np.testing.assert_allclose(tb.dropout(demo.units, 0.5, training=True, mask=(torch_out != 0).numpy()),
+                               torch_out.numpy(), rtol=1e-12)
+    for k in range(4):
+        kept = demo.masks[k]
+        np.testing.assert_allclose(demo.trained[k][kept], 2 * demo.units[kept], rtol=1e-12)
+        assert not demo.trained[k][~kept].any()
+        with torch.no_grad():
+            rest = model[demo.layer + 1:](torch.tensor(demo.trained[k], dtype=torch.float32)[None])
+        np.testing.assert_allclose(demo.probabilities[k + 1], torch.softmax(rest, 1)[0].numpy(), atol=1e-5)
+    assert not model.training
+
