@@ -42,7 +42,7 @@ class Sweep:
 
 def sweep(model, spec: ModelSpec, image: np.ndarray, shifts, *, down: bool = True, right: bool = True) -> Sweep:
     """The model's probabilities for the image shifted by each amount (down and/or right), in one batch."""
-    import torch   # here, not at the top: the lessons read shift() and pooled_cell() without torch
+    import torch  # here, not at the top: the lessons read shift() and pooled_cell() without torch
     import torch.nn.functional as F
 
     from cnn import inspect

@@ -181,7 +181,7 @@ def _conv_pool_conv(pool_stride: int = 2) -> models.ModelSpec:
 
 def _field(spec: models.ModelSpec, kind: str) -> int:
     """The receptive field size of the last layer of `kind` in the spec."""
-    from cnn import filter_view   # imports torch: only when an answer is checked
+    from cnn import filter_view  # imports torch: only when an answer is checked
 
     return [f.size for f in filter_view.receptive_field_sizes(spec) if spec.layers[f.layer]["type"] == kind][-1]
 
@@ -264,7 +264,8 @@ LESSONS: dict[int, tuple[Exercise, ...]] = {
         Exercise("8a", "number", lambda: float(basics.scale_pixels(PIXEL)), decimals=3, params={"pixel": PIXEL},
                  mistakes=(Mistake("by_256", lambda: PIXEL / 256),)),
         Exercise("8b", "number", lambda: GRADIENT_DELTA * float(basics.scale_pixels(GRADIENT_PIXEL)), decimals=2,
-                 params={"delta": GRADIENT_DELTA, "pixel": GRADIENT_PIXEL, "raw": GRADIENT_DELTA * GRADIENT_PIXEL},
+                 params={"delta": GRADIENT_DELTA, "pixel": GRADIENT_PIXEL, "raw": GRADIENT_DELTA * GRADIENT_PIXEL,
+                         "scaled": float(basics.scale_pixels(GRADIENT_PIXEL))},
                  mistakes=(Mistake("raw", lambda: GRADIENT_DELTA * GRADIENT_PIXEL),
                            Mistake("no_input", lambda: GRADIENT_DELTA))),
         Exercise("8c", "number", lambda: _dropped(training=True), decimals=2,
