@@ -162,3 +162,20 @@ def dropout_demo(model, spec, image, p: float, *, masks: int = 3, seed: int = 0)
         rows = torch.as_tensor(np.concatenate([units[None], trained]), dtype=first.dtype, device=first.device)
         probabilities = torch.softmax(model[layer + 1:](rows).double(), dim=1).cpu().numpy()
     return DropoutDemo(layer, units, keep, trained, probabilities)
+
+
+def true_class_probabilities(model, spec, images: np.ndarray, labels: np.ndarray, batch: int = 500) -> np.ndarray:
+    """The probability the (eval-mode) model gives each image's true class: (N,) for (N, H, W) images in [0, 1]."""
+    import torch
+
+    from cnn import inspect
+
+    inspect._check_eval(model)
+    first = next(model.parameters())
+    found = []
+    with torch.no_grad():
+        for start in range(0, len(images), batch):
+            x = torch.cat([inspect.as_batch(image, spec) for image in images[start:start + batch]])
+            found.append(torch.softmax(model(x.to(first.device, first.dtype)).double(), dim=1).cpu().numpy())
+    probabilities = np.concatenate(found)
+    return probabilities[np.arange(len(labels)), np.asarray(labels, dtype=np.int64)]

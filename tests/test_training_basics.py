@@ -115,3 +115,14 @@ def test_the_dropout_demo_is_the_models_own_dropout_in_training_and_eval():
         np.testing.assert_allclose(demo.probabilities[k + 1], torch.softmax(rest, 1)[0].numpy(), atol=1e-5)
     assert not model.training
 
+
+
+def test_true_class_probabilities_are_the_models_predictions():
+    from cnn import data, inspect, models
+
+    model, spec = models.load("assets/models/mnist-default")
+    samples = data.sample_digits()
+    images, labels = samples.images[:7] / 255.0, samples.labels[:7]
+    found = tb.true_class_probabilities(model, spec, images, labels, batch=3)
+    want = [inspect.predict(model, spec, image)[label] for image, label in zip(images, labels)]
+    np.testing.assert_allclose(found, want, atol=1e-5)

