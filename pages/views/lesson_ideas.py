@@ -199,8 +199,15 @@ def _layers_view() -> None:
 
 
 def view_7() -> None:
+    from cnn import filter_view
+
     _shift_view()
-    st.markdown(tr("ideas.layers.intro"))
+    _, _, spec = _shipped()
+    convs = [f for f in filter_view.receptive_field_sizes(spec) if spec.layers[f.layer]["type"] == "conv"][:2]
+    if len(convs) == 2:   # the shipped model's first two convolutions, in numbers the engine computed
+        st.markdown(tr("ideas.layers.intro", k1=spec.layers[convs[0].layer]["kernel"], f1=convs[0].size,
+                       jump=convs[1].jump // spec.layers[convs[1].layer].get("stride", 1),
+                       k2=spec.layers[convs[1].layer]["kernel"], f2=convs[1].size))
     _layers_view()
 
 
@@ -280,7 +287,9 @@ def _dropout_view() -> None:
 
 def view_8() -> None:
     _scaling_view()
-    st.markdown(tr("ideas.dropout.intro"))
+    _, _, spec = _shipped()
+    rates = [layer.get("p", 0.5) for layer in spec.layers if layer["type"] == "dropout"]
+    st.markdown(tr("ideas.dropout.intro", count=len(rates), p=", ".join(f"{r:g}" for r in sorted(set(rates)))))
     _dropout_view()
 
 
@@ -321,7 +330,7 @@ def view_9() -> None:
     model_key, model, spec = _shipped()
     samples = data.sample_digits()
     choices, default = _loss_digits(model_key)
-    cols = st.columns([1, 1, 2], vertical_alignment="bottom")
+    cols = st.columns([1.2, 1, 1.8], vertical_alignment="bottom")
     with cols[0]:
         index = controls.select(tr("ideas.digit"), choices, "ideas_loss_sample", default=default,
                                 format_func=lambda i: tr("ideas.loss.sample", n=i, label=int(samples.labels[i])))
@@ -337,7 +346,7 @@ def view_9() -> None:
         table = pd.DataFrame({tr("ideas.loss.class"): spec.classes,
                               tr("ideas.loss.score"): [f"{v:.3f}" for v in worked.logits],
                               tr("ideas.loss.exp"): [f"{v:.3g}" for v in worked.exps],
-                              tr("ideas.loss.p"): [f"{v:.4g}" for v in worked.probabilities]})
+                              tr("ideas.loss.p"): [f"{v:.3g}" for v in worked.probabilities]})
         st.dataframe(table.style.apply(lambda row: ["background-color: #ffe0b2" if row.name == true else ""] * len(row),
                                        axis=1), hide_index=True, height=388)
     with curve:
