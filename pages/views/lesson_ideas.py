@@ -17,7 +17,7 @@ from pages.views.language import tr
 
 SHIFT_RANGE = 6           # the shift sliders go from −6 to +6 pixels
 SWEEP = list(range(0, 9))   # shifts of the probability chart
-PATCH_IMAGES = 500        # sample digits searched for each filter's strongest patches
+PATCH_IMAGES = 300        # sample digits searched for each filter's strongest patches
 PATCH_FILTERS = 4         # filters shown per layer at once
 PATCH_TOP = 6             # patches shown per filter
 SCALING_IMAGES, SCALING_STEPS, SCALING_LR = 1000, 30, 0.5
