@@ -230,17 +230,14 @@ def _scaling_view() -> None:
         layout=dict(height=300, margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h", y=-0.25),
                     xaxis=dict(title=tr("ideas.scaling.step"), tickformat="d"),
                     yaxis=dict(title=tr("ideas.scaling.loss"), type="log", exponentformat="power")))
-    chart, table = st.columns([1.4, 1], gap="medium")
-    chart.plotly_chart(figure, key="ideas_scaling", config=CHART)
-    with table:
-        st.dataframe(pd.DataFrame({
-            tr("ideas.scaling.pixels"): [tr(f"ideas.scaling.{name}") for name in runs],
-            tr("ideas.scaling.pre"): [f"{run.pre_activation[0]:.2f} … {run.pre_activation[1]:.2f}"
-                                      for run in runs.values()],
-            tr("ideas.scaling.first"): [f"{run.losses[0]:.3g}" for run in runs.values()],
-            tr("ideas.scaling.last", n=SCALING_STEPS): [f"{run.losses[-1]:.3g}" for run in runs.values()]}),
-            hide_index=True)
-        st.caption(tr("ideas.scaling.help", n=SCALING_IMAGES, steps=SCALING_STEPS, lr=SCALING_LR))
+    st.plotly_chart(figure, key="ideas_scaling", config=CHART)
+    st.dataframe(pd.DataFrame({
+        tr("ideas.scaling.pixels"): [tr(f"ideas.scaling.{name}") for name in runs],
+        tr("ideas.scaling.pre"): [f"{r.pre_activation[0]:.2f} … {r.pre_activation[1]:.2f}" for r in runs.values()],
+        tr("ideas.scaling.first"): [f"{run.losses[0]:.3g}" for run in runs.values()],
+        tr("ideas.scaling.last", n=SCALING_STEPS): [f"{run.losses[-1]:.3g}" for run in runs.values()]}),
+        hide_index=True)
+    st.caption(tr("ideas.scaling.help", n=SCALING_IMAGES, steps=SCALING_STEPS, lr=SCALING_LR))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -340,7 +337,7 @@ def view_9() -> None:
                                default=label, format_func=lambda c: spec.classes[c])
     look = explain._trace(model_key, model, spec, image)
     worked = basics.loss_by_hand(look.logits, true)
-    picture, numbers, curve = st.columns([0.6, 1.9, 1.4], gap="medium")
+    picture, numbers, curve = st.columns([0.5, 2.1, 1.3], gap="small")
     picture.image(_png(image), caption=tr("ideas.loss.image", label=spec.classes[label]), width="stretch")
     with numbers:
         table = pd.DataFrame({tr("ideas.loss.class"): spec.classes,
