@@ -83,6 +83,33 @@ def receptive_mask(spec: ModelSpec, layer: int, row: int, col: int) -> np.ndarra
 
 
 @dataclass(frozen=True)
+class FieldSize:
+    layer: int           # position in spec.layers (a conv or a pool)
+    size: int            # a cell of its maps sees size × size input pixels (before the image's edge clips it)
+    jump: int            # input pixels between two neighbouring cells of its maps
+
+
+def receptive_field_sizes(spec: ModelSpec) -> list[FieldSize]:
+    """How far each conv and pool layer sees, from the layers alone (square kernels and strides): each layer
+    widens its input's field by (k − 1)·d steps of its input's jump, and multiplies the jump by its stride.
+    So a 3×3 conv sees 3 pixels, a 2×2 pool after it 4, and a 3×3 conv after that 4 + 2·2 = 8: the pool's
+    stride spreads the second conv's taps 2 pixels apart. receptive_field gives the same size for a cell
+    away from the image's edges (tested)."""
+    size, jump, found = 1, 1, []
+    for index, item in enumerate(spec.layers):
+        if item["type"] == "conv":
+            k, s, d = item["kernel"], item.get("stride", 1), item.get("dilation", 1)
+        elif item["type"] == "pool":
+            k, d = item.get("size", 2), 1
+            s = item.get("stride") or k
+        else:
+            continue
+        size, jump = size + (k - 1) * d * jump, jump * s
+        found.append(FieldSize(index, size, jump))
+    return found
+
+
+@dataclass(frozen=True)
 class Strongest:
     image: int           # index into the images given
     row: int             # where in the filter's map

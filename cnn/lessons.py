@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cnn import images, kernels, models, ops
+from cnn import images, invariance, kernels, models, ops
+from cnn import training_basics as basics
 
 DIAGONAL = kernels.preset("diagonal")
 GRID = images.SEED_GRID
@@ -258,6 +259,59 @@ def _conv_parameters(in_channels: int, out_channels: int, kernel: int, *, bias: 
                                      filters=out_channels, bias=bias)["shared"]
 
 
+# Lesson 7: a strong response in a 4x4 feature map, and the digit shifted one pixel right.
+SHIFT_MAP_CELL = (2, 0)
+SHIFT_RIGHT = 1
+
+
+def _shift_map() -> np.ndarray:
+    feature = np.zeros((4, 4))
+    feature[SHIFT_MAP_CELL] = 9.0
+    return feature
+
+
+def _strong_pooled_cell(feature: np.ndarray) -> tuple[int, int]:
+    pooled = ops.pool2d(feature, size=2, stride=2, mode="max")
+    return tuple(int(v) for v in np.unravel_index(np.argmax(pooled), pooled.shape))
+
+
+FIELD_KERNELS = (3, 5)   # the first conv's kernel (seed 001's), the second conv's: 3 + 2 + 5 is not the answer
+
+
+def _conv_pool_conv(pool_stride: int = 2) -> models.ModelSpec:
+    """Seed 001's 3x3 conv, a 2x2 max pool, and a second conv of 5x5."""
+    return models.ModelSpec("conv-pool-conv", (1, 28, 28), [
+        {"type": "conv", "filters": 32, "kernel": FIELD_KERNELS[0]}, {"type": "activation", "name": "relu"},
+        {"type": "pool", "mode": "max", "size": 2, "stride": pool_stride},
+        {"type": "conv", "filters": 64, "kernel": FIELD_KERNELS[1]}])
+
+
+def _field(spec: models.ModelSpec, kind: str) -> int:
+    """The receptive field size of the last layer of `kind` in the spec."""
+    from cnn import filter_view  # imports torch: only when an answer is checked
+
+    return [f.size for f in filter_view.receptive_field_sizes(spec) if spec.layers[f.layer]["type"] == kind][-1]
+
+
+# Lesson 8: a pixel to scale, one weight's gradient, a kept activation under dropout.
+PIXEL = 51
+GRADIENT_DELTA, GRADIENT_PIXEL = 0.5, 204
+DROPOUT_P, DROPOUT_VALUE = 0.5, 0.8
+
+
+def _dropped(training: bool, p: float = DROPOUT_P) -> float:
+    return float(basics.dropout(np.array([DROPOUT_VALUE]), p, training=training, mask=np.array([True]))[0])
+
+
+# Lesson 9: the probability the model gave the true class; ten classes with equal scores.
+TRUE_PROBABILITY = 0.25
+
+
+def _loss_for(probability: float) -> float:
+    """The cross-entropy of a two-class answer giving the true class `probability` (scores ln p, ln (1 − p))."""
+    return basics.cross_entropy(np.log([probability, 1 - probability]), 0)
+
+
 LESSONS: dict[int, tuple[Exercise, ...]] = {
     1: (
         Exercise("1a", "number", lambda: GRID_MAP[0, 0], params={"row": 0, "col": 0},
@@ -355,6 +409,46 @@ LESSONS: dict[int, tuple[Exercise, ...]] = {
                  mistakes=(Mistake("no_bias", lambda: _dense_after(64, bias=False)),
                            Mistake("one_bias", lambda: _dense_after(64, bias=False) + 1),
                            Mistake("no_pool", lambda: _dense_after(64, pooled=False)))),
+    ),
+    7: (
+        Exercise("7a", "integers", lambda: _strong_pooled_cell(invariance.shift(_shift_map(), 0, SHIFT_RIGHT)), count=2,
+                 params={"row": SHIFT_MAP_CELL[0], "col": SHIFT_MAP_CELL[1], "right": SHIFT_RIGHT},
+                 mistakes=(Mistake("moved", lambda: (_strong_pooled_cell(_shift_map())[0],
+                                                     _strong_pooled_cell(_shift_map())[1] + SHIFT_RIGHT)),
+                           Mistake("map_cell", lambda: (SHIFT_MAP_CELL[0], SHIFT_MAP_CELL[1] + SHIFT_RIGHT)))),
+        Exercise("7b", "number", lambda: _field(_conv_pool_conv(), "pool"), params={"k1": FIELD_KERNELS[0]},
+                 mistakes=(Mistake("added", lambda: FIELD_KERNELS[0] + 2), Mistake("pool_only", lambda: 2))),
+        Exercise("7c", "number", lambda: _field(_conv_pool_conv(), "conv"),
+                 params={"k1": FIELD_KERNELS[0], "k2": FIELD_KERNELS[1]},
+                 mistakes=(Mistake("added", lambda: FIELD_KERNELS[0] + 2 + FIELD_KERNELS[1]),
+                           Mistake("no_stride", lambda: _field(_conv_pool_conv(pool_stride=1), "conv")),
+                           Mistake("last_kernel", lambda: FIELD_KERNELS[1]))),
+    ),
+    8: (
+        Exercise("8a", "number", lambda: float(basics.scale_pixels(PIXEL)), decimals=3, params={"pixel": PIXEL},
+                 mistakes=(Mistake("by_256", lambda: PIXEL / 256),)),
+        Exercise("8b", "number", lambda: GRADIENT_DELTA * float(basics.scale_pixels(GRADIENT_PIXEL)), decimals=2,
+                 params={"delta": GRADIENT_DELTA, "pixel": GRADIENT_PIXEL,
+                         "raw": f"{GRADIENT_DELTA * GRADIENT_PIXEL:g}",
+                         "scaled": f"{float(basics.scale_pixels(GRADIENT_PIXEL)):g}"},
+                 mistakes=(Mistake("raw", lambda: GRADIENT_DELTA * GRADIENT_PIXEL),
+                           Mistake("no_input", lambda: GRADIENT_DELTA))),
+        Exercise("8c", "number", lambda: _dropped(training=True), decimals=2,
+                 params={"p": DROPOUT_P, "value": DROPOUT_VALUE},
+                 mistakes=(Mistake("times_keep", lambda: DROPOUT_VALUE * (1 - DROPOUT_P)),
+                           Mistake("unscaled", lambda: DROPOUT_VALUE))),
+        Exercise("8d", "number", lambda: _dropped(training=False), decimals=2,
+                 params={"p": DROPOUT_P, "value": DROPOUT_VALUE},
+                 mistakes=(Mistake("scaled", lambda: _dropped(training=True)),
+                           Mistake("times_keep", lambda: DROPOUT_VALUE * (1 - DROPOUT_P)))),
+    ),
+    9: (
+        Exercise("9a", "number", lambda: _loss_for(TRUE_PROBABILITY), decimals=2, params={"p": TRUE_PROBABILITY},
+                 mistakes=(Mistake("log10", lambda: -math.log10(TRUE_PROBABILITY)),
+                           Mistake("sign", lambda: -_loss_for(TRUE_PROBABILITY)))),
+        Exercise("9b", "number", lambda: basics.cross_entropy(np.zeros(10), 0), decimals=2,
+                 mistakes=(Mistake("probability", lambda: float(basics.softmax(np.zeros(10))[0])),
+                           Mistake("log10", lambda: 1.0))),
     ),
 }
 

@@ -211,3 +211,20 @@ def test_the_strongest_sample_digits_for_the_shipped_model():
         assert len(items) == 9 and all(0 <= s.box[0] <= s.box[2] < 28 and 0 <= s.box[1] <= s.box[3] < 28
                                        for s in items)
         assert all(s.box == filter_view.receptive_field(spec, layer, s.row, s.col) for s in items)
+
+
+@pytest.mark.parametrize("spec", [CONV_POOL_CONV, SMALL, models.preset("mnist-default"), models.preset("seed-mnist"),
+                                  models.preset("shapes-default")], ids=lambda s: s.name)
+def test_receptive_field_sizes_are_the_boxes_of_a_centre_cell(spec):
+    """The size from the layers alone equals the box of exactly what a cell away from the edges depends on."""
+    summary = models.summary(spec)
+    for found in filter_view.receptive_field_sizes(spec):
+        _, height, width = summary[found.layer].output_shape
+        top, left, bottom, right = filter_view.receptive_field(spec, found.layer, height // 2, width // 2)
+        if 0 < top and bottom < spec.input_shape[1] - 1:        # not clipped by the image's edges
+            assert (bottom - top + 1, right - left + 1) == (found.size, found.size), found
+
+
+def test_the_shipped_models_second_conv_sees_14_pixels():
+    sizes = [(f.layer, f.size, f.jump) for f in filter_view.receptive_field_sizes(models.preset("mnist-default"))]
+    assert sizes == [(0, 5, 1), (3, 6, 2), (4, 14, 2), (7, 16, 4)]

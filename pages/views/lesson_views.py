@@ -227,3 +227,8 @@ def view_6() -> None:
 
 
 VIEWS = {1: view_1, 2: view_2, 3: view_3, 4: view_4, 5: view_5, 6: view_6}
+
+# Lessons 7-9 (the lecture's ideas of shifts and layers, scaled pixels, dropout and the loss) live in their own module.
+from pages.views import lesson_ideas  # noqa: E402
+
+VIEWS.update(lesson_ideas.VIEWS)
