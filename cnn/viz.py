@@ -23,6 +23,17 @@ HIGHLIGHT = "#00c853"
 PADDING_FILL = "rgba(255, 167, 38, 0.35)"
 
 
+def probability_text(p: float) -> str:
+    """A probability as a percentage with the precision that means something: one decimal, and never a
+    rounded "100.0%" or "0.0%" (a network is never certain): "> 99.9%" and "< 0.1%" at the ends."""
+    percent = 100.0 * float(p)
+    if percent > 99.9:
+        return "> 99.9%"
+    if percent < 0.1:
+        return "< 0.1%"
+    return f"{percent:.1f}%"
+
+
 def _range(values: np.ndarray, signed: bool) -> tuple[float, float]:
     if signed:
         m = float(np.max(np.abs(values))) or 1.0

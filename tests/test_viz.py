@@ -133,3 +133,11 @@ def test_the_loss_curve_starts_at_step_0_and_turns_logarithmic_once_the_loss_fal
     falling = [2.0 * 0.5 ** k for k in range(12)]
     assert viz.loss_curve_figure(falling, x_title="step", y_title="loss").layout.yaxis.type == "log"
     assert viz.loss_curve_figure(falling[:5] + [0.0], x_title="s", y_title="l").layout.yaxis.type == "linear"
+
+
+def test_probabilities_never_round_to_certainty():
+    assert viz.probability_text(1.0) == "> 99.9%" and viz.probability_text(0.99951) == "> 99.9%"
+    assert viz.probability_text(0.9991) == "> 99.9%"         # 99.91% is above 99.9%, not "99.9%"
+    assert viz.probability_text(0.999) == "99.9%" and viz.probability_text(0.5) == "50.0%"
+    assert viz.probability_text(0.001) == "0.1%" and viz.probability_text(0.00099) == "< 0.1%"
+    assert viz.probability_text(0.0) == "< 0.1%" and viz.probability_text(1e-9) == "< 0.1%"

@@ -66,7 +66,7 @@ def why(choice: str, model, spec, look: inspect.Trace, x: np.ndarray) -> None:
     st.subheader(tr("inside.why"))
     target = controls.select(tr("inside.target"), list(range(len(spec.classes))), f"inside_target_{spec.name}",
                              default=look.top,
-                             format_func=lambda k: f"{spec.classes[k]} ({100 * look.probabilities[k]:.1f}%)")
+                             format_func=lambda k: f"{spec.classes[k]} ({viz.probability_text(look.probabilities[k])})")
     gray = x if x.ndim == 2 else x.mean(0)
     shown = st.columns(3)
     convs = inspect.conv_layers(spec)
@@ -86,6 +86,6 @@ def why(choice: str, model, spec, look: inspect.Trace, x: np.ndarray) -> None:
     occ = occlusion(choice, model, spec, x, target)
     drop = np.clip(occ["map"], 0, None)
     shown[2].image(viz.overlay(gray, drop / drop.max() if drop.max() > 0 else drop, side=224),
-                   caption=tr("inside.occlusion", patch=occ["patch"], p=f"{100 * occ['base']:.1f}%",
+                   caption=tr("inside.occlusion", patch=occ["patch"], p=viz.probability_text(occ["base"]),
                               worst=f"{100 * occ['map'].max():.1f}"), width="stretch")
     st.caption(tr("inside.why_help"))
