@@ -275,8 +275,8 @@ def matrix_figure(index: np.ndarray, weights: np.ndarray, *, title: str = "", he
     if index.size <= 2500:
         heatmap["texttemplate"] = "%{text}"
     layout = dict(title=dict(text=title, font=dict(size=14)), height=height, plot_bgcolor="#fafafa",
-                  margin=dict(l=40, r=10, t=40, b=30), yaxis=dict(autorange="reversed", title="output cell"),
-                  xaxis=dict(title="input pixel", side="top"))
+                  margin=dict(l=40, r=10, t=40, b=30), yaxis=dict(autorange="reversed", title=dict(text="output cell")),
+                  xaxis=dict(title=dict(text="input pixel"), side="top"))
     return _figure([heatmap], layout)
 
 
@@ -322,6 +322,21 @@ def heat_colours(values: np.ndarray) -> np.ndarray:
     low = np.floor(v).astype(int).clip(0, len(_HEAT) - 2)
     frac = (v - low)[..., None]
     return ((1 - frac) * _HEAT[low] + frac * _HEAT[low + 1]).round().astype(np.uint8)
+
+
+HEAT = [[k / (len(_HEAT) - 1), "#" + "".join(f"{int(v):02x}" for v in rgb)] for k, rgb in enumerate(_HEAT)]
+SCALES = {"diverging": DIVERGING, "gray": GRAY, "heat": HEAT}
+
+
+def css_gradient(scale: str) -> str:
+    """A colour scale (SCALES' name) as a CSS linear-gradient from its low end (left) to its high end."""
+    return "linear-gradient(to right, " + ", ".join(f"{c} {100 * s:g}%" for s, c in SCALES[scale]) + ")"
+
+
+def map_range(values: np.ndarray, signed: bool) -> tuple[float, float]:
+    """The values at the two ends of a map's colour scale (as map_png, map_figure and the browser's maps
+    colour it): ±the largest |value| for signed maps, the smallest and largest value otherwise."""
+    return _range(np.asarray(values, dtype=np.float64), signed)
 
 
 def overlay(image: np.ndarray, heat: np.ndarray, *, alpha: float = 0.55, side: int = 224) -> np.ndarray:
@@ -373,19 +388,34 @@ def filters_png(filters: np.ndarray) -> bytes:
     return map_png(mosaic)
 
 
-def confusion_figure(confusion: np.ndarray, hover: str, *, height: int = 420) -> go.Figure:
-    """A confusion matrix (rows true, columns answered) with counts written in and a clickable marker per
-    cell; `hover` is a plotly template that may use %{y}, %{x} and %{customdata} (the count)."""
+def confusion_figure(confusion: np.ndarray, hover: str, classes=None, *, x_title: str = "", y_title: str = "",
+                     count_title: str = "", height: int = 460) -> go.Figure:
+    """A confusion matrix (rows true, columns answered) with counts written in, the classes named on both
+    axes, a colour bar of counts, and a clickable marker per cell; `hover` is a plotly template that may use
+    %{y}, %{x} and %{customdata} (the count)."""
     confusion = np.asarray(confusion)
+    n = confusion.shape[0]
+    names = [str(c) for c in (classes if classes is not None else range(n))]
     fig = map_figure(np.log1p(confusion), signed=False, clickable=True, height=height)
-    fig.update_traces(selector=dict(type="heatmap"), text=confusion, texttemplate="%{text}",
-                      colorscale=[[0, "#ffffff"], [1, "#1f77b4"]], hovertemplate=None, hoverinfo="skip")
+    top = int(confusion.max()) if confusion.size else 0
+    counts = [0] + [10 ** k for k in range(int(np.log10(top)) + 1 if top else 0)]
+    fig.update_traces(selector=dict(type="heatmap"), text=confusion, texttemplate="%{text}", textfont=dict(size=12),
+                      colorscale=[[0, "#ffffff"], [1, "#1f77b4"]], hovertemplate=None, hoverinfo="skip",
+                      showscale=True, colorbar=dict(title=dict(text=count_title, side="right"), thickness=12,
+                                                    tickvals=np.log1p(counts).tolist(),
+                                                    ticktext=[str(c) for c in counts]))
     fig.update_traces(selector=dict(type="scatter"), customdata=confusion.ravel(),
                       hovertemplate=hover + "<extra></extra>")
+    ticks = dict(visible=True, tickmode="array", tickvals=list(range(n)), ticktext=names, tickfont=dict(size=12),
+                 showgrid=False, zeroline=False)
+    fig.update_layout(margin=dict(l=10, r=10, t=10, b=10),
+                      xaxis=dict(ticks, title=dict(text=x_title), side="bottom"),
+                      yaxis=dict(ticks, title=dict(text=y_title)))
     return fig
 
 
-def bars_figure(values, labels=None, *, height: int = 220, top: int | None = None, percent: bool = False) -> go.Figure:
+def bars_figure(values, labels=None, *, height: int = 220, top: int | None = None, percent: bool = False,
+                x_title: str = "", y_title: str = "") -> go.Figure:
     """A bar per value (class probabilities, a dense layer's units); `top` is drawn in red."""
     values = np.asarray(values, dtype=np.float64)
     x = [str(label) for label in labels] if labels is not None else list(range(len(values)))
@@ -393,10 +423,11 @@ def bars_figure(values, labels=None, *, height: int = 220, top: int | None = Non
     bar = dict(type="bar", x=x, y=values, marker=dict(color=colours),
                hovertemplate="%{x}: %{y:.2%}<extra></extra>" if percent else "%{x}: %{y:.3f}<extra></extra>")
     layout = dict(height=height, margin=dict(l=10, r=10, t=10, b=10), bargap=0.1,
-                  xaxis=dict(type="category", showticklabels=len(values) <= 40))
+                  xaxis=dict(type="category", showticklabels=len(values) <= 40, title=dict(text=x_title)),
+                  yaxis=dict(title=dict(text=y_title)))
     if percent:
         bar.update(text=[f"{100 * p:.0f}%" if p >= 0.01 else "" for p in values], textposition="outside")
-        layout["yaxis"] = dict(range=[0, 1.15], tickformat=".0%")
+        layout["yaxis"].update(range=[0, 1.15], tickformat=".0%")
     return _figure([bar], layout)
 
 
@@ -406,8 +437,8 @@ def compare_figure(series: dict[str, tuple[list, list]], *, x_title: str, y_titl
             for label, (x, y) in series.items()]
     last = max([int(max(x)) for x, _ in series.values() if len(x)] or [1])
     layout = dict(height=height, margin=dict(l=10, r=10, t=10, b=10),
-                  xaxis=dict(title=x_title, range=[0.5, last + 0.5], **whole_ticks(last)),
-                  yaxis=dict(title=y_title))
+                  xaxis=dict(title=dict(text=x_title), range=[0.5, last + 0.5], **whole_ticks(last)),
+                  yaxis=dict(title=dict(text=y_title)))
     return _figure(data, layout)
 
 
@@ -448,7 +479,7 @@ def loss_curve_figure(losses: list[float], *, x_title: str, y_title: str, height
     data = [dict(type="scatter", x=steps, y=list(losses), mode="lines+markers" if len(losses) < 60 else "lines",
                  line=dict(color="#d62728"), marker=dict(size=5), hovertemplate="%{x}: %{y:.4g}<extra></extra>")]
     last = max(10, len(losses)) - 1
-    yaxis = dict(title=y_title, type="log" if log else "linear")
+    yaxis = dict(title=dict(text=y_title), type="log" if log else "linear")
     if log:
         values, labels = log_ticks(min(positive), max(positive))
         yaxis.update(tickmode="array", tickvals=values, ticktext=labels,
@@ -456,7 +487,7 @@ def loss_curve_figure(losses: list[float], *, x_title: str, y_title: str, height
     else:
         yaxis.update(rangemode="tozero")
     layout = dict(height=height, margin=dict(l=10, r=10, t=10, b=10), showlegend=False,
-                  xaxis=dict(title=x_title, range=[-0.5, last + 0.5], **whole_ticks(last)), yaxis=yaxis)
+                  xaxis=dict(title=dict(text=x_title), range=[-0.5, last + 0.5], **whole_ticks(last)), yaxis=yaxis)
     return _figure(data, layout)
 
 
@@ -479,10 +510,10 @@ def landscape_figure(a: np.ndarray, b: np.ndarray, losses: np.ndarray, path_a, p
                 hovertemplate="%{x:.3f}, %{y:.3f}<extra></extra>")
     ends = dict(type="scatter", x=[path_a[0], path_a[-1]], y=[path_b[0], path_b[-1]], mode="markers+text",
                 text=[start, now], textposition=["bottom center", "top center"], showlegend=False,
-                textfont=dict(color="#ffffff", size=13),
+                textfont=dict(color="#111111", size=13),
                 marker=dict(size=[11, 13], color=["rgba(0,0,0,0)", "#00e5ff"], line=dict(color="#00e5ff", width=2)),
                 hoverinfo="skip")
     layout = dict(height=height, margin=dict(l=10, r=10, t=10, b=10), showlegend=False,
-                  xaxis=dict(title=x_title, range=[float(a[0]), float(a[-1])], constrain="domain"),
-                  yaxis=dict(title=y_title, range=[float(b[0]), float(b[-1])], scaleanchor="x"))
+                  xaxis=dict(title=dict(text=x_title), range=[float(a[0]), float(a[-1])], constrain="domain"),
+                  yaxis=dict(title=dict(text=y_title), range=[float(b[0]), float(b[-1])], scaleanchor="x"))
     return _figure([contour, walk, ends], layout)

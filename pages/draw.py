@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from cnn import data, preprocess, viz
-from pages.views import bars, controls, draw_pad, errors, explain, model_menu, sources
+from pages.views import bars, controls, draw_pad, errors, explain, layers, legend, model_menu, sources
 from pages.views.language import tr
 from pages.views.page import begin
 
@@ -95,7 +95,9 @@ def read(raw, model, spec, framing, subject: str, seq: int = 0) -> None:
             a.image(viz.mosaic_picture(first.values, side=360),
                     caption=tr("draw.first_maps", n=first.values.shape[0],
                                shape="×".join(map(str, first.values.shape))))
+            layers.own_scale(bool(first.values.min() < 0), where=a)
             b.image(viz.overlay(x, cam["map"], side=168), caption=tr("draw.gradcam", label=spec.classes[top]))
+            legend.colour_bar("heat", "0", "1", tr("legend.gradcam"), where=b, width=168)
         st.page_link("pages/inside.py", label=tr("draw.open_inside"), icon=":material/layers:")
 
 

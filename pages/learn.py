@@ -84,9 +84,9 @@ def descent(problem: kl.Problem, lr: float, playing: bool, teacher: str) -> None
         st.markdown(f"**{tr('learn.loss_curve')}**")
         st.plotly_chart(viz.loss_curve_figure(history, x_title=tr("learn.steps_done"), y_title=tr("learn.loss")),
                         key="learn_loss_curve", config={"displayModeBar": False})
-        learn_views.update(kernel, grads.kernel, lr, kernels.preset(teacher))
     with right:
         learn_views.landscape(problem, kernel, bias, np.stack(state.get("path", [kernel])))
+    learn_views.update(kernel, grads.kernel, lr, kernels.preset(teacher))
     why(problem, kernel, bias, lr)
 
 

@@ -279,3 +279,19 @@ def test_probabilities_are_shown_with_the_precision_that_means_something():
     assert "100.0%" not in text and "100.0%" not in bars
     top = max(probs)
     assert html.escape(i18n.t("draw.confidence", "en", p=viz.probability_text(top))) in text
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_coloured_map_has_its_colour_bar(lang):
+    at = _open("pages/inside.py", lang)
+    legends = [m.value for m in at.markdown if "colour-legend" in m.value]
+    titles = "".join(legends)
+    for key in ("legend.each_map", "legend.value", "legend.gradcam", "legend.saliency", "legend.occlusion"):
+        assert html.escape(i18n.t(key, lang)) in titles, key
+    assert len(legends) >= 8          # mosaic, one map, kernel, the arithmetic's two maps, the three "why" maps
+    canvas = np.zeros((280, 280), dtype=np.uint8)
+    canvas[40:240, 130:150] = 255
+    at = _open("pages/draw.py", lang, draw_pad=_drawing(canvas))
+    titles = "".join(m.value for m in at.markdown if "colour-legend" in m.value)
+    for key in ("legend.gradcam", "legend.each_map"):
+        assert html.escape(i18n.t(key, lang)) in titles, key

@@ -124,7 +124,8 @@ def test_the_landscape_is_the_engines_with_the_path_so_far(lang):
     np.testing.assert_allclose(contour["x"], want.a) and np.testing.assert_allclose(contour["y"], want.b)
     np.testing.assert_allclose(walk["x"], path[:, 0, 2]) and np.testing.assert_allclose(walk["y"], path[:, 2, 1])
     assert contour["colorbar"]["title"]["text"] == i18n.t("learn.loss_short", lang)      # a colour bar with values
-    assert chart["layout"]["xaxis"]["title"] == "k[0, 2]" and chart["layout"]["yaxis"]["title"] == "k[2, 1]"
+    assert chart["layout"]["xaxis"]["title"]["text"] == "k[0, 2]"
+    assert chart["layout"]["yaxis"]["title"]["text"] == "k[2, 1]"
     assert not at.exception
 
 
@@ -134,7 +135,7 @@ def test_the_loss_chart_has_whole_steps_and_readable_log_ticks():
         at.button[1].click().run()                               # forty steps: the loss falls by factors
     chart = _chart(at, "scatter")
     x, y = chart["layout"]["xaxis"], chart["layout"]["yaxis"]
-    assert x["title"] == i18n.t("learn.steps_done", "en") and y["title"] == i18n.t("learn.loss", "en")
+    assert x["title"]["text"] == i18n.t("learn.steps_done", "en") and y["title"]["text"] == i18n.t("learn.loss", "en")
     assert x["dtick"] == int(x["dtick"]) and x["tickformat"] == "d"
     assert y["type"] == "log" and len(y["ticktext"]) >= 3
     assert all(re.fullmatch(r"1|10+|0\.0*1|10[⁻]?[¹²³⁴⁵⁶⁷⁸⁹⁰]+", t) for t in y["ticktext"]), y["ticktext"]

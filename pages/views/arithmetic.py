@@ -12,7 +12,7 @@ import numpy as np
 import streamlit as st
 
 from cnn import inspect, ops, viz
-from pages.views import controls, picking
+from pages.views import controls, legend, picking
 from pages.views.language import tr
 
 POSITIVE, NEGATIVE = "178,24,43", "33,102,172"     # the tint of positive and negative numbers (RGB)
@@ -115,10 +115,13 @@ def first_layer(model, spec, layer: inspect.LayerOutput, chosen: int, x: np.ndar
                           padding=conv_layer.get("padding", 0), dilation=dilation, bias=float(bias[selected]))
         pads = ops.resolve_padding(conv_layer.get("padding", 0), weights.shape[-2:], (dilation, dilation))
         seen, made = st.columns(2)
-        seen.image(viz.map_png(ops.pad(x, pads), signed=False, pads=pads, receptive=(step.rows, step.cols)),
+        padded = ops.pad(x, pads)
+        seen.image(viz.map_png(padded, signed=False, pads=pads, receptive=(step.rows, step.cols)),
                    caption=tr("inside.arith_input"), width=220)
+        legend.map_bar(padded if padded.ndim == 2 else padded.mean(0), False, tr("legend.value"), where=seen)
         made.image(viz.map_png(layer.values[selected], cell=(row, col)), caption=tr("inside.arith_map", k=selected),
                    width=220)
+        legend.map_bar(layer.values[selected], True, tr("legend.value"), where=made)
         table(step, weights[selected])
         st.markdown(tr("inside.arith_sum", s=f"{step.total:.4f}", b=f"{step.bias:.4f}", v=f"{step.value:.4f}",
                        map=selected, row=row, col=col, check=f"{layer.values[selected, row, col]:.4f}"))

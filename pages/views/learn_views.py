@@ -26,15 +26,14 @@ def update(kernel: np.ndarray, gradient: np.ndarray, lr: float, teacher_kernel: 
     """new kernel = kernel now − learning rate × gradient, with this step's numbers; the teacher's kernel
     apart, as the goal gradient descent never sees."""
     st.markdown(f"**{tr('learn.update_title')}**")
+    goal = ('<div style="border-left:1px solid #ccc;padding-left:14px;margin-left:14px">'
+            + arithmetic.matrix_html(teacher_kernel, tr("learn.teacher_kernel")) + "</div>")
     st.markdown(arithmetic.row_html(
         arithmetic.matrix_html(kernel - lr * gradient, tr("learn.kernel_next")), arithmetic.operator_html("="),
         arithmetic.matrix_html(kernel, tr("learn.kernel_now")), arithmetic.operator_html("−"),
-        arithmetic.operator_html(f"{lr:.3g} ×"), arithmetic.matrix_html(gradient, tr("learn.gradient"))),
+        arithmetic.operator_html(f"{lr:.3g} ×"), arithmetic.matrix_html(gradient, tr("learn.gradient")), goal),
         unsafe_allow_html=True)
-    st.caption(tr("learn.update_help", lr=f"{lr:.3g}"))
-    st.markdown(arithmetic.row_html(arithmetic.matrix_html(teacher_kernel, tr("learn.teacher_kernel"))),
-                unsafe_allow_html=True)
-    st.caption(tr("learn.teacher_kernel_help"))
+    st.caption(tr("learn.update_help", lr=f"{lr:.3g}") + " " + tr("learn.teacher_kernel_help"))
 
 
 def _weight(cell: tuple[int, int]) -> str:
@@ -75,15 +74,13 @@ def pool_gradient() -> None:
     x, upstream = kl.pool_example(_pool_state())
     back = kl.max_pool_gradient(x, upstream, 2)
     winners = {(int(r), int(c)) for r, c in back.winners.reshape(-1, 2)}
-    forward, backward = st.columns(2, gap="large")
-    forward.markdown(f"**{tr('learn.pool_forward')}**")
-    forward.markdown(arithmetic.row_html(
+    st.markdown(f"**{tr('learn.pool_forward')}**")
+    st.markdown(arithmetic.row_html(
         arithmetic.matrix_html(x, tr("learn.pool_input"), marked=winners, block=2, legend=True),
-        arithmetic.operator_html("→ max 2×2 →"), arithmetic.matrix_html(back.pooled, tr("learn.pool_output"),
-                                                                         legend=True)),
+        arithmetic.operator_html("→"), arithmetic.matrix_html(back.pooled, tr("learn.pool_output"), legend=True)),
         unsafe_allow_html=True)
-    backward.markdown(f"**{tr('learn.pool_backward')}**")
-    backward.markdown(arithmetic.row_html(
+    st.markdown(f"**{tr('learn.pool_backward')}**")
+    st.markdown(arithmetic.row_html(
         arithmetic.matrix_html(back.upstream, tr("learn.pool_upstream"), legend=True), arithmetic.operator_html("→"),
         arithmetic.matrix_html(back.input_gradient, tr("learn.pool_back"), marked=winners, block=2, legend=True)),
         unsafe_allow_html=True)
