@@ -325,7 +325,7 @@ def test_switching_to_chinese_changes_the_page_and_the_link(lab):
 @pytest.mark.parametrize("name", PAGES)
 def test_screenshot_every_page(chromium, app_url, name, lang):
     path = "" if name == "home" else name            # the default page lives at the root
-    height = {"lab": 2000, "inside": 3000, "lessons": 2600, "learn": 1400}.get(name, 1100)
+    height = {"lab": 2000, "inside": 3000, "lessons": 2600, "learn": 2600}.get(name, 1100)
     page = open_page(chromium, f"{app_url}/{path}?lang={lang}", viewport=(1600, height))
     expect(page.locator("h1").first).to_be_visible()
     if name == "lab":

@@ -66,7 +66,7 @@ def test_how_a_kernel_learns_has_no_overlap_and_readable_numbers_at_1440(chromiu
     assert page.locator("[data-testid=colour-legend]").count() >= 9       # every tinted table has its colour bar
     assert page.locator(".js-plotly-plot .colorbar").count() >= 1         # and the landscape its colour bar
     assert page.get_by_text("tests/").count() == 0
-    _shot(page, f"learn-1440-{lang}")
+    _shot(page, f"wide-learn-{lang}")
     page.close()
 
 
@@ -91,7 +91,7 @@ def test_draw_with_the_shapes_model_asks_for_a_shape_and_never_breaks_the_label(
     assert seen <= {"triangle", "circle", "rectangle"} and seen
     text = page.locator("[data-testid=stMain]").inner_text()
     assert "100.0%" not in text
-    _shot(page, f"draw-shapes-1440-{lang}", 1400)
+    _shot(page, f"wide-draw-shapes-{lang}", 1400)
     page.close()
 
 
@@ -101,7 +101,7 @@ def test_inside_at_1440(chromium, app_url, lang):
     expect(page.locator("h1").first).to_be_visible()
     wait_idle(page)
     assert page.locator('[data-testid="stException"]').count() == 0
-    _shot(page, f"inside-1440-{lang}", 3200)
+    _shot(page, f"wide-inside-{lang}", 3200)
     page.close()
 
 
@@ -111,3 +111,32 @@ def test_home_answers_at_its_own_address_and_at_the_root(chromium, app_url):
         expect(page.locator("h1").first).to_contain_text("CNN Lab")
         assert page.get_by_text("Page not found").count() == 0
         page.close()
+
+
+def test_train_charts_have_axis_titles_whole_epochs_and_named_classes(chromium, app_url):
+    """A short run (3 epochs of mnist-5k: seconds), then its curves, confusion matrix and the comparison
+    chart, in English and then in Chinese (the same session: the run stays watched)."""
+    page = open_page(chromium, app_url + "/train", viewport=WIDE)
+    page.get_by_role("button", name="Start training").click()
+    expect(page.get_by_test_id("stMetricLabel").filter(has_text="Test accuracy")).to_be_visible(timeout=180_000)
+    wait_idle(page)
+    confusion = page.locator(".st-key-confusion_chart")
+    expect(confusion.locator("g.xtick text").first).to_be_visible()
+    assert [t.strip() for t in confusion.locator("g.xtick text").all_text_contents()] == [str(d) for d in range(10)]
+    assert [t.strip() for t in confusion.locator("g.ytick text").all_text_contents()] == [str(d) for d in range(10)]
+    assert confusion.locator(".g-xtitle").text_content() == i18n.t("train.confusion_answered", "en")
+    assert confusion.locator(".g-ytitle").text_content() == i18n.t("train.confusion_true", "en")
+    assert float(confusion.locator(".heatmaplayer text").first.evaluate("e => getComputedStyle(e).fontSize")
+                 .removesuffix("px")) >= 12
+    compare = page.locator(".st-key-compare_chart")
+    expect(compare.locator(".g-xtitle")).to_have_text(i18n.t("train.curve.epoch", "en"))
+    ticks = [t.strip() for t in compare.locator("g.xtick text").all_text_contents()]
+    assert ticks and all(t.isdigit() for t in ticks), ticks
+    _shot(page, "wide-train-charts-en", 3000)
+    page.set_viewport_size({"width": WIDE[0], "height": WIDE[1]})
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="Language").first.click()
+    page.get_by_role("option", name="简体中文").click()
+    wait_idle(page)
+    expect(page.locator(".st-key-confusion_chart .g-xtitle")).to_have_text(i18n.t("train.confusion_answered", "zh"))
+    _shot(page, "wide-train-charts-zh", 3000)
+    page.close()
