@@ -75,9 +75,10 @@ def read(raw, model, spec, framing, subject: str, seq: int = 0) -> None:
 
     guess, chart = st.columns([1, 3])
     guess.markdown(top_label_html(spec.classes[top]), unsafe_allow_html=True)
-    confidence = tr("draw.confidence", p=viz.probability_text(probs[top]))
-    guess.markdown(f"<div style='text-align:center;font-size:1.2em'>{html.escape(confidence)}</div>",
-                   unsafe_allow_html=True)
+    # The sentence may wrap, never inside the number ("> 99.9%" stays on one line).
+    number = f"<span style='white-space:nowrap'>{html.escape(viz.probability_text(probs[top]))}</span>"
+    confidence = html.escape(tr("draw.confidence", p="\x00")).replace("\x00", number)
+    guess.markdown(f"<div style='text-align:center;font-size:1.2em'>{confidence}</div>", unsafe_allow_html=True)
     with chart:
         bars.probability_bars(probs, spec.classes, top, answers=seq)
 
