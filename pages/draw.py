@@ -6,16 +6,17 @@ import numpy as np
 import streamlit as st
 
 from cnn import data, preprocess, viz
-from pages.views import bars, controls, draw_pad, errors, explain, layers, legend, model_menu, sources
+from pages.views import bars, controls, draw_pad, errors, explain, layers, legend, model_menu, sidebar, sources
 from pages.views.language import tr
 from pages.views.page import begin
 
-begin("draw", "nav.draw", subtitle_key="")
+begin("draw", "nav.draw", subtitle_key="", help_key="")
 
 model, spec, sidecar = model_menu.current_model_or_stop()
 dataset = sidecar.get("dataset")
 subject = data.subject(dataset)      # "Draw a digit" or "Draw a shape": what this model's images show
 st.caption(tr(f"draw.subtitle.{subject}"))
+sidebar.help_box("draw", f"draw.help.{subject}")
 framing = preprocess.framing_for(dataset, spec.input_shape[-1])
 model_menu.caption(spec, sidecar)
 

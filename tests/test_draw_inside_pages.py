@@ -257,13 +257,14 @@ def test_the_shapes_model_asks_for_a_shape_not_a_digit(lang):
     text = _text(at)
     assert i18n.t("draw.subtitle.shape", lang) in text and i18n.t("draw.empty.shape", lang) in text
     assert i18n.t("draw.subtitle.digit", lang) not in text and i18n.t("draw.empty.digit", lang) not in text
+    assert [m.value for m in at.sidebar.markdown if m.value == i18n.t("draw.help.shape", lang)]
     at = _open("pages/draw.py", lang)                                   # the digits model still asks for a digit
     assert i18n.t("draw.subtitle.digit", lang) in _text(at)
 
 
 @pytest.mark.parametrize("subject", sorted(set(data.SUBJECTS.values())))
 def test_every_data_sets_subject_has_its_sentences(subject):
-    for key in ("draw.subtitle", "draw.empty", "draw.dot"):
+    for key in ("draw.subtitle", "draw.empty", "draw.dot", "draw.help"):
         assert i18n.t(f"{key}.{subject}", "en") and i18n.t(f"{key}.{subject}", "zh")
 
 
