@@ -132,11 +132,11 @@ def test_train_charts_have_axis_titles_whole_epochs_and_named_classes(chromium, 
     expect(compare.locator(".g-xtitle")).to_have_text(i18n.t("train.curve.epoch", "en"))
     ticks = [t.strip() for t in compare.locator("g.xtick text").all_text_contents()]
     assert ticks and all(t.isdigit() for t in ticks), ticks
-    _shot(page, "wide-train-charts-en", 3000)
+    _shot(page, "wide-train-charts-en", 3600)
     page.set_viewport_size({"width": WIDE[0], "height": WIDE[1]})
     page.locator('[data-testid="stSelectbox"]').filter(has_text="Language").first.click()
     page.get_by_role("option", name="简体中文").click()
     wait_idle(page)
     expect(page.locator(".st-key-confusion_chart .g-xtitle")).to_have_text(i18n.t("train.confusion_answered", "zh"))
-    _shot(page, "wide-train-charts-zh", 3000)
+    _shot(page, "wide-train-charts-zh", 3600)
     page.close()
