@@ -19,9 +19,14 @@ PAGES = [  # (file, url path, catalog key, icon)
     ("pages/train.py", "train", "nav.train", ":material/model_training:"),
     ("pages/inside.py", "inside", "nav.inside", ":material/layers:"),
 ]
+HOME_ROOT = "index"  # Home is the default page, served at "/"; Streamlit names it by this internal path
 page = st.navigation([
-    st.Page(path, title=t(key, st.session_state.lang), icon=icon, url_path=url, default=(url == "home"))
+    st.Page(path, title=t(key, st.session_state.lang), icon=icon, url_path=HOME_ROOT if url == "home" else url,
+            default=(url == "home"))
     for path, url, key, icon in PAGES
+] + [  # ... and Home answers at its own address too: /home runs the same page (hidden from the menu)
+    st.Page(PAGES[0][0], title=t(PAGES[0][2], st.session_state.lang), icon=PAGES[0][3], url_path=PAGES[0][1],
+            visibility="hidden"),
 ])
 
 from pages.views import errors, shared, sidebar  # noqa: E402  (after st.navigation: see pages/views/__init__)

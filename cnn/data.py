@@ -58,6 +58,16 @@ class DatasetUnavailable(RuntimeError):
         self.params = params
 
 
+# What one image of each data set shows, as the pages name it ("Draw a digit", "Draw a shape"): locale keys
+# "subject.<noun>" and the sentences "draw.subtitle.<noun>", "draw.empty.<noun>", "draw.dot.<noun>".
+SUBJECTS = {"mnist": "digit", "mnist-5k": "digit", "fashion-mnist": "clothing", "shapes": "shape"}
+
+
+def subject(dataset: str | None) -> str:
+    """What one image of `dataset` shows ("digit", "clothing", "shape"); a digit for an unknown data set."""
+    return SUBJECTS.get(dataset or "", "digit")
+
+
 DATASETS = {
     "mnist": "MNIST: 70,000 handwritten digits, 28x28 (download about 12 MB)",
     "fashion-mnist": "Fashion-MNIST: 70,000 clothing images in 10 classes, 28x28",

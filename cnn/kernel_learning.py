@@ -186,3 +186,98 @@ def default_lr(problem: Problem) -> float:
     a = np.stack(columns, axis=1)
     curvature = 2.0 / (rows * cols) * np.linalg.eigvalsh(a.T @ a).max()
     return float(1.8 / curvature) if curvature > 0 else 0.1
+
+
+# ---------------------------------------------------------------- the loss as a landscape
+
+
+@dataclass(frozen=True)
+class Landscape:
+    weights: tuple[tuple[int, int], tuple[int, int]]   # the two weights varied: (i, j) of each
+    a: np.ndarray                 # (n,) values of the first weight (the x axis)
+    b: np.ndarray                 # (m,) values of the second weight (the y axis)
+    losses: np.ndarray            # (m, n): the loss with the first weight at a[c] and the second at b[r]
+
+
+def landscape(problem: Problem, kernel: np.ndarray, bias: float, weights: tuple[tuple[int, int], tuple[int, int]],
+              a: np.ndarray, b: np.ndarray) -> Landscape:
+    """The loss over two weights of the kernel, every other weight (and the bias) kept as it is now.
+
+    The output map is linear in each weight: moving weight (i, j) by δ adds δ times the pixels that weight
+    met (one per output cell) to every cell. So the whole grid of losses comes from three maps at once:
+    L(a, b) = mean((r + (a − k₁)·X₁ + (b − k₂)·X₂)²), r = y − t at the current kernel.
+    """
+    (i1, j1), (i2, j2) = weights
+    if (i1, j1) == (i2, j2):
+        raise ValueError("Pick two different weights.")
+    for i, j in weights:
+        if not (0 <= i < problem.size and 0 <= j < problem.size):
+            raise ValueError(f"Weight ({i}, {j}) is outside the {problem.size}x{problem.size} kernel.")
+    check(problem)
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    residual = forward(problem, kernel, bias) - problem.target                       # (H', W')
+    x1, x2 = _met(problem, i1, j1)[0], _met(problem, i2, j2)[0]                      # (H', W') each
+    da, db = a - kernel[i1, j1], b - kernel[i2, j2]
+    shifted = residual + da[None, :, None, None] * x1 + db[:, None, None, None] * x2  # (m, n, H', W')
+    return Landscape(((i1, j1), (i2, j2)), a, b, np.mean(shifted ** 2, axis=(2, 3)))
+
+
+def landscape_around(problem: Problem, kernel: np.ndarray, bias: float,
+                     weights: tuple[tuple[int, int], tuple[int, int]], path: np.ndarray | None = None,
+                     points: int = 41) -> Landscape:
+    """landscape() on a square window centred on the current kernel, wide enough for the path so far
+    (kernels (steps + 1, size, size)) and at least ±1 around it."""
+    (i1, j1), (i2, j2) = weights
+    centre = np.array([kernel[i1, j1], kernel[i2, j2]])
+    half = 1.0
+    if path is not None and len(path):
+        walked = np.stack([path[:, i1, j1], path[:, i2, j2]], axis=1)
+        half = max(half, 1.15 * float(np.max(np.abs(walked - centre))))
+    a = np.linspace(centre[0] - half, centre[0] + half, points)
+    b = np.linspace(centre[1] - half, centre[1] + half, points)
+    return landscape(problem, kernel, bias, weights, a, b)
+
+
+# ---------------------------------------------------------------- max pooling's backward pass
+
+
+@dataclass(frozen=True)
+class PoolGradient:
+    pooled: np.ndarray            # (H', W'): each window's max
+    winners: np.ndarray           # (H', W', 2): (row, col) in the input of each window's max
+    upstream: np.ndarray          # (H', W'): dL/dy, the gradient that arrives from the layer above
+    input_gradient: np.ndarray    # (H, W): dL/dx, each window's dL/dy at its max, 0 elsewhere (summed where
+                                  # overlapping windows share a max)
+
+
+def max_pool_gradient(x: np.ndarray, upstream: np.ndarray, size: int = 2, stride: int | None = None
+                      ) -> PoolGradient:
+    """Max pooling forward, then its backward pass: y = max of each window, so dy/dx is 1 at the window's
+    max and 0 at the others; the upstream gradient flows back only to each window's max. Ties go to the
+    first max in reading order, as PyTorch's max_pool2d does."""
+    x, upstream = np.asarray(x, dtype=np.float64), np.asarray(upstream, dtype=np.float64)
+    stride = stride or size
+    out_h, out_w = (x.shape[0] - size) // stride + 1, (x.shape[1] - size) // stride + 1
+    if out_h < 1 or out_w < 1:
+        raise ValueError(f"A {size}x{size} window does not fit in a {x.shape[0]}x{x.shape[1]} map.")
+    if upstream.shape != (out_h, out_w):
+        raise ValueError(f"The upstream gradient must be {out_h}x{out_w}, not {upstream.shape[0]}x{upstream.shape[1]}.")
+    pooled, winners = np.zeros((out_h, out_w)), np.zeros((out_h, out_w, 2), dtype=int)
+    grad = np.zeros_like(x)
+    for r in range(out_h):
+        for c in range(out_w):
+            window = x[r * stride:r * stride + size, c * stride:c * stride + size]
+            wr, wc = divmod(int(np.argmax(window)), size)       # argmax: the first max in reading order
+            winners[r, c] = (r * stride + wr, c * stride + wc)
+            pooled[r, c] = window[wr, wc]
+            grad[r * stride + wr, c * stride + wc] += upstream[r, c]
+    return PoolGradient(pooled, winners, upstream, grad)
+
+
+def pool_example(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A 4x4 map of small whole numbers with no ties inside a 2x2 window, and a 2x2 upstream gradient."""
+    rng = np.random.default_rng(seed)
+    x = rng.permutation(16).reshape(4, 4).astype(np.float64) - 4.0      # 16 different values, some negative
+    upstream = np.round(rng.uniform(-1.0, 1.0, (2, 2)), 1)
+    upstream[upstream == 0] = 0.5
+    return x, upstream

@@ -23,6 +23,17 @@ HIGHLIGHT = "#00c853"
 PADDING_FILL = "rgba(255, 167, 38, 0.35)"
 
 
+def probability_text(p: float) -> str:
+    """A probability as a percentage with the precision that means something: one decimal, and never a
+    rounded "100.0%" or "0.0%" (a network is never certain): "> 99.9%" and "< 0.1%" at the ends."""
+    percent = 100.0 * float(p)
+    if percent > 99.9:
+        return "> 99.9%"
+    if percent < 0.1:
+        return "< 0.1%"
+    return f"{percent:.1f}%"
+
+
 def _range(values: np.ndarray, signed: bool) -> tuple[float, float]:
     if signed:
         m = float(np.max(np.abs(values))) or 1.0
@@ -266,8 +277,8 @@ def matrix_figure(index: np.ndarray, weights: np.ndarray, *, title: str = "", he
     if index.size <= 2500:
         heatmap["texttemplate"] = "%{text}"
     layout = dict(title=dict(text=title, font=dict(size=14)), height=height, plot_bgcolor="#fafafa",
-                  margin=dict(l=40, r=10, t=40, b=30), yaxis=dict(autorange="reversed", title=rows),
-                  xaxis=dict(title=columns, side="top"))
+                  margin=dict(l=40, r=10, t=40, b=30), yaxis=dict(autorange="reversed", title=dict(text=rows)),
+                  xaxis=dict(title=dict(text=columns), side="top"))
     return _figure([heatmap], layout)
 
 
@@ -315,6 +326,21 @@ def heat_colours(values: np.ndarray) -> np.ndarray:
     low = np.floor(v).astype(int).clip(0, len(_HEAT) - 2)
     frac = (v - low)[..., None]
     return ((1 - frac) * _HEAT[low] + frac * _HEAT[low + 1]).round().astype(np.uint8)
+
+
+HEAT = [[k / (len(_HEAT) - 1), "#" + "".join(f"{int(v):02x}" for v in rgb)] for k, rgb in enumerate(_HEAT)]
+SCALES = {"diverging": DIVERGING, "gray": GRAY, "heat": HEAT}
+
+
+def css_gradient(scale: str) -> str:
+    """A colour scale (SCALES' name) as a CSS linear-gradient from its low end (left) to its high end."""
+    return "linear-gradient(to right, " + ", ".join(f"{c} {100 * s:g}%" for s, c in SCALES[scale]) + ")"
+
+
+def map_range(values: np.ndarray, signed: bool) -> tuple[float, float]:
+    """The values at the two ends of a map's colour scale (as map_png, map_figure and the browser's maps
+    colour it): ±the largest |value| for signed maps, the smallest and largest value otherwise."""
+    return _range(np.asarray(values, dtype=np.float64), signed)
 
 
 def overlay(image: np.ndarray, heat: np.ndarray, *, alpha: float = 0.55, side: int = 224) -> np.ndarray:
@@ -366,19 +392,34 @@ def filters_png(filters: np.ndarray) -> bytes:
     return map_png(mosaic)
 
 
-def confusion_figure(confusion: np.ndarray, hover: str, *, height: int = 420) -> go.Figure:
-    """A confusion matrix (rows true, columns answered) with counts written in and a clickable marker per
-    cell; `hover` is a plotly template that may use %{y}, %{x} and %{customdata} (the count)."""
+def confusion_figure(confusion: np.ndarray, hover: str, classes=None, *, x_title: str = "", y_title: str = "",
+                     count_title: str = "", height: int = 460) -> go.Figure:
+    """A confusion matrix (rows true, columns answered) with counts written in, the classes named on both
+    axes, a colour bar of counts, and a clickable marker per cell; `hover` is a plotly template that may use
+    %{y}, %{x} and %{customdata} (the count)."""
     confusion = np.asarray(confusion)
+    n = confusion.shape[0]
+    names = [str(c) for c in (classes if classes is not None else range(n))]
     fig = map_figure(np.log1p(confusion), signed=False, clickable=True, height=height)
-    fig.update_traces(selector=dict(type="heatmap"), text=confusion, texttemplate="%{text}",
-                      colorscale=[[0, "#ffffff"], [1, "#1f77b4"]], hovertemplate=None, hoverinfo="skip")
+    top = int(confusion.max()) if confusion.size else 0
+    counts = [0] + [10 ** k for k in range(int(np.log10(top)) + 1 if top else 0)]
+    fig.update_traces(selector=dict(type="heatmap"), text=confusion, texttemplate="%{text}", textfont=dict(size=12),
+                      colorscale=[[0, "#ffffff"], [1, "#1f77b4"]], hovertemplate=None, hoverinfo="skip",
+                      showscale=True, colorbar=dict(title=dict(text=count_title, side="right"), thickness=12,
+                                                    tickvals=np.log1p(counts).tolist(),
+                                                    ticktext=[str(c) for c in counts]))
     fig.update_traces(selector=dict(type="scatter"), customdata=confusion.ravel(),
                       hovertemplate=hover + "<extra></extra>")
+    ticks = dict(visible=True, tickmode="array", tickvals=list(range(n)), ticktext=names, tickfont=dict(size=12),
+                 showgrid=False, zeroline=False)
+    fig.update_layout(margin=dict(l=10, r=10, t=10, b=10),
+                      xaxis=dict(ticks, title=dict(text=x_title), side="bottom"),
+                      yaxis=dict(ticks, title=dict(text=y_title)))
     return fig
 
 
-def bars_figure(values, labels=None, *, height: int = 220, top: int | None = None, percent: bool = False) -> go.Figure:
+def bars_figure(values, labels=None, *, height: int = 220, top: int | None = None, percent: bool = False,
+                x_title: str = "", y_title: str = "") -> go.Figure:
     """A bar per value (class probabilities, a dense layer's units); `top` is drawn in red."""
     values = np.asarray(values, dtype=np.float64)
     x = [str(label) for label in labels] if labels is not None else list(range(len(values)))
@@ -386,32 +427,97 @@ def bars_figure(values, labels=None, *, height: int = 220, top: int | None = Non
     bar = dict(type="bar", x=x, y=values, marker=dict(color=colours),
                hovertemplate="%{x}: %{y:.2%}<extra></extra>" if percent else "%{x}: %{y:.3f}<extra></extra>")
     layout = dict(height=height, margin=dict(l=10, r=10, t=10, b=10), bargap=0.1,
-                  xaxis=dict(type="category", showticklabels=len(values) <= 40))
+                  xaxis=dict(type="category", showticklabels=len(values) <= 40, title=dict(text=x_title)),
+                  yaxis=dict(title=dict(text=y_title)))
     if percent:
         bar.update(text=[f"{100 * p:.0f}%" if p >= 0.01 else "" for p in values], textposition="outside")
-        layout["yaxis"] = dict(range=[0, 1.15], tickformat=".0%")
+        layout["yaxis"].update(range=[0, 1.15], tickformat=".0%")
     return _figure([bar], layout)
 
 
 def compare_figure(series: dict[str, tuple[list, list]], *, x_title: str, y_title: str, height: int = 300) -> go.Figure:
-    """Several runs' curves on one chart: {label: (epochs, values)}."""
+    """Several runs' curves on one chart: {label: (epochs, values)}; epochs on whole-number ticks."""
     data = [dict(type="scatter", x=list(x), y=list(y), mode="lines+markers", name=label)
             for label, (x, y) in series.items()]
-    layout = dict(height=height, margin=dict(l=10, r=10, t=10, b=10), xaxis=dict(title=x_title),
-                  yaxis=dict(title=y_title))
+    last = max([int(max(x)) for x, _ in series.values() if len(x)] or [1])
+    layout = dict(height=height, margin=dict(l=10, r=10, t=10, b=10),
+                  xaxis=dict(title=dict(text=x_title), range=[0.5, last + 0.5], **whole_ticks(last)),
+                  yaxis=dict(title=dict(text=y_title)))
     return _figure(data, layout)
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def power_of_ten_text(exponent: int) -> str:
+    """10**exponent as a student reads it: 1000, 100, 10, 1, 0.1, 0.01, 0.001, then 10⁻⁴, 10⁴..."""
+    if -3 <= exponent <= 3:
+        return f"{10.0 ** exponent:.{max(0, -exponent)}f}"
+    return "10" + str(exponent).translate(_SUPERSCRIPT)
+
+
+def log_ticks(low: float, high: float) -> tuple[list[float], list[str]]:
+    """Ticks at every power of ten from below `low` to above `high` (both > 0), with readable labels."""
+    first, last = int(np.floor(np.log10(low))), int(np.ceil(np.log10(high)))
+    exponents = range(first, last + 1)
+    return [10.0 ** e for e in exponents], [power_of_ten_text(e) for e in exponents]
+
+
+def whole_ticks(count: int, most: int = 10) -> dict:
+    """An axis of whole numbers 0..count: ticks every 1, 2, 5, 10, 20... so at most about `most` show."""
+    step = 1
+    for candidate in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000):
+        step = candidate
+        if count / candidate <= most:
+            break
+    return dict(tickmode="linear", tick0=0, dtick=step, tickformat="d")
 
 
 def loss_curve_figure(losses: list[float], *, x_title: str, y_title: str, height: int = 240) -> go.Figure:
     """The loss after each step, from step 0: a log scale once it has fallen a hundredfold (a converging
-    loss keeps falling by factors; on a linear scale it would sit on the axis after a few steps)."""
+    loss keeps falling by factors; on a linear scale it would sit on the axis after a few steps), with a
+    tick at each power of ten (1, 0.1, 0.01...). Steps are whole numbers."""
     steps = list(range(len(losses)))
     positive = [v for v in losses if v > 0]
     log = len(positive) == len(losses) and max(positive) / min(positive) > 100
     data = [dict(type="scatter", x=steps, y=list(losses), mode="lines+markers" if len(losses) < 60 else "lines",
                  line=dict(color="#d62728"), marker=dict(size=5), hovertemplate="%{x}: %{y:.4g}<extra></extra>")]
+    last = max(10, len(losses)) - 1
+    yaxis = dict(title=dict(text=y_title), type="log" if log else "linear")
+    if log:
+        values, labels = log_ticks(min(positive), max(positive))
+        yaxis.update(tickmode="array", tickvals=values, ticktext=labels,
+                     range=[np.log10(values[0]), np.log10(values[-1])])
+    else:
+        yaxis.update(rangemode="tozero")
     layout = dict(height=height, margin=dict(l=10, r=10, t=10, b=10), showlegend=False,
-                  xaxis=dict(title=x_title, tickformat="d", range=[-0.5, max(10, len(losses)) - 0.5]),
-                  yaxis=dict(title=y_title, type="log" if log else "linear", rangemode="tozero",
-                             exponentformat="power"))
+                  xaxis=dict(title=dict(text=x_title), range=[-0.5, last + 0.5], **whole_ticks(last)), yaxis=yaxis)
     return _figure(data, layout)
+
+
+LANDSCAPE = [[0.0, "#fcfdbf"], [0.25, "#fc8961"], [0.5, "#b73779"], [0.75, "#51127c"], [1.0, "#000004"]]
+
+
+def landscape_figure(a: np.ndarray, b: np.ndarray, losses: np.ndarray, path_a, path_b, *, x_title: str,
+                     y_title: str, loss_title: str, start: str, now: str, height: int = 420) -> go.Figure:
+    """The loss over two weights as a filled contour map (light = low, with a colour bar of loss values),
+    and the path the two weights took so far: from `start` (a hollow circle) to `now` (a filled one)."""
+    contour = dict(type="contour", x=np.asarray(a).tolist(), y=np.asarray(b).tolist(), z=np.asarray(losses).tolist(),
+                   colorscale=LANDSCAPE,
+                   ncontours=18, line=dict(width=0.5, color="rgba(255,255,255,0.5)"),
+                   colorbar=dict(title=dict(text=loss_title, side="right"), thickness=14),
+                   hovertemplate=f"{x_title} = %{{x:.2f}}<br>{y_title} = %{{y:.2f}}<br>{loss_title} = %{{z:.4g}}"
+                                 "<extra></extra>")
+    path_a, path_b = list(map(float, path_a)), list(map(float, path_b))
+    walk = dict(type="scatter", x=path_a, y=path_b, mode="lines+markers", showlegend=False,
+                line=dict(color="#00e5ff", width=2), marker=dict(size=4, color="#00e5ff"),
+                hovertemplate="%{x:.3f}, %{y:.3f}<extra></extra>")
+    ends = dict(type="scatter", x=[path_a[0], path_a[-1]], y=[path_b[0], path_b[-1]], mode="markers+text",
+                text=[start, now], textposition=["bottom center", "top center"], showlegend=False,
+                textfont=dict(color="#111111", size=13),
+                marker=dict(size=[11, 13], color=["rgba(0,0,0,0)", "#00e5ff"], line=dict(color="#00e5ff", width=2)),
+                hoverinfo="skip")
+    layout = dict(height=height, margin=dict(l=10, r=10, t=10, b=10), showlegend=False,
+                  xaxis=dict(title=dict(text=x_title), range=[float(a[0]), float(a[-1])], constrain="domain"),
+                  yaxis=dict(title=dict(text=y_title), range=[float(b[0]), float(b[-1])], scaleanchor="x"))
+    return _figure([contour, walk, ends], layout)

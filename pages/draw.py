@@ -1,17 +1,22 @@
 """Draw & Predict: draw a digit, watch the current model read it, see the preprocessing and a glimpse inside."""
 
+import html
+
 import numpy as np
 import streamlit as st
 
-from cnn import preprocess, viz
-from pages.views import bars, controls, draw_pad, errors, explain, model_menu, sources
+from cnn import data, preprocess, viz
+from pages.views import bars, controls, draw_pad, errors, explain, layers, legend, model_menu, sidebar, sources
 from pages.views.language import tr
 from pages.views.page import begin
 
-begin("draw", "nav.draw")
+begin("draw", "nav.draw", subtitle_key="", help_key="")
 
 model, spec, sidecar = model_menu.current_model_or_stop()
 dataset = sidecar.get("dataset")
+subject = data.subject(dataset)      # "Draw a digit" or "Draw a shape": what this model's images show
+st.caption(tr(f"draw.subtitle.{subject}"))
+sidebar.help_box("draw", f"draw.help.{subject}")
 framing = preprocess.framing_for(dataset, spec.input_shape[-1])
 model_menu.caption(spec, sidecar)
 
@@ -20,7 +25,7 @@ source = controls.select(tr("draw.source"), ("draw", "sample", "upload"), "draw_
 
 
 @errors.fragment
-def reader(source: str, model, spec, dataset, framing) -> None:
+def reader(source: str, model, spec, dataset, framing, subject: str) -> None:
     """The input and what the model reads in it. A fragment: each send of the pad reruns only this."""
     left, right = st.columns([2, 3], gap="large")
     with left:
@@ -36,18 +41,31 @@ def reader(source: str, model, spec, dataset, framing) -> None:
         else:
             raw = sources.upload("draw_upload")
     with right:
-        read(raw, model, spec, framing, seq)
+        read(raw, model, spec, framing, subject, seq)
 
 
-def read(raw, model, spec, framing, seq: int = 0) -> None:
+def top_label_html(label: str) -> str:
+    """The top guess, large. It wraps only between words (each word is one unbreakable span: no
+    "tria/ngl/e"), and its font shrinks so the longest word fits the column (1cqi = 1% of its width)."""
+    words = str(label).split() or [""]
+    longest = max(len(w) for w in words)
+    spans = " ".join(f'<span style="white-space:nowrap">{html.escape(w)}</span>' for w in words)
+    # A glyph is at most about 0.62 em wide in the app's bold font: `longest` of them fill 100cqi at 100/0.62/n.
+    size = f"min(5em, {100 / (0.62 * max(longest, 1)):.2f}cqi)"
+    return (f"<div style='container-type:inline-size;width:100%'><div data-testid='top-guess' "
+            f"style='font-size:{size};font-weight:700;line-height:1.05;text-align:center;"
+            f"overflow-wrap:normal;word-break:keep-all;hyphens:none'>{spans}</div></div>")
+
+
+def read(raw, model, spec, framing, subject: str, seq: int = 0) -> None:
     """The top guess, every class's probability, the preprocessing steps and a glimpse inside."""
     if raw is None:
-        st.info(tr("draw.empty"))
+        st.info(tr(f"draw.empty.{subject}"))
         return
     try:
         stages = preprocess.steps(raw, framing)
     except preprocess.EmptyDrawing as exc:
-        st.info(tr(f"draw.{exc.code}"))
+        st.info(tr(f"draw.{exc.code}.{subject}"))
         return
     x = stages[-1][1]
     if spec.input_shape[0] > 1:
@@ -57,9 +75,10 @@ def read(raw, model, spec, framing, seq: int = 0) -> None:
     st.session_state.drawn_input = x   # the Inside page starts from what was drawn here
 
     guess, chart = st.columns([1, 3])
-    guess.markdown(f"<div style='font-size:5em;font-weight:700;line-height:1;text-align:center' "
-                   f"data-testid='top-guess'>{spec.classes[top]}</div>", unsafe_allow_html=True)
-    confidence = tr("draw.confidence", p=f"{100 * probs[top]:.1f}%")
+    guess.markdown(top_label_html(spec.classes[top]), unsafe_allow_html=True)
+    # The sentence may wrap, never inside the number ("> 99.9%" stays on one line).
+    number = f"<span style='white-space:nowrap'>{html.escape(viz.probability_text(probs[top]))}</span>"
+    confidence = html.escape(tr("draw.confidence", p="\x00")).replace("\x00", number)
     guess.markdown(f"<div style='text-align:center;font-size:1.2em'>{confidence}</div>", unsafe_allow_html=True)
     with chart:
         bars.probability_bars(probs, spec.classes, top, answers=seq)
@@ -78,8 +97,10 @@ def read(raw, model, spec, framing, seq: int = 0) -> None:
             a.image(viz.mosaic_picture(first.values, side=360),
                     caption=tr("draw.first_maps", n=first.values.shape[0],
                                shape="×".join(map(str, first.values.shape))))
+            layers.own_scale(bool(first.values.min() < 0), where=a)
             b.image(viz.overlay(x, cam["map"], side=168), caption=tr("draw.gradcam", label=spec.classes[top]))
+            legend.colour_bar("heat", "0", "1", tr("legend.gradcam"), where=b, width=168)
         st.page_link("pages/inside.py", label=tr("draw.open_inside"), icon=":material/layers:")
 
 
-reader(source, model, spec, dataset, framing)
+reader(source, model, spec, dataset, framing, subject)

@@ -23,7 +23,7 @@ look = explain.trace(choice, model, spec, x)
 picture_col.image(viz.enlarge(x if x.ndim == 2 else x.mean(0), 140),
                   caption=tr("inside.input", shape=layers.shape_of(x)), width=140)
 with guess_col:
-    guess = tr("inside.guess", label=spec.classes[look.top], p=f"{100 * look.probabilities[look.top]:.1f}%")
+    guess = tr("inside.guess", label=spec.classes[look.top], p=viz.probability_text(look.probabilities[look.top]))
     st.markdown(f"**{tr('inside.softmax')}** — {guess}")
     bars.probability_bars(look.probabilities, spec.classes, look.top)
 

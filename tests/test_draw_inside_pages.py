@@ -1,8 +1,10 @@
 """Draw & Predict and Inside the Network, headless: an injected drawing is read; every preset renders."""
 
 import base64
+import html
 import io
 import json
+import re
 import shutil
 import time
 from pathlib import Path
@@ -13,7 +15,7 @@ import torch
 from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 
-from cnn import i18n, models, runs
+from cnn import data, i18n, models, runs, viz
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -55,8 +57,8 @@ def _label(caption: str) -> str:
 
 
 def _top_guess(at: AppTest) -> str:
-    html = next(m.value for m in at.markdown if "top-guess" in m.value)
-    return html.split(">")[1].split("<")[0]
+    markup = next(m.value for m in at.markdown if "top-guess" in m.value)
+    return html.unescape(re.sub(r"<[^>]+>", "", markup)).strip()
 
 
 def test_an_injected_one_is_read_as_one():
@@ -247,3 +249,50 @@ def test_what_each_filter_looks_for(lang):
     assert len(found) == 8                                          # the first eight filters, nine patches each
     values = [float(v) for v in found[0].split(":" if lang == "en" else "：")[1].split("·")]
     assert values == sorted(values, reverse=True) and len(values) == 9
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_shapes_model_asks_for_a_shape_not_a_digit(lang):
+    at = _open("pages/draw.py", lang, current_model="shipped-shapes")
+    text = _text(at)
+    assert i18n.t("draw.subtitle.shape", lang) in text and i18n.t("draw.empty.shape", lang) in text
+    assert i18n.t("draw.subtitle.digit", lang) not in text and i18n.t("draw.empty.digit", lang) not in text
+    assert [m.value for m in at.sidebar.markdown if m.value == i18n.t("draw.help.shape", lang)]
+    at = _open("pages/draw.py", lang)                                   # the digits model still asks for a digit
+    assert i18n.t("draw.subtitle.digit", lang) in _text(at)
+
+
+@pytest.mark.parametrize("subject", sorted(set(data.SUBJECTS.values())))
+def test_every_data_sets_subject_has_its_sentences(subject):
+    for key in ("draw.subtitle", "draw.empty", "draw.dot", "draw.help"):
+        assert i18n.t(f"{key}.{subject}", "en") and i18n.t(f"{key}.{subject}", "zh")
+
+
+def test_probabilities_are_shown_with_the_precision_that_means_something():
+    pad = Image.new("L", (280, 280), 0)
+    ImageDraw.Draw(pad).ellipse([60, 60, 220, 220], outline=255, width=16)
+    at = _open("pages/draw.py", current_model="shipped-shapes", draw_pad=_drawing(np.asarray(pad)))
+    bars = next(m.value for m in at.markdown if "probability-bars" in m.value)
+    probs = json.loads(html.unescape(re.search(r'data-probs="([^"]+)"', bars).group(1)))
+    shown = re.findall(r"white-space:nowrap\">([^<]+)</span></div>", bars)
+    assert shown == [html.escape(viz.probability_text(p)) for p in probs]
+    text = _text(at)
+    assert "100.0%" not in text and "100.0%" not in bars
+    top = max(probs)
+    assert i18n.t("draw.confidence", "en", p=viz.probability_text(top)) in html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_coloured_map_has_its_colour_bar(lang):
+    at = _open("pages/inside.py", lang)
+    legends = [m.value for m in at.markdown if "colour-legend" in m.value]
+    titles = "".join(legends)
+    for key in ("legend.each_map", "legend.value", "legend.gradcam", "legend.saliency", "legend.occlusion"):
+        assert html.escape(i18n.t(key, lang)) in titles, key
+    assert len(legends) >= 8          # mosaic, one map, kernel, the arithmetic's two maps, the three "why" maps
+    canvas = np.zeros((280, 280), dtype=np.uint8)
+    canvas[40:240, 130:150] = 255
+    at = _open("pages/draw.py", lang, draw_pad=_drawing(canvas))
+    titles = "".join(m.value for m in at.markdown if "colour-legend" in m.value)
+    for key in ("legend.gradcam", "legend.each_map"):
+        assert html.escape(i18n.t(key, lang)) in titles, key

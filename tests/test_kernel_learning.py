@@ -127,3 +127,70 @@ def test_a_weight_outside_the_kernel_is_refused():
     problem = kl.default_problem()
     with pytest.raises(ValueError, match="outside"):
         kl.weight_arithmetic(problem, np.zeros((3, 3)), 0.0, 3, 0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(problems(), st.data())
+def test_the_landscape_is_the_loss_at_each_point(case, data):
+    """Every cell of the landscape equals the loss computed directly (numpy, and torch's conv2d) with those
+    two weights set and every other weight as it is."""
+    problem, kernel, bias = case
+    cells = [(i, j) for i in range(problem.size) for j in range(problem.size)]
+    assume(len(cells) >= 2)
+    first, second = data.draw(st.sampled_from(cells)), data.draw(st.sampled_from(cells))
+    assume(first != second)
+    a, b = np.linspace(-2, 2, 5) + kernel[first], np.linspace(-1.5, 1, 4) + kernel[second]
+    land = kl.landscape(problem, kernel, bias, (first, second), a, b)
+    assert land.losses.shape == (4, 5)
+    for r, bv in enumerate(b):
+        for c, av in enumerate(a):
+            moved = kernel.copy()
+            moved[first], moved[second] = av, bv
+            assert land.losses[r, c] == pytest.approx(_torch(problem, moved, bias)["loss"], rel=1e-10, abs=1e-12)
+            assert land.losses[r, c] == pytest.approx(kl.loss(problem, moved, bias), rel=1e-10, abs=1e-12)
+
+
+def test_the_landscape_is_centred_on_the_kernel_and_holds_the_path():
+    problem = kl.default_problem("sobel_x")
+    kernel, bias = kl.start(problem, 0)
+    walked = kl.trajectory(problem, kernel, bias, kl.default_lr(problem), 30)
+    now = walked.kernels[-1]
+    land = kl.landscape_around(problem, now, float(walked.biases[-1]), ((0, 0), (1, 2)), walked.kernels)
+    assert land.a[len(land.a) // 2] == pytest.approx(now[0, 0]) and land.b[len(land.b) // 2] == pytest.approx(now[1, 2])
+    assert land.a.min() <= walked.kernels[:, 0, 0].min() and land.a.max() >= walked.kernels[:, 0, 0].max()
+    assert land.b.min() <= walked.kernels[:, 1, 2].min() and land.b.max() >= walked.kernels[:, 1, 2].max()
+    middle = land.losses[len(land.b) // 2, len(land.a) // 2]
+    assert middle == pytest.approx(walked.losses[-1])          # the centre is where the kernel is now
+    with pytest.raises(ValueError):
+        kl.landscape(problem, now, 0.0, ((0, 0), (0, 0)), land.a, land.b)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("size, stride, shape", [(2, 2, (4, 4)), (2, 2, (5, 7)), (3, 2, (7, 7)), (2, 1, (4, 5))])
+def test_max_pooling_passes_its_gradient_back_as_autograd_does(seed, size, stride, shape):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=shape)
+    out = ((shape[0] - size) // stride + 1, (shape[1] - size) // stride + 1)
+    upstream = rng.normal(size=out)
+    got = kl.max_pool_gradient(x, upstream, size, stride)
+    xt = torch.tensor(x, requires_grad=True)
+    y = F.max_pool2d(xt[None, None], size, stride)[0, 0]
+    (grad,) = torch.autograd.grad(y, xt, torch.tensor(upstream))
+    np.testing.assert_allclose(got.pooled, y.detach().numpy(), rtol=0, atol=0)
+    np.testing.assert_allclose(got.input_gradient, grad.numpy(), rtol=1e-12, atol=1e-12)
+    for r in range(out[0]):
+        for c in range(out[1]):
+            assert x[tuple(got.winners[r, c])] == got.pooled[r, c]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_pages_pooling_example_sends_each_gradient_to_its_windows_max_only(seed):
+    x, upstream = kl.pool_example(seed)
+    assert x.shape == (4, 4) and upstream.shape == (2, 2) and len(set(x.ravel())) == 16 and np.all(upstream != 0)
+    got = kl.max_pool_gradient(x, upstream)
+    xt = torch.tensor(x, requires_grad=True)
+    (grad,) = torch.autograd.grad(F.max_pool2d(xt[None, None], 2)[0, 0], xt, torch.tensor(upstream))
+    np.testing.assert_array_equal(got.input_gradient, grad.numpy())
+    assert np.count_nonzero(got.input_gradient) == 4                # one cell a window, the others get 0
+    with pytest.raises(ValueError):
+        kl.max_pool_gradient(x, np.zeros((3, 3)))

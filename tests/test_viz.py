@@ -136,3 +136,59 @@ def test_the_loss_curve_starts_at_step_0_and_turns_logarithmic_once_the_loss_fal
     falling = [2.0 * 0.5 ** k for k in range(12)]
     assert viz.loss_curve_figure(falling, x_title="step", y_title="loss").layout.yaxis.type == "log"
     assert viz.loss_curve_figure(falling[:5] + [0.0], x_title="s", y_title="l").layout.yaxis.type == "linear"
+
+
+def test_probabilities_never_round_to_certainty():
+    assert viz.probability_text(1.0) == "> 99.9%" and viz.probability_text(0.99951) == "> 99.9%"
+    assert viz.probability_text(0.9991) == "> 99.9%"         # 99.91% is above 99.9%, not "99.9%"
+    assert viz.probability_text(0.999) == "99.9%" and viz.probability_text(0.5) == "50.0%"
+    assert viz.probability_text(0.001) == "0.1%" and viz.probability_text(0.00099) == "< 0.1%"
+    assert viz.probability_text(0.0) == "< 0.1%" and viz.probability_text(1e-9) == "< 0.1%"
+
+
+def test_the_new_figures_pass_plotly_validation():
+    import plotly.graph_objects as go
+
+    rng = np.random.default_rng(2)
+    a, b = np.linspace(-1, 1, 5), np.linspace(0, 2, 4)
+    figures = [
+        viz.confusion_figure(rng.integers(0, 900, (3, 3)), "%{customdata}", ["triangle", "circle", "rectangle"],
+                             x_title="answer", y_title="true", count_title="images"),
+        viz.landscape_figure(a, b, rng.uniform(size=(4, 5)), [0.1, 0.2], [1.0, 1.1], x_title="k[0, 0]",
+                             y_title="k[1, 1]", loss_title="loss", start="start", now="now"),
+        viz.loss_curve_figure([2.0, 0.5, 0.01, 0.001], x_title="steps", y_title="loss"),
+        viz.compare_figure({"a": ([1, 2, 3], [0.5, 0.7, 0.8])}, x_title="epoch", y_title="accuracy"),
+    ]
+    for fig in figures:
+        go.Figure(fig.to_dict())
+
+
+def test_the_confusion_matrix_names_its_classes_on_both_axes():
+    classes = ["triangle", "circle", "rectangle"]
+    fig = viz.confusion_figure(np.array([[50, 2, 0], [1, 48, 3], [0, 0, 51]]), "%{customdata}", classes,
+                               x_title="the network's answer", y_title="true class", count_title="images")
+    layout = fig.layout
+    assert list(layout.xaxis.ticktext) == classes and list(layout.yaxis.ticktext) == classes
+    assert list(layout.xaxis.tickvals) == [0, 1, 2] and layout.xaxis.visible and layout.yaxis.visible
+    assert layout.xaxis.title.text == "the network's answer" and layout.yaxis.title.text == "true class"
+    heatmap = fig.data[0]
+    assert heatmap.textfont.size >= 12 and heatmap.showscale and heatmap.colorbar.title.text == "images"
+    assert list(heatmap.colorbar.ticktext) == ["0", "1", "10"]        # the colour bar reads in counts
+
+
+def test_epochs_and_steps_are_whole_numbers_and_log_ticks_read_as_numbers():
+    compare = viz.compare_figure({"a": (list(range(1, 24)), [0.5] * 23)}, x_title="epoch", y_title="accuracy")
+    assert compare.layout.xaxis.dtick == 5 and compare.layout.xaxis.tickformat == "d"
+    assert compare.layout.xaxis.title.text == "epoch" and compare.layout.yaxis.title.text == "accuracy"
+    curve = viz.loss_curve_figure([3.0 * 0.5 ** k for k in range(40)], x_title="steps", y_title="loss")
+    assert curve.layout.xaxis.dtick in (1, 2, 5, 10) and curve.layout.yaxis.type == "log"
+    assert list(curve.layout.yaxis.ticktext) == ["10⁻¹²", "10⁻¹¹", "10⁻¹⁰", "10⁻⁹", "10⁻⁸", "10⁻⁷", "10⁻⁶",
+                                                 "10⁻⁵", "10⁻⁴", "0.001", "0.01", "0.1", "1", "10"]
+    assert viz.log_ticks(0.05, 2.0) == ([0.01, 0.1, 1.0, 10.0], ["0.01", "0.1", "1", "10"])
+
+
+def test_colour_scales_as_css_run_from_the_low_end():
+    assert viz.css_gradient("diverging").startswith("linear-gradient(to right, #2166ac 0%")
+    assert viz.css_gradient("heat").endswith("#fcffa4 100%)") and viz.css_gradient("gray").count("#") == 2
+    assert viz.map_range(np.array([[-2.0, 1.0]]), True) == (-2.0, 2.0)
+    assert viz.map_range(np.array([[0.2, 0.7]]), False) == (0.2, 0.7)

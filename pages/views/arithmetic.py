@@ -12,26 +12,61 @@ import numpy as np
 import streamlit as st
 
 from cnn import inspect, ops, viz
-from pages.views import controls, picking
+from pages.views import controls, legend, picking
 from pages.views.language import tr
 
+POSITIVE, NEGATIVE = "178,24,43", "33,102,172"     # the tint of positive and negative numbers (RGB)
 
-def matrix_html(values: np.ndarray, caption: str, signed: bool = True) -> str:
-    """A small matrix as an HTML table whose cells are tinted by sign and size."""
+
+def _tint(v: float, scale: float, signed: bool) -> str:
+    alpha = min(abs(v) / scale, 1.0) * 0.6
+    return f"rgba({POSITIVE if v > 0 or not signed else NEGATIVE},{alpha:.2f})"
+
+
+def scale_html(scale: float, signed: bool = True) -> str:
+    """The legend of a tinted table: a colour bar from −scale (blue) through 0 (white) to +scale (red), or
+    from 0 to +scale, with its values written under it."""
+    stops = (f"rgba({NEGATIVE},0.6), rgba(255,255,255,0), rgba({POSITIVE},0.6)" if signed
+             else f"rgba({POSITIVE},0), rgba({POSITIVE},0.6)")
+    low = f"−{scale:.2g}" if signed else "0"
+    labels = (f"<span>{low}</span>" + ("<span>0</span>" if signed else "") + f"<span>{scale:.2g}</span>")
+    return (f'<div data-testid="colour-legend" style="margin-top:3px;max-width:150px">'
+            f'<div style="height:8px;border:1px solid #ddd;background:linear-gradient(to right, {stops})"></div>'
+            f'<div style="display:flex;justify-content:space-between;font-size:12px;color:#666">{labels}</div></div>')
+
+
+def matrix_html(values: np.ndarray, caption: str, signed: bool = True, legend: bool = False,
+                marked: set[tuple[int, int]] = frozenset(), block: int = 0) -> str:
+    """A small matrix as an HTML table whose cells are tinted by sign and size (numbers at 13 px); with
+    `legend`, the colour bar of its tint under it. Cells in `marked` are outlined in green (data-marked="1");
+    `block` > 1 parts the table into block x block windows with thicker lines."""
     values = np.asarray(values, dtype=np.float64)
     scale = float(np.max(np.abs(values))) or 1.0
     rows = []
-    for row in np.round(values, 2) + 0.0:  # + 0.0 turns -0.0 into 0.0: no "-0.00" in the tables
+    for i, row in enumerate(np.round(values, 2) + 0.0):  # + 0.0 turns -0.0 into 0.0: no "-0.00" in the tables
         cells = []
-        for v in row:
-            alpha = min(abs(v) / scale, 1.0) * 0.6
-            colour = f"rgba(178,24,43,{alpha:.2f})" if v > 0 or not signed else f"rgba(33,102,172,{alpha:.2f})"
-            cells.append(f'<td style="background:{colour};padding:2px 6px;text-align:right;'
-                         f'border:1px solid #ddd;font-family:monospace">{v:.2f}</td>')
+        for j, v in enumerate(row):
+            extra = ""
+            if (i, j) in marked:
+                extra += "outline:3px solid #00c853;outline-offset:-3px;font-weight:700;"
+            if block > 1 and j and j % block == 0:
+                extra += "border-left:3px solid #555;"
+            if block > 1 and i and i % block == 0:
+                extra += "border-top:3px solid #555;"
+            tint = _tint(v, scale, signed)
+            cells.append(f'<td data-marked="{int((i, j) in marked)}" style="{extra}background:{tint};padding:2px 5px;'
+                         f'text-align:right;border:1px solid #ddd;font-family:monospace">{v:.2f}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return (f'<div style="display:inline-block;margin:4px"><div style="font-size:0.8em;color:#666">'
-            f'{html.escape(caption)}</div><table style="border-collapse:collapse;font-size:0.8em">'
-            + "".join(rows) + "</table></div>")
+    return (f'<div style="display:inline-block;margin:4px"><div style="font-size:13px;color:#666">'
+            f'{html.escape(caption)}</div><table style="border-collapse:collapse;font-size:13px;margin:0">'
+            + "".join(rows) + "</table>" + (scale_html(scale, signed) if legend else "") + "</div>")
+
+
+def row_html(*parts: str) -> str:
+    """Tables and operators side by side, wrapping to the next line when the column is too narrow (never
+    overlapping, as fixed columns do when a table is wider than its column)."""
+    return ('<div style="display:flex;flex-wrap:wrap;align-items:center;gap:4px 10px">'
+            + "".join(parts) + "</div>")
 
 
 def operator_html(symbol: str) -> str:
@@ -80,10 +115,13 @@ def first_layer(model, spec, layer: inspect.LayerOutput, chosen: int, x: np.ndar
                           padding=conv_layer.get("padding", 0), dilation=dilation, bias=float(bias[selected]))
         pads = ops.resolve_padding(conv_layer.get("padding", 0), weights.shape[-2:], (dilation, dilation))
         seen, made = st.columns(2)
-        seen.image(viz.map_png(ops.pad(x, pads), signed=False, pads=pads, receptive=(step.rows, step.cols)),
+        padded = ops.pad(x, pads)
+        seen.image(viz.map_png(padded, signed=False, pads=pads, receptive=(step.rows, step.cols)),
                    caption=tr("inside.arith_input"), width=220)
+        legend.map_bar(padded if padded.ndim == 2 else padded.mean(0), False, tr("legend.value"), where=seen)
         made.image(viz.map_png(layer.values[selected], cell=(row, col)), caption=tr("inside.arith_map", k=selected),
                    width=220)
+        legend.map_bar(layer.values[selected], True, tr("legend.value"), where=made)
         table(step, weights[selected])
         st.markdown(tr("inside.arith_sum", s=f"{step.total:.4f}", b=f"{step.bias:.4f}", v=f"{step.value:.4f}",
                        map=selected, row=row, col=col, check=f"{layer.values[selected, row, col]:.4f}"))

@@ -8,6 +8,8 @@ import json
 import numpy as np
 import streamlit as st
 
+from cnn.viz import probability_text
+
 
 def probability_bars(probabilities: np.ndarray, classes, top: int, answers: int = 0) -> None:
     """`answers`: the number of the drawing these are for (0 for other inputs), kept as data-seq."""
@@ -19,7 +21,8 @@ def probability_bars(probabilities: np.ndarray, classes, top: int, answers: int 
                     f'<span style="flex:1;background:#f0f2f6;height:15px;border-radius:3px">'
                     f'<span style="display:block;width:{100 * p:.2f}%;background:{colour};height:15px;'
                     f'border-radius:3px"></span></span>'
-                    f'<span style="width:4em;text-align:right;font-size:0.85em">{100 * p:.1f}%</span></div>')
+                    f'<span style="width:4.8em;text-align:right;font-size:0.85em;white-space:nowrap">'
+                    f'{html.escape(probability_text(p))}</span></div>')
     values = html.escape(json.dumps([round(float(p), 6) for p in probabilities]))
     st.markdown(f'<div data-testid="probability-bars" data-probs="{values}" data-seq="{int(answers)}">'
                 f'{"".join(rows)}</div>', unsafe_allow_html=True)

@@ -12,7 +12,7 @@ import numpy as np
 import streamlit as st
 
 from cnn import inspect, viz
-from pages.views import controls, layers, model_menu
+from pages.views import controls, layers, legend, model_menu
 from pages.views.language import tr
 
 
@@ -66,7 +66,7 @@ def why(choice: str, model, spec, look: inspect.Trace, x: np.ndarray) -> None:
     st.subheader(tr("inside.why"))
     target = controls.select(tr("inside.target"), list(range(len(spec.classes))), f"inside_target_{spec.name}",
                              default=look.top,
-                             format_func=lambda k: f"{spec.classes[k]} ({100 * look.probabilities[k]:.1f}%)")
+                             format_func=lambda k: f"{spec.classes[k]} ({viz.probability_text(look.probabilities[k])})")
     gray = x if x.ndim == 2 else x.mean(0)
     shown = st.columns(3)
     convs = inspect.conv_layers(spec)
@@ -79,13 +79,16 @@ def why(choice: str, model, spec, look: inspect.Trace, x: np.ndarray) -> None:
         cam = grad_cam(choice, model, spec, x, target, cam_at)
         shown[0].image(viz.overlay(gray, cam["map"], side=224),
                        caption=tr("inside.gradcam", layer=cam["layer"] + 1), width="stretch")
+        legend.colour_bar("heat", "0", "1", tr("legend.gradcam"), where=shown[0])
     else:
         shown[0].info(tr("inside.no_conv"))
     shown[1].image(viz.overlay(gray, saliency(choice, model, spec, x, target), side=224),
                    caption=tr("inside.saliency"), width="stretch")
+    legend.colour_bar("heat", "0", "1", tr("legend.saliency"), where=shown[1])
     occ = occlusion(choice, model, spec, x, target)
     drop = np.clip(occ["map"], 0, None)
     shown[2].image(viz.overlay(gray, drop / drop.max() if drop.max() > 0 else drop, side=224),
-                   caption=tr("inside.occlusion", patch=occ["patch"], p=f"{100 * occ['base']:.1f}%",
+                   caption=tr("inside.occlusion", patch=occ["patch"], p=viz.probability_text(occ["base"]),
                               worst=f"{100 * occ['map'].max():.1f}"), width="stretch")
+    legend.colour_bar("heat", "0", f"{100 * drop.max():.1f}", tr("legend.occlusion"), where=shown[2])
     st.caption(tr("inside.why_help"))

@@ -12,7 +12,7 @@ import numpy as np
 import streamlit as st
 
 from cnn import data, filter_view, inspect
-from pages.views import background, controls, errors, explain
+from pages.views import background, controls, errors, explain, legend
 from pages.views.language import tr
 
 SAMPLES = 1000            # images searched for the strongest patches
@@ -157,6 +157,10 @@ def filter_gallery(choice: str, model, spec, dataset: str | None) -> None:
         page = controls.slider(tr("filters.page", n=count), 1, pages, f"filters_page_{spec.name}_{layer}", default=1)
         first = (page - 1) * PER_PAGE
     st.caption(tr("filters.help", n=len(images)))
+    keys = st.columns([1, 4])
+    legend.colour_bar("gray", tr("legend.weakest"), tr("legend.strongest"), tr("legend.made"), where=keys[0],
+                      width=160)
+    legend.colour_bar("gray", "0", "1", tr("legend.pixels"), where=keys[1])
     field = filter_view.centre_field(model, spec, layer)
     for f in range(first, min(count, first + PER_PAGE)):
         row = st.columns([1, 9], vertical_alignment="center")

@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 
 from cnn import inspect, viz
-from pages.views import arithmetic, controls, picking
+from pages.views import arithmetic, controls, legend, picking
 from pages.views.language import tr
 
 
@@ -18,6 +18,15 @@ def shape_of(values: np.ndarray) -> str:
 
 def layer_name(layer: inspect.LayerOutput) -> str:
     return f"{layer.index + 1}. {tr(f'inside.kind.{layer.kind}')} · {shape_of(layer.values)}"
+
+
+def own_scale(signed: bool, where=st) -> None:
+    """The legend of a mosaic whose maps are each on their own scale (viz.tile)."""
+    if signed:
+        legend.colour_bar("diverging", tr("legend.minus_max"), tr("legend.plus_max"), tr("legend.each_map"), "0",
+                          where=where)
+    else:
+        legend.colour_bar("gray", "0", tr("legend.plus_max"), tr("legend.each_map"), where=where)
 
 
 def layer_strip(model, spec, look: inspect.Trace) -> int:
@@ -37,6 +46,7 @@ def layer_strip(model, spec, look: inspect.Trace) -> int:
             picking.tiles(layer.values, f"mosaic_{spec.name}_{chosen}", map_key, selected=selected,
                           title=tr("inside.maps_title", n=count, shape=shape_of(layer.values)),
                           hover=tr("inside.hover_map"))
+            own_scale(bool(layer.values.min() < 0))
             st.caption(tr("inside.maps_help"))
         # The conv that made these maps: this layer, or the nearest conv before it (batch norm, activation
         # and pooling keep the map count).
@@ -53,20 +63,25 @@ def layer_strip(model, spec, look: inspect.Trace) -> int:
             else:
                 picking.cells(one, f"inside_one_map_{chosen}", signed=bool(layer.values.min() < 0),
                               hover=tr("inside.hover_cell"))
+            legend.map_bar(one, bool(layer.values.min() < 0), tr("legend.value"))
             if conv_index is not None:
                 weights, bias = inspect.kernels(model, conv_index)
                 kernel = weights[selected]
                 st.markdown(tr("inside.kernel_of", k=selected, layer=conv_index + 1, shape=shape_of(kernel),
                                b=f"{bias[selected]:.3f}"))
                 if kernel.shape[0] == 1:   # its numbers, tinted as in the arithmetic below
-                    st.markdown(arithmetic.matrix_html(kernel[0], tr("lab.arith.kernel")), unsafe_allow_html=True)
+                    st.markdown(arithmetic.matrix_html(kernel[0], tr("lab.arith.kernel"), legend=True),
+                                unsafe_allow_html=True)
                 else:
                     st.image(viz.mosaic_picture(kernel, side=240),
                              caption=tr("inside.kernel_slices", c=kernel.shape[0]))
+                    own_scale(bool(kernel.min() < 0))
     else:
         with maps_col:
             labels = spec.classes if layer.values.shape[0] == len(spec.classes) else None
-            st.plotly_chart(viz.bars_figure(layer.values, labels, height=260), key=f"dense_{chosen}",
+            st.plotly_chart(viz.bars_figure(layer.values, labels, height=260, y_title=tr("inside.bars_value"),
+                                            x_title=tr("inside.bars_class" if labels else "inside.bars_unit")),
+                            key=f"dense_{chosen}",
                             config={"displayModeBar": False})
             st.caption(tr("inside.units", n=layer.values.shape[0]))
     return chosen
@@ -80,6 +95,8 @@ def every_layer(look: inspect.Trace) -> None:
             st.markdown(f"**{layer_name(each)}**")
             if each.values.ndim == 3:
                 st.image(viz.mosaic_picture(each.values, side=480))
+                own_scale(bool(each.values.min() < 0))
             else:
-                st.plotly_chart(viz.bars_figure(each.values, height=140), key=f"all_{each.index}",
+                st.plotly_chart(viz.bars_figure(each.values, height=160, x_title=tr("inside.bars_unit"),
+                                                y_title=tr("inside.bars_value")), key=f"all_{each.index}",
                                 config={"displayModeBar": False})

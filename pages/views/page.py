@@ -9,7 +9,8 @@ from pages.views.language import tr
 from pages.views.sidebar import help_box
 
 
-def begin(name: str, title_key: str | None = None, subtitle_key: str | None = None) -> None:
+def begin(name: str, title_key: str | None = None, subtitle_key: str | None = None, help_key: str | None = None
+          ) -> None:
     """Streamlit treats a folder named pages/ as its old file-based navigation until the entry script has
     called st.navigation (and AppTest starts every run that way), which would run this page without
     app.py: no language switch, no shared sidebar, no guard. Hand control back to app.py and rerun."""
@@ -19,4 +20,5 @@ def begin(name: str, title_key: str | None = None, subtitle_key: str | None = No
     st.title(tr(title_key or f"{name}.title"))
     if subtitle_key != "":
         st.caption(tr(subtitle_key or f"{name}.subtitle"))
-    help_box(name)
+    if help_key != "":        # "": the page shows its own (Draw's depends on the model's data set)
+        help_box(name, help_key)

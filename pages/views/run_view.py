@@ -107,7 +107,9 @@ def results(run_id: str, name: str, dataset_name: str, report: dict) -> None:
     with matrix_col:
         st.markdown(f"**{tr('train.confusion')}**")
         st.caption(tr("train.confusion_help"))
-        picking.chart(viz.confusion_figure(confusion, tr("train.confusion_hover")), "confusion_chart",
+        picking.chart(viz.confusion_figure(confusion, tr("train.confusion_hover"), classes,
+                                           x_title=tr("train.confusion_answered"), y_title=tr("train.confusion_true"),
+                                           count_title=tr("train.confusion_count")), "confusion_chart",
                       f"confusion_{run_id}", picking.row_col(len(classes)))
     with detail_col:
         cell = picking.picked(f"confusion_{run_id}")

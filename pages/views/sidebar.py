@@ -13,6 +13,7 @@ def shared() -> None:
     model_menu.menu()
 
 
-def help_box(page: str) -> None:
+def help_box(page: str, key: str | None = None) -> None:
+    """The sidebar's "what am I looking at": the page's "<page>.help", or the string `key`."""
     with st.sidebar.expander(tr("help.title"), expanded=True):
-        st.markdown(tr(f"{page}.help"))
+        st.markdown(tr(key or f"{page}.help"))

@@ -215,7 +215,7 @@ def inside_input(spec, dataset: str | None) -> np.ndarray | None:
             try:
                 x = preprocess.to_model_input(picture, framing)
             except preprocess.EmptyDrawing as exc:
-                st.error(tr(f"draw.{exc.code}"))
+                st.error(tr(f"draw.{exc.code}.{data.subject(dataset)}"))
     if x is None:
         return None
     x = np.asarray(x, dtype=np.float64)

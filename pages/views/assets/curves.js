@@ -1,5 +1,10 @@
 const COLOURS = { loss: "#d62728", acc: "#1f77b4" };
 
+function wholeStep(xmax) {  // the spacing of whole-number ticks, so that at most about ten show
+  for (const step of [1, 2, 5, 10, 20, 50, 100]) if (xmax / step <= 10) return step;
+  return 200;
+}
+
 function draw(root) {
   const s = root.__curves, canvas = root.querySelector("canvas");
   const width = canvas.clientWidth, height = canvas.clientHeight, ratio = window.devicePixelRatio || 1;
@@ -8,7 +13,7 @@ function draw(root) {
   const g = canvas.getContext("2d");
   g.setTransform(ratio, 0, 0, ratio, 0, 0);
   g.clearRect(0, 0, width, height);
-  const box = { l: 46, r: 46, t: 8, b: 28 };
+  const box = { l: 62, r: 62, t: 8, b: 34 };   // room for the ticks and the three axis titles
   const xs = s.points.map((p) => p[0]).concat(s.epochs.map((e) => e.epoch));
   const xmax = Math.max(1, s.planned || 0, ...xs);
   const losses = s.points.map((p) => p[1]).concat(s.epochs.map((e) => e.val_loss).filter((v) => v != null));
@@ -25,9 +30,16 @@ function draw(root) {
     g.textAlign = "left"; g.fillText((1 - k / 4).toFixed(2), width - box.r + 4, y + 4);
   }
   g.textAlign = "center";
-  const step = Math.max(1, Math.ceil(xmax / 10));
+  const step = wholeStep(xmax);                              // epochs are whole numbers: 1, 2, 5, 10... apart
   for (let e = 0; e <= xmax; e += step) g.fillText(String(e), X(e), height - box.b + 14);
-  g.fillText(s.labels.epoch, (box.l + width - box.r) / 2, height - 2);
+  g.font = "12px sans-serif"; g.fillStyle = "#444";
+  g.fillText(s.labels.epoch, (box.l + width - box.r) / 2, height - 3);
+  const yTitle = (text, x, colour) => {                      // an axis title, turned to run along its axis
+    g.save(); g.translate(x, (box.t + height - box.b) / 2); g.rotate(-Math.PI / 2);
+    g.fillStyle = colour; g.fillText(text, 0, 0); g.restore();
+  };
+  yTitle(s.labels.loss, 12, COLOURS.loss);
+  yTitle(s.labels.accuracy, width - 6, COLOURS.acc);
   const line = (values, colour, dashed, marks) => {
     if (!values.length) return;
     g.strokeStyle = colour; g.fillStyle = colour; g.lineWidth = 1.5; g.setLineDash(dashed ? [5, 4] : []);
