@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from cnn import data, preprocess, viz
-from pages.views import bars, controls, draw_pad, errors, explain, layers, legend, model_menu, sidebar, sources
+from pages.views import bars, controls, draw_pad, errors, explain, layers, legend, model_menu, phone, sidebar, sources
 from pages.views.language import tr
 from pages.views.page import begin
 
@@ -75,6 +75,8 @@ def read(raw, model, spec, framing, subject: str, seq: int = 0) -> None:
     st.session_state.drawn_input = x   # the Inside page starts from what was drawn here
 
     guess, chart = st.columns([1, 3])
+    guess = guess.container(key="draw_guess")      # on a phone, pinned to the bottom of the screen while drawing
+    phone.pin_to_bottom("draw_guess")
     guess.markdown(top_label_html(spec.classes[top]), unsafe_allow_html=True)
     # The sentence may wrap, never inside the number ("> 99.9%" stays on one line).
     number = f"<span style='white-space:nowrap'>{html.escape(viz.probability_text(probs[top]))}</span>"

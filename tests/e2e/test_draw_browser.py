@@ -113,3 +113,28 @@ def test_an_upload_that_is_not_an_image_gets_a_message(draw, tmp_path):
     expect(draw.get_by_text("This file is not a picture CNN Lab can read.")).to_be_visible()
     draw.get_by_text("Sample", exact=True).click()                 # and the page goes on working
     expect(top_guess(draw)).to_be_visible()
+
+
+def _in_view(page, locator) -> bool:
+    box = locator.bounding_box()
+    size = page.viewport_size
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= size["height"] and box["x"] >= 0 \
+        and box["x"] + box["width"] <= size["width"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_on_a_phone_the_top_guess_stays_in_sight_while_drawing(chromium, app_url, lang):
+    """At 390×844 the columns stack: the pad first, the answer below it. The top guess is pinned to the bottom
+    of the screen, so the student sees it while the pad is in view and the stroke goes on."""
+    page = open_page(chromium, f"{app_url}/draw?lang={lang}", viewport=(390, 844))
+    pad = page.locator(CANVAS)
+    pad.scroll_into_view_if_needed()
+    expect(pad).to_be_visible()
+    draw_stroke(page, ONE)
+    expect(top_guess(page)).to_have_text("1")
+    assert _in_view(page, pad), "the pad is off screen"
+    assert _in_view(page, top_guess(page)), "the top guess is off screen while the pad is in view"
+    wait_idle(page)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"draw-phone-drawn-{lang}.png"))
+    page.close()
