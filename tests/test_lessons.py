@@ -332,3 +332,11 @@ def test_lesson_3_mixes_a_photo_with_a_1x1_kernel(lang):
     value = _torch_conv(photo, np.array(weights).reshape(1, 3, 1, 1))[0, row, col]
     line = [c.value for c in at.code if f"({row}, {col})" in c.value]
     assert line and line[0].endswith(f"= {value:.3f}"), line
+
+
+@pytest.mark.parametrize("lesson, maps", [(1, 3), (2, 1), (3, 1), (7, 3)])
+def test_the_lessons_maps_have_colour_bars(lesson, maps):
+    """A map's colours are read with a colour bar beside it: at least one legend per coloured map shown."""
+    at = _lessons_page("en", lesson)
+    legends = [m for m in at.markdown if 'data-testid="colour-legend"' in m.value]
+    assert len(legends) >= maps, (lesson, len(legends))

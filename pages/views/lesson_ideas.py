@@ -12,7 +12,7 @@ import streamlit as st
 
 from cnn import data, invariance, viz
 from cnn import training_basics as basics
-from pages.views import bars, controls, explain, model_menu
+from pages.views import bars, controls, explain, legend, model_menu
 from pages.views.language import tr
 
 SHIFT_RANGE = 6           # the shift sliders go from −6 to +6 pixels
@@ -49,11 +49,6 @@ def _digit_menu(key: str, default: int) -> int:
 
 def _png(values: np.ndarray, signed: bool = False) -> bytes:
     return viz.map_png(values, signed=signed)
-
-
-def _percent(p: float) -> str:
-    """A probability as the precision that means something: never "100.0%" from rounding."""
-    return "> 99.9%" if p > 0.9995 else ("< 0.1%" if 0 < p < 0.0005 else f"{100 * p:.1f}%")
 
 
 def _range(values: np.ndarray) -> str:
@@ -116,9 +111,11 @@ def _shift_view() -> None:
         column.image(_png(values), width="stretch",
                      caption=tr("ideas.shift.map", n=index + 1, kind=tr(f"inside.kind.{spec.layers[index]['type']}"),
                                 k=k, shape="×".join(map(str, values.shape)), range=_range(values)))
+        legend.map_bar(values, False, tr("legend.value"), where=column)
     with pictures[3]:
         guess = after.top
-        st.markdown(tr("ideas.shift.guess", label=spec.classes[guess], p=_percent(after.probabilities[guess])))
+        p = viz.probability_text(after.probabilities[guess])
+        st.markdown(tr("ideas.shift.guess", label=spec.classes[guess], p=p))
         bars.probability_bars(after.probabilities, spec.classes, guess)
     rows = [(tr("ideas.shift.stage.input"), invariance.relative_change(image, moved))]
     rows += [(tr("ideas.shift.stage.layer", n=i + 1, kind=tr(f"inside.kind.{spec.layers[i]['type']}"),
@@ -192,6 +189,8 @@ def _layers_view() -> None:
             if number == 1:
                 weights, _ = inspect.kernels(model, field.layer)
                 st.image(viz.filters_png(weights), caption=tr("ideas.layers.kernels", n=len(weights)), width="stretch")
+                legend.colour_bar("diverging", tr("legend.minus_max"), tr("legend.plus_max"), tr("legend.each_map"),
+                                  "0")
             top = _patches(model_key, field.layer)
             for f in range((page - 1) * PATCH_FILTERS, page * PATCH_FILTERS):
                 values = ", ".join(f"{s.activation:.1f}" for s in top[f])
@@ -276,7 +275,7 @@ def _dropout_view() -> None:
         tr("ideas.dropout.row"): names,
         tr("ideas.dropout.kept"): [len(demo.units)] + [int(m.sum()) for m in demo.masks],
         tr("ideas.dropout.mean"): [f"{r.mean():.3f}" for r in rows],
-        tr("ideas.dropout.answer"): [f"{spec.classes[a]} · {_percent(pr[a])}"
+        tr("ideas.dropout.answer"): [f"{spec.classes[a]} · {viz.probability_text(pr[a])}"
                                      for a, pr in zip(answers, demo.probabilities)]}),
         hide_index=True)
     st.caption(tr("ideas.dropout.help", p=p, scale=f"{1 / (1 - p):.3g}"))

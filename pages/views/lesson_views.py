@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from cnn import images, kernels, lessons, models, ops, viz
-from pages.views import channel_maps, controls, conv_matrix, lab_maps, link, network_editor
+from pages.views import channel_maps, controls, conv_matrix, lab_maps, legend, link, network_editor
 from pages.views.language import lang, tr
 
 
@@ -67,6 +67,7 @@ def several_kernels() -> None:
             st.code(_kernel_text(stack[m]), language=None)
             st.caption(tr("lesson.1.several.map", n=m + 1, shape=_shape(*maps[m].shape)))
             st.image(viz.map_png(maps[m]), width="stretch")
+            legend.map_bar(maps[m], True, tr("legend.value"))
     st.caption(tr("lesson.colours"))
 
 
@@ -126,6 +127,7 @@ def stride_side_by_side() -> None:
             st.markdown(f"**{tr('lesson.2.side.map', s=s, shape=_shape(*shape))}**")
             st.image(_png(pixels), width=pixels.shape[1])
             st.code(f"o = ⌊({size} + 2·{padding} − {kernel}) / {s}⌋ + 1 = {shape[0]}", language=None)
+    legend.map_bar(np.concatenate([one.ravel(), strided.ravel()]), True, tr("legend.value"))   # both maps' scale
     st.caption(tr("lesson.2.side.dots", s=stride, s2=2 * stride) + " " + tr(f"lesson.2.side.pad_{padding}") + " "
                + tr("lesson.colours"))
 
@@ -182,6 +184,7 @@ def one_by_one_kernel() -> None:
     with pictures[1]:
         st.markdown(f"**{tr('lesson.3.mix.output', shape=after)}**")
         st.image(viz.map_png(mixed, signed=bool(mixed.min() < 0)), width="stretch")
+        legend.map_bar(mixed, bool(mixed.min() < 0), tr("legend.value"))
     st.caption(tr("lesson.colours"))
     st.markdown(tr("lesson.3.mix.kept", before=before, after=after))
     row, col = lessons.MIX_PIXEL
