@@ -247,8 +247,24 @@ def map_figure(values: np.ndarray, *, title: str = "", signed: bool = True, heig
     return _figure(data, layout)
 
 
-def matrix_figure(index: np.ndarray, weights: np.ndarray, *, title: str = "", height: int = 420) -> go.Figure:
-    """The convolution matrix, each non-zero coloured by which kernel entry it is (shared weights)."""
+def legend_html(values: np.ndarray, *, signed: bool = True) -> str:
+    """A colour bar with its values, for a map drawn by colorize, map_png or map_figure (same range, same
+    scale): what its colours stand for. Signed maps: −m, 0, m; others: low, middle, high."""
+    lo, hi = _range(np.asarray(values, dtype=np.float64), signed)
+    stops = ", ".join(f"{colour} {stop * 100:g}%" for stop, colour in (DIVERGING if signed else GRAY))
+    ticks = (lo, 0.0, hi) if signed else (lo, (lo + hi) / 2, hi)
+    spans = "".join(f"<span>{t:.3g}</span>" for t in ticks)
+    return (f'<div class="cnn-legend" data-range="{lo!r},{hi!r}" style="margin:-0.4rem 0 0.6rem">'
+            f'<div style="height:10px;border:1px solid #ccc;border-radius:2px;background:linear-gradient(to right, '
+            f'{stops})"></div><div style="display:flex;justify-content:space-between;font-family:monospace;'
+            f'font-size:0.75em;color:#555">{spans}</div></div>')
+
+
+def matrix_figure(index: np.ndarray, weights: np.ndarray, *, title: str = "", height: int = 420,
+                  kernel: np.ndarray | None = None, rows_title: str = "output cell", cols_title: str = "input pixel",
+                  entry_title: str = "kernel weight") -> go.Figure:
+    """The convolution matrix, each non-zero coloured by which kernel entry it is (shared weights). With the
+    `kernel` (k, k), a colour bar names each colour's entry and its weight."""
     n_entries = int(index.max()) + 1 if index.max() >= 0 else 1
     shown = np.where(index >= 0, index, np.nan)
     palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
@@ -260,12 +276,18 @@ def matrix_figure(index: np.ndarray, weights: np.ndarray, *, title: str = "", he
     text = np.where(index >= 0, np.char.mod("%.2g", weights), "")
     heatmap = dict(type="heatmap", z=shown, zmin=-0.5, zmax=n_entries - 0.5, colorscale=scale, showscale=False,
                    xgap=1, ygap=1, text=text, textfont=dict(size=8),
-                   hovertemplate="output %{y}, input %{x}<br>w = %{text}<extra></extra>")
+                   hovertemplate=f"{rows_title} %{{y}}, {cols_title} %{{x}}<br>w = %{{text}}<extra></extra>")
+    if kernel is not None:
+        width = kernel.shape[-1]
+        names = [f"w[{i // width},{i % width}] = {kernel.ravel()[i]:.3g}" for i in range(n_entries)]
+        heatmap.update(showscale=True, colorbar=dict(
+            title=dict(text=entry_title, side="right"), tickvals=list(range(n_entries)), ticktext=names,
+            ticks="", thickness=14, len=1.0 if n_entries > 4 else 0.5, tickfont=dict(size=11)))
     if index.size <= 2500:
         heatmap["texttemplate"] = "%{text}"
     layout = dict(title=dict(text=title, font=dict(size=14)), height=height, plot_bgcolor="#fafafa",
-                  margin=dict(l=40, r=10, t=40, b=30), yaxis=dict(autorange="reversed", title="output cell"),
-                  xaxis=dict(title="input pixel", side="top"))
+                  margin=dict(l=40, r=10, t=40, b=30), yaxis=dict(autorange="reversed", title=dict(text=rows_title)),
+                  xaxis=dict(title=dict(text=cols_title), side="top"))
     return _figure([heatmap], layout)
 
 

@@ -194,10 +194,16 @@ def test_several_kernels_make_several_maps_and_rgb_shows_the_channel_sum():
     at = _lab()
     at.number_input(key="n_filters").set_value(3).run()
     assert "All 3 feature maps · 3×26×26" in _texts(at)
+    legends = [m.value for m in at.markdown if "cnn-legend" in m.value]
+    assert len(legends) == 3                               # a colour bar with its values under each kernel's map
+    maps = _maps(at)
+    m = float(np.abs(maps["feature"]).max())
+    assert f'data-range="{-m!r},{m!r}"' in legends[0]      # the first kernel's map is the one the main view shows
     at.selectbox(key="source").set_value("photo").run()
     at.toggle(key="photo_rgb").set_value(True).run()
     assert not at.exception
     assert "Colour input: one kernel slice per channel" in _texts(at)
+    assert sum("cnn-legend" in m.value for m in at.markdown) == 5 + 3   # R, G, B, Σ, Σ + b, and the 3 kernels' maps
     assert "Input · 3×64×64" in _maps(at)["titles"]     # no padding: the input, not a "padded" one
     assert _maps(at)["input"].shape == (3, 64, 64) and _maps(at)["kernel"].shape == (3, 3, 3)
 
@@ -211,6 +217,9 @@ def test_conv_as_matrix_and_parameter_counts_for_the_6x6_example():
     at.run()
     text = _texts(at)
     assert "W · x + b equals the feature map" in text
+    matrix = next(json.loads(c.proto.spec) for c in at.get("plotly_chart"))["data"][0]
+    assert matrix["showscale"] and len(matrix["colorbar"]["ticktext"]) == 9    # each shared weight named
+    assert matrix["colorbar"]["ticktext"][0].startswith("w[0,0] = ")
     counts = at.table[0].value.iloc[:, 0].tolist()
     assert counts == ["576", "144", "9"]
     at.number_input(key="calc_h").set_value(28).run()
