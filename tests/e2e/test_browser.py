@@ -477,3 +477,53 @@ def test_dragging_a_geometry_slider_updates_the_maps_during_the_drag(lab):
     wait_idle(lab)
     expect(lab.locator(".labmaps")).to_have_attribute("data-shape", "7x26")
     assert lab.locator('[data-testid="stException"]').count() == 0
+
+
+ON_TOP = """(el) => { const r = el.getBoundingClientRect();   // not hidden under the pinned map view
+  return el.contains(document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2)); }"""
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_on_a_phone_the_feature_map_stays_in_view_while_its_controls_change(chromium, app_url, lang):
+    """390×844: the map view is pinned under the header while the cards scroll beneath it. Scrolled down to the
+    stride slider, then to the kernel grid, each change is seen at once: the feature map's canvas is inside the
+    screen, shows the new shape, and the control itself is not hidden under the maps."""
+    page = open_page(chromium, f"{app_url}/lab?lang={lang}", viewport=(390, 844))
+    feature = page.locator(FEATURE)
+    expect(feature).to_be_visible()
+    wait_idle(page)
+    main = page.locator('[data-testid="stMain"]')
+    stride = page.locator(".live-slider").filter(has_text="Stride ↓ rows" if lang == "en" else "步长 ↓ 行").first
+
+    def in_view() -> None:
+        box = feature.bounding_box()
+        assert box and box["width"] > 100, box
+        assert 0 <= box["x"] and box["x"] + box["width"] <= 390, box
+        assert 50 <= box["y"] and box["y"] + box["height"] <= 844, box
+
+    thumb = stride.locator("input")
+    thumb.evaluate("(el) => el.scrollIntoView({block: 'start'})")     # as the browser scrolls to a focused control
+    assert main.evaluate("(el) => el.scrollTop") > 800                 # the cards were scrolled well past
+    assert thumb.evaluate(ON_TOP)
+    thumb.focus()
+    thumb.press("ArrowRight")
+    expect(page.locator(".labmaps")).to_have_attribute("data-shape", "13x26")
+    in_view()
+    title = "Feature map · 13×26" if lang == "en" else "特征图 · 13×26"
+    expect(page.locator(".labmaps .panel:nth-child(2) .head")).to_have_text(title)
+    wait_idle(page)
+    in_view()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"lab-{lang}-phone-stride.png"))
+    cell = page.locator(".kernelgrid input").nth(4)
+    cell.evaluate("(el) => el.scrollIntoView({block: 'start'})")
+    assert cell.evaluate(ON_TOP)
+    cell.fill("5")
+    cell.press("Enter")
+    page.wait_for_function("""() => { const a = JSON.parse(document.querySelector('.labmaps').dataset.arith || 'null');
+        return a && a.patch[0][4] !== 0 && Math.abs(a.products[0][4] - 5 * a.patch[0][4]) < 1e-12; }""")
+    in_view()
+    wait_idle(page)
+    in_view()
+    page.screenshot(path=str(SHOTS / f"lab-{lang}-phone-kernel.png"))
+    page.close()
