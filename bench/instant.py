@@ -84,19 +84,10 @@ def lab_controls(results: Results, page, trials: int, timeout_ms: int) -> None:
         return lambda: page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
 
     def choose(label: str, option: str):
-        """Open a menu and move to `option` with the arrow keys; the returned step presses Enter, one key
-        press as on the floor's slider."""
-        page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first.click()
-        page.get_by_role("option", name=option, exact=True).wait_for()
-        names = page.get_by_role("option").all_inner_texts()
-        for _ in range(len(names)):
-            now = page.evaluate("() => { const a = document.activeElement;"
-                                " const o = document.getElementById(a.getAttribute('aria-activedescendant') || '');"
-                                " return o ? o.textContent : null; }")
-            if now == option:
-                break
-            page.keyboard.press("ArrowDown" if now is None or names.index(now) < names.index(option) else "ArrowUp")
-        return lambda: page.keyboard.press("Enter")
+        """The step that picks `option` in one of the Lab's own menus (pages/views/choice.py): one click."""
+        menu = page.locator(".lab-choice").filter(has_text=label).first
+        menu.scroll_into_view_if_needed()
+        return at_once(menu.get_by_role("radio", name=option, exact=True))
 
     for i in range(trials):
         right = i % 2 == 0
@@ -106,14 +97,14 @@ def lab_controls(results: Results, page, trials: int, timeout_ms: int) -> None:
                                 action=lambda right=right: choose("Padding", "same" if right else "valid (none)"))
         if click:
             timed("padding", click)
-        size = page.locator('[data-testid="stSlider"]').filter(has_text="Kernel size").first.locator("input")
+        size = slider(page, "Kernel size")
         size.focus()
         timed("kernel size", lambda right=right, size=size: size.press("ArrowRight" if right else "ArrowLeft"))
         slider(page, "Dilation").focus()
         timed("dilation", lambda right=right: slider(page, "Dilation").press("ArrowRight" if right else "ArrowLeft"))
-        bias = page.locator('[data-testid="stNumberInput"]').filter(has_text="Bias b").first
+        bias = page.locator(".lab-number").filter(has_text="Bias b").first
         bias.scroll_into_view_if_needed()
-        timed("bias", at_once(bias.get_by_test_id("stNumberInputStepUp" if right else "stNumberInputStepDown")))
+        timed("bias", at_once(bias.locator(".plus" if right else ".minus")))
         click = results.attempt("open a menu", lambda right=right: choose(
             "Activation function", "Sigmoid" if right else "ReLU"), record=False)
         if click:

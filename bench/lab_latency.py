@@ -134,7 +134,7 @@ def browser_side(trials: int = 16) -> None:
         for _ in range(3):
             size.locator('input[type="range"]').press("ArrowRight")  # 64 -> 512
         expect(page.get_by_text(re.compile(r"Padded input · 1×512×512"))).to_be_visible(timeout=30_000)
-        kernel = page.locator('[data-testid="stSlider"]').filter(has_text="Kernel size").first
+        kernel = page.locator(".live-slider").filter(has_text="Kernel size").first
         kernel.locator('input[type="range"]').focus()
         for _ in range(4):
             kernel.locator('input[type="range"]').press("ArrowRight")  # 3 -> 7

@@ -259,9 +259,10 @@ def map_figure(values: np.ndarray, *, title: str = "", signed: bool = True, heig
 
 
 def matrix_figure(index: np.ndarray, weights: np.ndarray, *, title: str = "", height: int = 420,
-                  rows: str = "output cell", columns: str = "input pixel") -> go.Figure:
-    """The convolution matrix, each non-zero coloured by which kernel entry it is (shared weights); `rows`
-    and `columns` name the axes (the page gives them in the user's language)."""
+                  kernel: np.ndarray | None = None, rows_title: str = "output cell", cols_title: str = "input pixel",
+                  entry_title: str = "kernel weight") -> go.Figure:
+    """The convolution matrix, each non-zero coloured by which kernel entry it is (shared weights). With the
+    `kernel` (k, k), a colour bar names each colour's entry and its weight."""
     n_entries = int(index.max()) + 1 if index.max() >= 0 else 1
     shown = np.where(index >= 0, index, np.nan)
     palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
@@ -273,12 +274,18 @@ def matrix_figure(index: np.ndarray, weights: np.ndarray, *, title: str = "", he
     text = np.where(index >= 0, np.char.mod("%.2g", weights), "")
     heatmap = dict(type="heatmap", z=shown, zmin=-0.5, zmax=n_entries - 0.5, colorscale=scale, showscale=False,
                    xgap=1, ygap=1, text=text, textfont=dict(size=8),
-                   hovertemplate=f"{rows} %{{y}}, {columns} %{{x}}<br>w = %{{text}}<extra></extra>")
+                   hovertemplate=f"{rows_title} %{{y}}, {cols_title} %{{x}}<br>w = %{{text}}<extra></extra>")
+    if kernel is not None:
+        width = kernel.shape[-1]
+        names = [f"w[{i // width},{i % width}] = {kernel.ravel()[i]:.3g}" for i in range(n_entries)]
+        heatmap.update(showscale=True, colorbar=dict(
+            title=dict(text=entry_title, side="right"), tickvals=list(range(n_entries)), ticktext=names,
+            ticks="", thickness=14, len=1.0 if n_entries > 4 else 0.5, tickfont=dict(size=11)))
     if index.size <= 2500:
         heatmap["texttemplate"] = "%{text}"
     layout = dict(title=dict(text=title, font=dict(size=14)), height=height, plot_bgcolor="#fafafa",
-                  margin=dict(l=40, r=10, t=40, b=30), yaxis=dict(autorange="reversed", title=dict(text=rows)),
-                  xaxis=dict(title=dict(text=columns), side="top"))
+                  margin=dict(l=40, r=10, t=40, b=30), yaxis=dict(autorange="reversed", title=dict(text=rows_title)),
+                  xaxis=dict(title=dict(text=cols_title), side="top"))
     return _figure([heatmap], layout)
 
 

@@ -24,6 +24,24 @@ begin("lab")
 
 OUTPUTS = "lab_outputs"
 
+# On a phone the cards would stack above the maps (some 1,500 px to scroll past to see what a slider did): at
+# 640 px and narrower the map view comes first and stays pinned under Streamlit's header, about 40% of the
+# screen high, while the cards scroll beneath it (its panels in one row that scrolls sideways, its arithmetic
+# scrolling inside it: assets/lab_maps.css). Rules reach Streamlit's layout only through our own keys
+# (.st-key-lab_page, .st-key-lab_mapview); a control scrolled to lands below the pinned maps.
+PHONE_CSS = """<style>
+@media (max-width: 640px) {
+  .st-key-lab_page div:has(.st-key-lab_mapview) { display: contents; }  /* the wrappers between: out of the way */
+  .st-key-lab_page .st-key-lab_mapview { order: -1; position: sticky; top: 3.75rem; z-index: 20;
+    height: min(40vh, 400px) !important; overflow-y: auto; overscroll-behavior: contain; background: #fff;
+    margin: 0 -1rem; padding: 0.25rem 1rem 0; width: calc(100% + 2rem) !important; max-width: none !important;
+    flex: 0 0 auto; box-shadow: 0 6px 8px -6px rgba(0, 0, 0, 0.35); }
+  .st-key-lab_page :is(input, button, textarea, [tabindex]):not(.st-key-lab_mapview *) {
+    scroll-margin-top: calc(min(40vh, 400px) + 8rem); }   /* a control scrolled to: with its label, below the maps */
+}
+</style>"""
+st.html(PHONE_CSS)
+
 
 def outputs_only() -> None:
     """What a control that changes only a value does after keeping it: rerun the outputs, not the cards (the
@@ -37,6 +55,11 @@ def lab() -> None:
     the kernel size, padding or pooling turned on or off) reruns this, not the app's sidebar and menus."""
     link.restore_lab(kernel_editor.store)
     link.notice()
+    with st.container(key="lab_page"):
+        cards_and_outputs()
+
+
+def cards_and_outputs() -> None:
     cards = st.columns([1.15, 1.25, 1, 1], gap="medium")
     with cards[0].container(border=True):
         image, problem = sources.lab_input()
@@ -69,12 +92,14 @@ def outputs(image, problem: str | None, channels: int) -> None:
     lab_controls.size_formula(image.shape[-2:], bank, geometry, maps)
 
     focus, bias = bank.focus, float(bank.biases[bank.focus])
-    lab_maps.lab_maps(padded=maps.padded, pads=maps.pads, kernel=bank.weights[focus], bias=bias,
-                      stride=geometry.stride, dilation=geometry.dilation, feature=maps.feature_maps[focus],
-                      activated=maps.activated, pooled=maps.pooled, activation=after.activation, focus=focus,
-                      pool=(after.pool_size, after.pool_stride, after.pooling if after.pooling != "none" else "max"),
-                      note=maps.pool_note, preview={**lab_controls.preview(geometry, after),
-                                                    "kernels": kernel_editor.at_every_size(bank)})
+    pool_mode = after.pooling if after.pooling != "none" else "max"
+    with st.container(key="lab_mapview"):   # pinned on a phone (PHONE_CSS)
+        lab_maps.lab_maps(padded=maps.padded, pads=maps.pads, kernel=bank.weights[focus], bias=bias,
+                          stride=geometry.stride, dilation=geometry.dilation, feature=maps.feature_maps[focus],
+                          activated=maps.activated, pooled=maps.pooled, activation=after.activation, focus=focus,
+                          pool=(after.pool_size, after.pool_stride, pool_mode),
+                          note=maps.pool_note, preview={**lab_controls.preview(geometry, after),
+                                                        "kernels": kernel_editor.at_every_size(bank)})
     if channels == 3:
         channel_maps.rgb_partials(image, bank.weights[focus], bias, maps.feature_maps[focus], **geometry.as_kwargs())
     if len(maps.feature_maps) > 1:

@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from streamlit.components.v2.bidi_component.main import _make_trigger_id
+from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
 
 from cnn import images, kernels, ops
@@ -67,33 +69,52 @@ def test_language_switch_in_the_sidebar_changes_the_page_and_the_url():
 def test_changing_the_stride_changes_the_output_shape():
     at = _lab()
     assert _output_shape(at) == (26, 26)         # 28x28 digit, 3x3 kernel, no padding
-    _live(at, "stride_h", 2)
+    _control(at, "stride_h", 2)
     assert _output_shape(at) == (13, 26)
     assert "Feature map · 13×26" in _maps(at)["titles"]
-    at.selectbox(key="pad_kind").set_value("same").run()
+    _control(at, "pad_kind", "same")
     assert _output_shape(at) == (14, 28)
 
 
-def _live(at: AppTest, key: str, value: int) -> None:
-    """Move one of the Lab's live sliders (a component AppTest cannot drag) as its callback would."""
-    at.session_state[f"live_{key}"] = {"value": value}
-    at.session_state["kept"][key] = value
-    at.run()
-
-
-def _maps(at: AppTest) -> dict:
-    """What the Lab sends its map view: the JSON, with every array decoded."""
+def _components(at: AppTest) -> list:
+    """Every Components v2 element the last run drew."""
     found = []
 
     def walk(node):
         children = getattr(node, "children", None)
         for child in (children.values() if isinstance(children, dict) else []):
-            if child.type == "bidi_component" and child.proto.component_name == "cnn_lab_maps":
-                found.append(json.loads(child.proto.json))
+            if child.type == "bidi_component":
+                found.append(child)
             walk(child)
 
     walk(at._tree)
-    data = found[-1]
+    return found
+
+
+def _component(at: AppTest, key: str) -> dict:
+    """The data the last run sent to our control for the kept value `key` (a live slider, menu or number)."""
+    return next(json.loads(c.proto.json) for c in _components(at) if json.loads(c.proto.json).get("key") == key)
+
+
+def _control(at: AppTest, key: str, value) -> AppTest:
+    """Set one of the Lab's own controls (a live slider, menu or number field: components AppTest cannot
+    operate) as the browser does: the component's trigger carries the value, its callback keeps it and reruns
+    what it reruns. The whole page runs first when the last run did not draw the control."""
+    nodes = [c for c in _components(at) if json.loads(c.proto.json).get("key") == key]
+    if not nodes:
+        at.run()
+        nodes = [c for c in _components(at) if json.loads(c.proto.json).get("key") == key]
+    node = nodes[0]
+    event = "value" if node.proto.component_name == "cnn_lab_live_slider" else "pick"
+    states = at._tree.get_widget_states()
+    states.widgets.append(WidgetState(id=_make_trigger_id(node.proto.id, "events"),
+                                      json_trigger_value=json.dumps([{"event": event, "value": value}])))
+    return at._run(states)
+
+
+def _maps(at: AppTest) -> dict:
+    """What the Lab sends its map view: the JSON, with every array decoded."""
+    data = [json.loads(c.proto.json) for c in _components(at) if c.proto.component_name == "cnn_lab_maps"][-1]
     for name in ("input", "kernel", "feature", "activated", "pooled"):
         if data[name] is not None:
             m = data[name]
@@ -106,7 +127,7 @@ def test_the_map_view_gets_the_lecture_example():
     at = _lab()
     at.selectbox(key="source").set_value("grid").run()
     at.selectbox(key="preset_0").set_value("diagonal").run()
-    at.selectbox(key="activation").set_value("none").run()
+    _control(at, "activation", "none")
     assert not at.exception
     data = _maps(at)
     np.testing.assert_array_equal(data["input"][0], images.SEED_GRID)
@@ -118,14 +139,15 @@ def test_the_map_view_gets_the_lecture_example():
 
 
 def _keys(at: AppTest) -> set[str]:
-    """The keys of the widgets the last run drew."""
-    return {w.key for w in at.main.get("selectbox") + at.main.get("number_input")}
+    """The keys of the controls the last run drew (Streamlit's and ours)."""
+    ours = {json.loads(c.proto.json).get("key") for c in _components(at)} - {None}
+    return {w.key for w in at.main.get("selectbox") + at.main.get("number_input")} | ours
 
 
 def test_a_value_change_reruns_only_the_outputs_and_a_reshaping_change_the_cards():
     at = _lab()
     assert {"activation", "bias_0", "n_filters"} <= _keys(at)
-    at.number_input(key="bias_0").set_value(0.5).run()
+    _control(at, "bias_0", 0.5)
     # Only the outputs ran (the browser keeps the cards; AppTest shows only what the run drew)...
     assert not at.exception and _keys(at) == set()
     data = _maps(at)
@@ -135,8 +157,8 @@ def test_a_value_change_reruns_only_the_outputs_and_a_reshaping_change_the_cards
                          bias=torch.tensor([0.5], dtype=torch.float64))
     np.testing.assert_allclose(data["feature"][0], reference[0, 0].numpy(), atol=1e-12)
     at.run()
-    assert _maps(at)["bias"] == 0.5 and at.number_input(key="bias_0").value == 0.5   # ...and the value is kept
-    at.selectbox(key="pooling").set_value("none").run()      # the window sliders go: the cards rerun too
+    assert _maps(at)["bias"] == 0.5 and _component(at, "bias_0")["value"] == 0.5   # ...and the value is kept
+    _control(at, "pooling", "none")      # the window sliders go: the cards rerun too
     assert {"activation", "pooling"} <= _keys(at) and _maps(at)["pooled"] is None
 
 
@@ -144,19 +166,19 @@ def test_kernel_larger_than_the_padded_input_gives_a_message_not_a_traceback():
     at = _lab()
     at.selectbox(key="source").set_value("grid").run()
     at.slider(key="grid_size").set_value(4).run()
-    at.slider(key="kernel_size").set_value(7).run()
+    _control(at, "kernel_size", 7)
     assert not at.exception
     assert "the output would be empty" in " ".join(e.value for e in at.error)
-    at.selectbox(key="pad_kind").set_value("full").run()   # the page recovers
+    _control(at, "pad_kind", "full")   # the page recovers
     assert not at.error and _output_shape(at) == (10, 10)
 
 
 def test_reflect_padding_wider_than_the_input_is_explained():
     at = _lab()
     at.selectbox(key="source").set_value("grid").run()
-    at.selectbox(key="pad_kind").set_value("custom").run()
-    _live(at, "pad_amount", 6)
-    at.selectbox(key="pad_mode").set_value("reflect").run()
+    _control(at, "pad_kind", "custom")
+    _control(at, "pad_amount", 6)
+    _control(at, "pad_mode", "reflect")
     assert not at.exception
     assert "must be smaller than the input" in " ".join(e.value for e in at.error)
 
@@ -172,10 +194,17 @@ def test_several_kernels_make_several_maps_and_rgb_shows_the_channel_sum():
     at = _lab()
     at.number_input(key="n_filters").set_value(3).run()
     assert "All 3 feature maps · 3×26×26" in _texts(at)
+    legends = [m.value for m in at.markdown if 'data-testid="colour-legend"' in m.value]
+    assert len(legends) == 3                               # a colour bar with its values under each kernel's map
+    maps = _maps(at)
+    m = float(np.abs(maps["feature"]).max())
+    assert f'data-range="{-m!r},{m!r}"' in legends[0]      # the first kernel's map is the one the main view shows
     at.selectbox(key="source").set_value("photo").run()
     at.toggle(key="photo_rgb").set_value(True).run()
     assert not at.exception
     assert "Colour input: one kernel slice per channel" in _texts(at)
+    legends = sum('data-testid="colour-legend"' in m.value for m in at.markdown)
+    assert legends == 5 + 3                                # R, G, B, Σ, Σ + b, and the 3 kernels' maps
     assert "Input · 3×64×64" in _maps(at)["titles"]     # no padding: the input, not a "padded" one
     assert _maps(at)["input"].shape == (3, 64, 64) and _maps(at)["kernel"].shape == (3, 3, 3)
 
@@ -189,6 +218,9 @@ def test_conv_as_matrix_and_parameter_counts_for_the_6x6_example():
     at.run()
     text = _texts(at)
     assert "W · x + b equals the feature map" in text
+    matrix = next(json.loads(c.proto.spec) for c in at.get("plotly_chart"))["data"][0]
+    assert matrix["showscale"] and len(matrix["colorbar"]["ticktext"]) == 9    # each shared weight named
+    assert matrix["colorbar"]["ticktext"][0].startswith("w[0,0] = ")
     counts = at.table[0].value.iloc[:, 0].tolist()
     assert counts == ["576", "144", "9"]
     at.number_input(key="calc_h").set_value(28).run()
@@ -203,8 +235,8 @@ def test_pooling_window_larger_than_the_map_is_explained():
     at = _lab()
     at.selectbox(key="source").set_value("grid").run()
     at.slider(key="grid_size").set_value(3).run()
-    _live(at, "pool_size", 2)
-    at.slider(key="kernel_size").set_value(3).run()   # 3x3 input, 3x3 kernel -> 1x1 map
+    _control(at, "pool_size", 2)
+    _control(at, "kernel_size", 3)   # 3x3 input, 3x3 kernel -> 1x1 map
     assert not at.exception
     assert "larger than the 1×1 map" in _maps(at)["no_pooling"]
     assert _maps(at)["pooled"] is None
@@ -269,10 +301,10 @@ def test_the_input_is_called_padded_only_with_padding_and_no_activation_has_no_p
     at = _lab()
     titles = _maps(at)["titles"]
     assert titles[0] == "Input · 1×28×28" and titles[2] == "After ReLU · 26×26"
-    at.selectbox(key="pad_kind").set_value("same").run()
+    _control(at, "pad_kind", "same")
     assert _maps(at)["titles"][0] == "Padded input · 1×30×30"
     at.run()                                     # the whole page again (the change reran only the outputs)
-    at.selectbox(key="activation").set_value("none").run()
+    _control(at, "activation", "none")
     titles = _maps(at)["titles"]
     assert titles[2] is None                     # the panel is hidden: it would repeat the feature map
     assert not any("No activation" in (t or "") for t in titles)
@@ -286,7 +318,7 @@ def test_the_pooled_cell_shown_is_the_one_whose_window_holds_the_picked_cell():
     at.run()
     data = _maps(at)
     assert data["cell"] == [7, 11] and data["pool_cell"] == [3, 5]
-    _live(at, "pool_size", 3)                               # overlapping windows: a kept one that holds it stays
+    _control(at, "pool_size", 3)                               # overlapping windows: a kept one that holds it stays
     at.session_state["kept"]["cell"] = (7, 10)            # in the windows of pooled columns 4 (8-10) and 5 (10-12)
     at.session_state["kept"]["pool_cell"] = (3, 4)
     at.run()
@@ -304,7 +336,7 @@ def test_a_1x1_kernel_on_a_colour_photo_starts_from_grey_and_says_so():
     at = _lab()
     at.selectbox(key="source").set_value("photo").run()
     at.toggle(key="photo_rgb").set_value(True).run()
-    at.slider(key="kernel_size").set_value(1).run()
+    _control(at, "kernel_size", 1)
     assert not at.exception
     assert at.selectbox(key="preset_0").value == "grey"
     options = set(at.selectbox(key="preset_0").options)
@@ -325,7 +357,7 @@ def test_the_formula_is_lesson_2s_unless_there_is_dilation():
     formula = next(m.value for m in at.markdown if "size-formula" in m.value)
     assert "⌊ (28 + 2·0 − 3) / 1 ⌋ + 1 = <b>26</b>" in formula
     assert "(i + 2p − k) / s" in _texts(at)
-    _live(at, "dilation", 2)
+    _control(at, "dilation", 2)
     formula = next(m.value for m in at.markdown if "size-formula" in m.value)
     assert "⌊ (28 + 2·0 − 2·(3 − 1) − 1) / 1 ⌋ + 1 = <b>24</b>" in formula
     assert "d(k − 1) + 1 pixels" in _texts(at)
@@ -348,3 +380,37 @@ def test_the_controls_link_and_preview_read_one_description():
             link.lab_url(**bad)
     at = _lab()
     assert _maps(at)["preview"]["controls"] == json.loads(json.dumps(lab_settings.as_data()))
+
+
+def test_the_labs_own_menus_bias_field_and_kernel_size_read_the_one_description_in_the_users_language():
+    """The menus, the bias field and the kernel size are our own components (their change is previewed in the
+    browser): options, ranges and defaults come from lab_settings, labels from the catalog in the user's
+    language, and only values come back. A bias typed with more decimals than shown is kept as typed; a value
+    the control cannot hold is refused; a link's values show in them."""
+    from cnn.i18n import t
+    from pages.views import lab_settings
+
+    at = _lab("zh")
+    for key in ("pad_kind", "pad_mode", "activation", "pooling"):
+        c, data = lab_settings.CONTROLS[key], _component(at, key)
+        assert [o["value"] for o in data["options"]] == list(c.options) and data["value"] == c.default
+        assert [o["label"] for o in data["options"]] == [t(c.option_label.format(v), "zh") for v in c.options]
+        assert data["label"] == t(c.label, "zh")
+    size, bias = _component(at, "kernel_size"), _component(at, "bias_0")
+    assert (size["min"], size["max"], size["value"]) == (kernels.MIN_SIZE, kernels.MAX_SIZE, 3)
+    assert (bias["min"], bias["max"], bias["value"], bias["label"]) == (-1e6, 1e6, 0.0, "偏置 b")
+    _control(at, "bias_0", 0.123456789)
+    assert _maps(at)["bias"] == 0.123456789 and at.query_params["b"] == "0.123456789"
+    for key, bad in (("bias_0", 2e6), ("bias_0", "1"), ("activation", "softplus"), ("kernel_size", 9)):
+        _control(at, key, bad)
+        assert not at.exception
+    data = _maps(at)
+    assert data["bias"] == 0.123456789 and data["activation"] == "relu" and data["size"] == 3
+    _control(at, "kernel_size", 5)
+    assert _maps(at)["kernel"].shape == (1, 5, 5) and at.query_params["k"] == "5"
+    _control(at, "pad_mode", "circular")
+    assert at.query_params["fill"] == "circular"
+    at = _lab_link(pad="full", fill="reflect", act="tanh", pool="avg", k="5", b="-0.0625")
+    for key, value in (("pad_kind", "full"), ("pad_mode", "reflect"), ("activation", "tanh"), ("pooling", "avg"),
+                       ("kernel_size", 5), ("bias_0", -0.0625)):
+        assert _component(at, key)["value"] == value, key

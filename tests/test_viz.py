@@ -66,6 +66,7 @@ def test_every_kind_of_figure_passes_plotly_validation():
         viz.map_figure(rng.uniform(size=(3, 20, 20))),
         viz.map_figure(rng.uniform(size=(3, 80, 80))),
         viz.matrix_figure(ops.conv_weight_index((4, 4), (2, 2)), ops.conv_matrix((4, 4), np.ones((2, 2)))),
+        viz.matrix_figure(ops.conv_weight_index((4, 4), (2, 2)), ops.conv_matrix((4, 4), np.eye(2)), kernel=np.eye(2)),
     ]
     for fig in figures:
         go.Figure(fig.to_dict())  # raises on any invalid property
@@ -192,3 +193,31 @@ def test_colour_scales_as_css_run_from_the_low_end():
     assert viz.css_gradient("heat").endswith("#fcffa4 100%)") and viz.css_gradient("gray").count("#") == 2
     assert viz.map_range(np.array([[-2.0, 1.0]]), True) == (-2.0, 2.0)
     assert viz.map_range(np.array([[0.2, 0.7]]), False) == (0.2, 0.7)
+
+
+def test_a_colour_bar_states_the_range_and_colours_a_map_is_drawn_with():
+    """legend.map_bar's bar: the gradient of the maps' scale, its ends at the range map_png and map_figure colour
+    with (signed maps: symmetric around 0)."""
+    import re
+
+    from pages.views import legend
+
+    values = np.array([[-0.5, 2.0], [1.0, 0.0]])
+    html = legend.colour_bar_html("diverging", *viz.map_range(values, True), middle="0")
+    assert re.findall(r"<span>([^<]+)</span>", html) == ["−2", "0", "2"]
+    assert viz.css_gradient("diverging") in html
+    figure = viz.map_figure(values)
+    assert (figure.data[0].zmin, figure.data[0].zmax) == viz.map_range(values, True) == (-2.0, 2.0)
+    assert viz.map_range(np.array([[3.0, 5.0]]), False) == (3.0, 5.0)
+
+
+def test_the_conv_matrix_colour_bar_names_each_shared_weight():
+    from cnn import ops
+
+    kernel = np.array([[1.0, -2.0], [0.5, 3.0]])
+    figure = viz.matrix_figure(ops.conv_weight_index((3, 3), (2, 2)), ops.conv_matrix((3, 3), kernel), kernel=kernel,
+                               rows_title="输出单元", cols_title="输入像素", entry_title="卷积核权重")
+    bar = figure.data[0].colorbar
+    assert figure.data[0].showscale and list(bar.tickvals) == [0, 1, 2, 3]
+    assert list(bar.ticktext) == ["w[0,0] = 1", "w[0,1] = -2", "w[1,0] = 0.5", "w[1,1] = 3"]
+    assert figure.layout.yaxis.title.text == "输出单元" and figure.layout.xaxis.title.text == "输入像素"

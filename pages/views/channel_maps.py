@@ -7,17 +7,20 @@ import numpy as np
 import streamlit as st
 
 from cnn import ops, viz
+from pages.views import legend
 from pages.views.language import tr
 
 CHANNEL_NAMES = ("R", "G", "B")
 
 
 def _show(values: np.ndarray, title: str, key: str, height: int = 260) -> None:
+    """One map, its title above and its colour bar (with values) below."""
     st.markdown(f"**{title}**", unsafe_allow_html=True)
     if viz.as_picture(values.shape, clickable=False):
         st.image(viz.map_png(values), width="stretch")
     else:
         st.plotly_chart(viz.map_figure(values, height=height), key=key, config={"displayModeBar": False})
+    legend.map_bar(values, True, tr("legend.value"))
 
 
 def rgb_partials(image: np.ndarray, kernel: np.ndarray, bias: float, feature: np.ndarray, **geometry) -> None:

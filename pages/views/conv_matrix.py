@@ -30,8 +30,9 @@ def conv_matrix(image: np.ndarray, kernel: np.ndarray, bias: float, feature: np.
         st.caption(tr("lab.matrix.help", rows=matrix.shape[0], cols=matrix.shape[1],
                       nonzero=int((index >= 0).sum()), distinct=int(size * size)))
         shape = f"{matrix.shape[0]}×{matrix.shape[1]}"
-        st.plotly_chart(viz.matrix_figure(index, matrix, title=tr("lab.matrix.figure", shape=shape),
-                                         rows=tr("lab.matrix.rows"), columns=tr("lab.matrix.columns")),
+        st.plotly_chart(viz.matrix_figure(index, matrix, title=tr("lab.matrix.figure", shape=shape), kernel=kernel,
+                                          rows_title=tr("lab.matrix.rows"), cols_title=tr("lab.matrix.cols"),
+                                          entry_title=tr("lab.matrix.entry")),
                         key="fig_matrix", config={"displayModeBar": False})
         same = np.allclose(matrix @ image.ravel() + bias, feature.ravel())
         st.markdown(tr("lab.matrix.check_ok" if same else "lab.matrix.check_bad"))

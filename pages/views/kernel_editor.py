@@ -18,6 +18,8 @@ from cnn import images, kernel_bank, kernels
 from pages.views import controls, errors, kernel_grid, sources
 from pages.views.lab_settings import BIAS_STEP, CONTROLS
 from pages.views.language import tr
+from pages.views.live_slider import live_slider
+from pages.views.number_field import number_field
 
 CHANNEL_NAMES = ("R", "G", "B")
 
@@ -122,8 +124,8 @@ def kernel_card(channels: int, *, on_value: Callable[[], None]) -> None:
     controls.select(tr("lab.kernel.preset"), ("custom",) + kernel_bank.presets_for(size, channels), f"preset_{focus}",
                     default=kernel_bank.default_preset(focus), widget=row[0].selectbox,
                     format_func=lambda p: tr(f"kernel.{p}"), on_change=_load_preset, args=(focus,))
-    size = controls.slider(tr(k.label), k.low, k.high, k.key, default=k.default, widget=row[1].slider,
-                           on_change=_resize)
+    with row[1]:
+        size = live_slider(tr(k.label), k.low, k.high, k.key, default=k.default, on_change=_resize)
     if bank()["weights"].shape[-1] != size:
         _resize()
     channel = 0
@@ -147,8 +149,8 @@ def kernel_card(channels: int, *, on_value: Callable[[], None]) -> None:
                             key=f"kernel_grid_{state['version']}_{focus}_{channel}_{size}", on_edit=edited,
                             slice_of=(focus, channel))
     b = CONTROLS["bias"]
-    controls.number(tr(b.label), b.low, b.high, f"bias_{focus}", default=b.default, step=BIAS_STEP, format="%.2f",
-                    help=tr(b.help), on_change=on_value)
+    number_field(tr(b.label), b.low, b.high, f"bias_{focus}", default=b.default, step=BIAS_STEP, decimals=2,
+                 help=tr(b.help), on_change=on_value)
     buttons = st.columns(2)
     buttons[0].button(tr("lab.kernel.random"), help=tr("lab.kernel.random_help"), width="stretch",
                       on_click=errors.callback(lambda: store(kernel_bank.randomise(bank()["weights"], focus))))

@@ -16,6 +16,7 @@ import streamlit as st
 
 from cnn import ops, viz
 from pages.views import controls, lab_settings
+from pages.views.choice import choice
 from pages.views.kernel_editor import Kernels
 from pages.views.lab_settings import CONTROLS
 from pages.views.language import tr
@@ -56,11 +57,13 @@ def _value(key: str):
     return controls.get(key, CONTROLS[key].default)
 
 
-def _unless_reshaped(on_value: Callable[[], None], key: str, before, reshaping) -> None:
-    """After `key` changed from `before`: only the outputs rerun, unless it moved to or from `reshaping`, the
-    choice that shows or hides other controls of the card (then the card reruns with them)."""
-    if reshaping not in (before, controls.get(key)):
-        on_value()
+def _unless_reshaped(on_value: Callable[[], None], key: str, before, reshaping) -> Callable[[], None]:
+    """What to do after `key` changed from `before`: only the outputs rerun, unless it moved to or from
+    `reshaping`, the choice that shows or hides other controls of the card (then the card reruns with them)."""
+    def then() -> None:
+        if reshaping not in (before, controls.get(key)):
+            on_value()
+    return then
 
 
 def geometry() -> Geometry:
@@ -74,10 +77,10 @@ def after() -> After:
     return After(_value("activation"), _value("pooling"), _value("pool_size"), _value("pool_stride"))
 
 
-def _menu(key: str, **kwargs):
+def _menu(key: str, on_change: Callable[[], None]):
     c = CONTROLS[key]
-    return controls.select(tr(c.label), c.options, key, default=c.default,
-                           format_func=lambda v: tr(c.option_label.format(v)), help=tr(c.help), **kwargs)
+    return choice(tr(c.label), c.options, key, default=c.default, help=c.help and tr(c.help), on_change=on_change,
+                  option_labels=[tr(c.option_label.format(v)) for v in c.options])
 
 
 def _slider(key: str, on_change: Callable[[], None]) -> int:
@@ -102,18 +105,18 @@ def geometry_card(*, on_value: Callable[[], None]) -> None:
         _slider("stride_h", on_value)
     with strides[1]:
         _slider("stride_w", on_value)
-    pad_kind = _menu("pad_kind", on_change=_unless_reshaped, args=(on_value, "pad_kind", _value("pad_kind"), "custom"))
+    pad_kind = _menu("pad_kind", _unless_reshaped(on_value, "pad_kind", _value("pad_kind"), "custom"))
     if pad_kind == "custom":
         _slider("pad_amount", on_value)
-    _menu("pad_mode", on_change=on_value)
+    _menu("pad_mode", on_value)
     _slider("dilation", on_value)
 
 
 def after_card(*, on_value: Callable[[], None]) -> None:
     """Activation and pooling, like geometry_card (turning pooling on or off reruns the card)."""
     st.subheader(tr("lab.after.title"))
-    _menu("activation", on_change=on_value)
-    pooling = _menu("pooling", on_change=_unless_reshaped, args=(on_value, "pooling", _value("pooling"), "none"))
+    _menu("activation", on_value)
+    pooling = _menu("pooling", _unless_reshaped(on_value, "pooling", _value("pooling"), "none"))
     if pooling != "none":
         cols = st.columns(2)
         with cols[0]:

@@ -75,8 +75,9 @@ def lab_maps(*, padded: np.ndarray, pads, kernel: np.ndarray, bias: float, strid
     `numbers=False` leaves the outputs' values out of their cells (a lesson asks for them); `start` is the
     cell shown first (default: the strongest response). `preview` lets the browser redraw the maps the
     moment a Lab control moves, from the same numbers, while Python computes them (assets/lab_maps.js):
-    {"padding": "valid"/"same"/"full"/n, "pad_amount": n, "pad_mode", "pooling": on or off, "bias_step",
-    "kernels": {size: this kernel (C, k, k) at that size}, "menus": {menu key: {value: label}}}."""
+    {"padding": "valid"/"same"/"full"/n, "pad_amount": n, "pad_mode", "pooling": on or off,
+    "kernels": {size: this kernel (C, k, k) at that size}, "controls": what each control may hold}. It learns of
+    a change only from our own controls' announcements (live sliders, kernel grid, menus, bias, kernel size)."""
     cell_key, pool_key = ("cell", "pool_cell") if key == "lab_maps" else (f"{key}_cell", f"{key}_pool_cell")
     strongest = np.unravel_index(np.argmax(np.abs(feature)), feature.shape)   # open on the strongest response
     chosen = controls.get(cell_key) or start or tuple(int(v) for v in strongest)

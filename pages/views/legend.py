@@ -20,7 +20,9 @@ def colour_bar_html(scale: str, low: float | str, high: float | str, title: str 
     """A colour bar of `scale` ("diverging", "gray", "heat") from `low` to `high` (numbers or words)."""
     ends = [_number(v) if isinstance(v, (int, float, np.floating)) else str(v) for v in (low, high)]
     labels = [ends[0]] + ([middle] if middle is not None else []) + [ends[1]]
-    return (f'<div data-testid="colour-legend" style="max-width:{width}px;margin:2px 0 6px 0;font-size:12px;'
+    numbers = all(isinstance(v, (int, float, np.floating)) for v in (low, high))
+    exact = f' data-range="{float(low)!r},{float(high)!r}"' if numbers else ""   # the exact ends, for tests
+    return (f'<div data-testid="colour-legend"{exact} style="max-width:{width}px;margin:2px 0 6px 0;font-size:12px;'
             f'color:#555">' + (f"<div>{html.escape(title)}</div>" if title else "")
             + f'<div style="height:10px;border:1px solid #ccc;background:{viz.css_gradient(scale)}"></div>'
             + '<div style="display:flex;justify-content:space-between">'

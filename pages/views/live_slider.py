@@ -1,6 +1,7 @@
 """A whole-number slider that updates while it is dragged (assets/live_slider.js): for the Lab's geometry,
 where every intermediate value is exact and cheap, the maps follow the thumb instead of waiting for the
-release. Kept like every other control (pages/views/controls.py)."""
+release. Each value reaches Python as a trigger, so moving back to a value Python has since changed (a preset
+that sets the kernel size) still reaches it. Kept like every other control (pages/views/controls.py)."""
 
 from __future__ import annotations
 

@@ -23,13 +23,6 @@ SLIDERS = '[data-testid="stSlider"], .live-slider'   # Streamlit's sliders and o
 PAGES = ["home", "lessons", "lab", "learn", "draw", "train", "inside"]
 
 
-def _choose(page, label: str, option: str) -> None:
-    """Pick `option` in the selectbox labelled `label`."""
-    box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
-    box.click()
-    page.get_by_role("option", name=option, exact=True).click()
-
-
 def _nudge_slider(page, label: str, presses: int) -> None:
     slider = page.locator(SLIDERS).filter(has_text=label).first
     thumb = slider.locator('input[type="range"]')
@@ -209,40 +202,65 @@ SEEN = """() => { window.__seen = []; const maps = document.querySelector('.labm
 
 
 def _choose(page, label: str, option: str) -> None:
-    page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first.click()
-    page.get_by_role("option", name=option, exact=True).click()
+    """Pick `option` in the menu labelled `label`: one of the Lab's own (pages/views/choice.py) or a selectbox."""
+    ours = page.locator(".lab-choice").filter(has_text=label)
+    if ours.count():
+        ours.first.get_by_role("radio", name=option, exact=True).click()
+    else:
+        page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first.click()
+        page.get_by_role("option", name=option, exact=True).click()
     wait_idle(page)
+
+
+def _change(page, kind: str, what) -> None:
+    """One change through one of the Lab's own controls: a live slider one step right, a kernel cell, a menu's
+    option (clicked, or "→": the arrow key from the chosen one), the bias ("+", "-" or a typed number)."""
+    if kind == "slider":
+        slider = page.locator(".live-slider").filter(has_text=what).first.locator("input")
+        slider.focus()
+        slider.press("ArrowRight")
+    elif kind == "cell":
+        cell = page.locator(".kernelgrid input").nth(what)
+        cell.fill("-2.5")
+        cell.press("Enter")
+    elif kind.startswith("menu:"):
+        menu = page.locator(".lab-choice").filter(has_text=kind.partition(":")[2]).first
+        if what == "→":
+            menu.locator('[aria-checked="true"]').focus()
+            page.keyboard.press("ArrowRight")
+        else:
+            menu.get_by_role("radio", name=what, exact=True).click()
+    elif kind == "bias":
+        field = page.locator(".lab-number").filter(has_text="Bias b").first
+        if what in ("+", "-"):
+            field.locator(".plus" if what == "+" else ".minus").click()
+        else:
+            field.locator("input").fill(what)
+            field.locator("input").press("Enter")
 
 
 def test_a_control_change_is_drawn_at_once_with_the_numbers_python_then_sends(lab):
     """The map view redraws from a changed control before Python answers (assets/lab_maps.js, versions "n.k");
-    Python's maps, when they come, show the same shape, cell, patch, products, sum and pooling window. Our own
-    controls announce changes (the live sliders, the kernel grid); Streamlit's menus, bias field and kernel size
-    slider are never read (their change is drawn when Python answers)."""
+    Python's maps, when they come, show the same shape, cell, patch, products, sum and pooling window, to 1e-12.
+    Every control of the Lab's geometry, kernel and after-convolution cards is our own and announces its change:
+    the live sliders, the kernel grid, each menu (padding, fill, activation, pooling), the bias and the kernel
+    size. Nothing of Streamlit's is read."""
     for panel in (2, 4):    # picked cells at the far corner: the preview fits them to smaller maps as Python does
         box = lab.locator(f".labmaps .panel:nth-child({panel}) canvas").bounding_box()
         lab.mouse.click(box["x"] + box["width"] - 2, box["y"] + box["height"] - 2)
         wait_idle(lab)
-    _choose(lab, "Padding", "custom")
-    _choose(lab, "Fill with", "reflect")
-    changes = [("slider", "Stride ↓ rows"), ("slider", "Padding on each side"), ("slider", "Dilation"),
-               ("slider", "Window"), ("cell", 5), ("menu:Fill with", "replicate"), ("slider", "Stride → columns"),
-               ("menu", "Leaky ReLU"), ("cell", 2), ("menu", "none"), ("slider", "Dilation"),
-               ("menu:Pooling", "average"), ("slider", "Window")]
+    changes = [("menu:Padding", "custom"), ("menu:Fill with", "reflect"), ("slider", "Stride ↓ rows"),
+               ("slider", "Padding on each side"), ("slider", "Dilation"), ("slider", "Window"), ("cell", 5),
+               ("menu:Fill with", "→"), ("slider", "Stride → columns"), ("menu:Activation function", "Leaky ReLU"),
+               ("bias", "+"), ("cell", 2), ("menu:Activation function", "none"), ("slider", "Kernel size"),
+               ("slider", "Dilation"), ("menu:Pooling", "average"), ("slider", "Window"), ("bias", "0.123456789"),
+               ("menu:Fill with", "circular"), ("menu:Padding", "same"), ("menu:Pooling", "none"),
+               ("menu:Activation function", "→"), ("bias", "-"), ("menu:Pooling", "max"), ("slider", "Kernel size"),
+               ("menu:Padding", "full"), ("menu:Fill with", "zeros"), ("menu:Padding", "valid (none)")]
     for kind, what in changes:
         wait_idle(lab)
-        if kind.startswith("menu"):                    # a Streamlit menu: set up the next change, no preview
-            _choose(lab, kind.partition(":")[2] or "Activation function", what)
-            continue
         lab.evaluate(SEEN)
-        if kind == "slider":
-            slider = lab.locator(".live-slider").filter(has_text=what).first.locator("input")
-            slider.focus()
-            slider.press("ArrowRight")
-        elif kind == "cell":
-            cell = lab.locator(".kernelgrid input").nth(what)
-            cell.fill("-2.5")
-            cell.press("Enter")
+        _change(lab, kind, what)
         lab.wait_for_function("() => window.__seen.some((s) => !s.version.includes('.'))")   # Python's answer
         wait_idle(lab)
         seen = lab.evaluate("() => window.__seen")
@@ -303,7 +321,7 @@ def test_edits_faster_than_python_answers_all_reach_it_and_the_maps_end_on_its_a
         lab.keyboard.press("Tab")
     lab.get_by_role("heading", name="Convolution Lab").click()
     expect(lab).to_have_url(re.compile("w=" + "(,|%2C)".join(rf"{v}(\.0)?" for v in range(11, 20)) + "&"))
-    bias = lab.locator('[data-testid="stNumberInput"]').filter(has_text="Bias b").first.locator("input")
+    bias = lab.locator(".lab-number").filter(has_text="Bias b").first.locator("input")
     bias.fill("0.123")
     bias.press("Enter")
     expect(lab).to_have_url(re.compile(r"b=0\.123"))
@@ -334,10 +352,15 @@ def test_switching_to_chinese_changes_the_page_and_the_link(lab):
     lab.get_by_role("option", name="简体中文").click()
     expect(lab.get_by_role("heading", name="卷积实验室")).to_be_visible()
     expect(lab).to_have_url(re.compile(r"lang=zh"))
-    # Menus show their choice in the new language too (the browser would keep the old label).
-    for label, shown in (("填充方式", "零"), ("池化", "最大池化"), ("图像来源", "MNIST 手写数字")):
-        menu = lab.locator('[data-testid="stMain"] [data-testid="stSelectbox"]').filter(has_text=label).first
-        expect(menu.get_by_role("combobox")).to_have_value(shown)
+    # Menus show their choice in the new language too (the browser would keep the old label); ours (choice.py)
+    # are told their labels by Python.
+    for label, shown in (("填充方式", "零"), ("池化", "最大池化"), ("激活函数", "ReLU")):
+        menu = lab.locator(".lab-choice").filter(has_text=label).first
+        expect(menu.locator('[aria-checked="true"]')).to_have_text(shown)
+    menu = lab.locator('[data-testid="stMain"] [data-testid="stSelectbox"]').filter(has_text="图像来源").first
+    expect(menu.get_by_role("combobox")).to_have_value("MNIST 手写数字")
+    expect(lab.locator(".lab-number").filter(has_text="偏置 b")).to_be_visible()
+    expect(lab.locator(".live-slider").filter(has_text="卷积核大小")).to_be_visible()
     lab.locator('[data-testid="stSidebarNav"]').get_by_text("首页").click()
     expect(lab.get_by_text("CNN Lab —— 看卷积神经网络如何读懂一张图像")).to_be_visible()
 
@@ -454,3 +477,53 @@ def test_dragging_a_geometry_slider_updates_the_maps_during_the_drag(lab):
     wait_idle(lab)
     expect(lab.locator(".labmaps")).to_have_attribute("data-shape", "7x26")
     assert lab.locator('[data-testid="stException"]').count() == 0
+
+
+ON_TOP = """(el) => { const r = el.getBoundingClientRect();   // not hidden under the pinned map view
+  return el.contains(document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2)); }"""
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_on_a_phone_the_feature_map_stays_in_view_while_its_controls_change(chromium, app_url, lang):
+    """390×844: the map view is pinned under the header while the cards scroll beneath it. Scrolled down to the
+    stride slider, then to the kernel grid, each change is seen at once: the feature map's canvas is inside the
+    screen, shows the new shape, and the control itself is not hidden under the maps."""
+    page = open_page(chromium, f"{app_url}/lab?lang={lang}", viewport=(390, 844))
+    feature = page.locator(FEATURE)
+    expect(feature).to_be_visible()
+    wait_idle(page)
+    main = page.locator('[data-testid="stMain"]')
+    stride = page.locator(".live-slider").filter(has_text="Stride ↓ rows" if lang == "en" else "步长 ↓ 行").first
+
+    def in_view() -> None:
+        box = feature.bounding_box()
+        assert box and box["width"] > 100, box
+        assert 0 <= box["x"] and box["x"] + box["width"] <= 390, box
+        assert 50 <= box["y"] and box["y"] + box["height"] <= 844, box
+
+    thumb = stride.locator("input")
+    thumb.evaluate("(el) => el.scrollIntoView({block: 'start'})")     # as the browser scrolls to a focused control
+    assert main.evaluate("(el) => el.scrollTop") > 800                 # the cards were scrolled well past
+    assert thumb.evaluate(ON_TOP)
+    thumb.focus()
+    thumb.press("ArrowRight")
+    expect(page.locator(".labmaps")).to_have_attribute("data-shape", "13x26")
+    in_view()
+    title = "Feature map · 13×26" if lang == "en" else "特征图 · 13×26"
+    expect(page.locator(".labmaps .panel:nth-child(2) .head")).to_have_text(title)
+    wait_idle(page)
+    in_view()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"lab-{lang}-phone-stride.png"))
+    cell = page.locator(".kernelgrid input").nth(4)
+    cell.evaluate("(el) => el.scrollIntoView({block: 'start'})")
+    assert cell.evaluate(ON_TOP)
+    cell.fill("5")
+    cell.press("Enter")
+    page.wait_for_function("""() => { const a = JSON.parse(document.querySelector('.labmaps').dataset.arith || 'null');
+        return a && a.patch[0][4] !== 0 && Math.abs(a.products[0][4] - 5 * a.patch[0][4]) < 1e-12; }""")
+    in_view()
+    wait_idle(page)
+    in_view()
+    page.screenshot(path=str(SHOTS / f"lab-{lang}-phone-kernel.png"))
+    page.close()

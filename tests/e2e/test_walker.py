@@ -33,3 +33,23 @@ def test_a_random_walk_finds_no_exception_and_no_stuck_page(chromium, runs_folde
         finally:
             page.close()
         print(f"\nwalked {len(walker.done)} actions with seed {SEED}")
+
+
+def test_the_walker_operates_the_labs_own_menus_and_number_field(chromium, runs_folder, tmp_path):
+    """The Lab's menus, bias field and its − / + buttons are our own components: the walker finds and works
+    them (clicks, arrow keys, typed numbers good and bad) with no error."""
+    with streamlit_server() as url:
+        page = open_page(chromium, url + "/lab", viewport=(1500, 1000))
+        page.locator(".lab-choice [role=radio]").first.wait_for()
+        page.locator(".lab-number input").wait_for()
+        walker = Walker(page, url, url.log, random.Random(SEED), tmp_path)
+        try:
+            for act, count in ((walker.choice, 6), (walker.number, 4), (walker.button, 3)):
+                for _ in range(count):
+                    walker.done.append(act())
+                    walker.settle()
+                    walker.check()
+        finally:
+            page.close()
+        assert all(walker.done), walker.done
+        assert sum(d.startswith("choice") for d in walker.done) == 6, walker.done

@@ -73,7 +73,8 @@ class Walker:
 
     def step(self, forced: str | None = None) -> None:
         actions = {
-            "select": (12, self.select), "slider": (12, self.slider), "number": (8, self.number),
+            "select": (12, self.select), "choice": (8, self.choice), "slider": (12, self.slider),
+            "number": (8, self.number),
             "toggle": (5, self.toggle), "radio": (6, self.radio), "button": (8, self.button),
             "cell": (8, self.cell), "chart": (6, self.chart), "stroke": (4, self.stroke),
             "upload": (3, self.upload), "text": (2, self.text), "switch_page": (7, self.switch_page),
@@ -119,6 +120,22 @@ class Walker:
         choice.click(timeout=5_000)
         return f"select {label!r} -> {text!r}"
 
+    def choice(self):
+        """One of the Lab's own menus (pages/views/choice.py): an option clicked, or arrow keys and Enter."""
+        option = self.pick(".lab-choice [role=radio]")
+        if option is None:
+            return None
+        if self.rng.random() < 0.5:
+            text = option.inner_text()[:40]
+            option.click(timeout=5_000)
+            return f"choice {text!r}"
+        keys = [self.rng.choice(["ArrowRight", "ArrowLeft", "ArrowDown", "Home", "End", "Enter"])
+                for _ in range(self.rng.randint(1, 3))]
+        option.focus(timeout=5_000)
+        for key in keys:
+            self.page.keyboard.press(key)
+        return f"choice keys: {' '.join(keys)}"
+
     def slider(self):
         thumb = self.pick('[data-testid="stSlider"] input[type="range"], .live-slider input[type="range"]')
         if thumb is None:
@@ -131,7 +148,7 @@ class Walker:
         return f"slider {thumb.get_attribute('aria-label') or ''!r}: {' '.join(keys)}"
 
     def number(self):
-        field_ = self.pick('[data-testid="stNumberInput"] input')
+        field_ = self.pick('[data-testid="stNumberInput"] input, .lab-number input')
         if field_ is None:
             return None
         value = self.rng.choice(NUMBERS)
@@ -157,7 +174,7 @@ class Walker:
 
     def button(self):
         button = self.pick('[data-testid="stButton"] button:not([disabled]), '
-                           '[data-testid="stBaseButton-secondary"]:not([disabled])')
+                           '[data-testid="stBaseButton-secondary"]:not([disabled]), .lab-number button')
         if button is None:
             return None
         text = button.inner_text()[:40]

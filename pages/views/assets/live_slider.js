@@ -4,7 +4,7 @@
 
 const EVERY_MS = 100;
 
-export default function ({ data, parentElement, setStateValue }) {
+export default function ({ data, parentElement, setTriggerValue }) {
   let root = parentElement.querySelector(".live-slider");
   if (!root) {
     root = document.createElement("div");
@@ -17,7 +17,7 @@ export default function ({ data, parentElement, setStateValue }) {
     const send = () => {
       clearTimeout(s.later); s.later = null; s.last = performance.now();
       const value = Number(input.value);
-      if (value !== s.sent) { s.sent = value; setStateValue("value", value); }
+      if (value !== s.sent) { s.sent = value; setTriggerValue("value", value); }
     };
     const show = () => {
       const span = root.querySelector(".value"), f = (input.value - input.min) / ((input.max - input.min) || 1);
