@@ -14,6 +14,7 @@ from pages.views import (
     lab_maps,
     link,
     parameter_calculator,
+    phone,
     sources,
 )
 from pages.views.language import tr
@@ -24,23 +25,7 @@ begin("lab")
 
 OUTPUTS = "lab_outputs"
 
-# On a phone the cards would stack above the maps (some 1,500 px to scroll past to see what a slider did): at
-# 640 px and narrower the map view comes first and stays pinned under Streamlit's header, about 40% of the
-# screen high, while the cards scroll beneath it (its panels in one row that scrolls sideways, its arithmetic
-# scrolling inside it: assets/lab_maps.css). Rules reach Streamlit's layout only through our own keys
-# (.st-key-lab_page, .st-key-lab_mapview); a control scrolled to lands below the pinned maps.
-PHONE_CSS = """<style>
-@media (max-width: 640px) {
-  .st-key-lab_page div:has(.st-key-lab_mapview) { display: contents; }  /* the wrappers between: out of the way */
-  .st-key-lab_page .st-key-lab_mapview { order: -1; position: sticky; top: 3.75rem; z-index: 20;
-    height: min(40vh, 400px) !important; overflow-y: auto; overscroll-behavior: contain; background: #fff;
-    margin: 0 -1rem; padding: 0.25rem 1rem 0; width: calc(100% + 2rem) !important; max-width: none !important;
-    flex: 0 0 auto; box-shadow: 0 6px 8px -6px rgba(0, 0, 0, 0.35); }
-  .st-key-lab_page :is(input, button, textarea, [tabindex]):not(.st-key-lab_mapview *) {
-    scroll-margin-top: calc(min(40vh, 400px) + 8rem); }   /* a control scrolled to: with its label, below the maps */
-}
-</style>"""
-st.html(PHONE_CSS)
+phone.pin_to_top("lab_page", "lab_mapview")   # on a phone the maps stay in sight above the cards
 
 
 def outputs_only() -> None:
@@ -93,7 +78,7 @@ def outputs(image, problem: str | None, channels: int) -> None:
 
     focus, bias = bank.focus, float(bank.biases[bank.focus])
     pool_mode = after.pooling if after.pooling != "none" else "max"
-    with st.container(key="lab_mapview"):   # pinned on a phone (PHONE_CSS)
+    with st.container(key="lab_mapview"):   # pinned on a phone (phone.pin_to_top)
         lab_maps.lab_maps(padded=maps.padded, pads=maps.pads, kernel=bank.weights[focus], bias=bias,
                           stride=geometry.stride, dilation=geometry.dilation, feature=maps.feature_maps[focus],
                           activated=maps.activated, pooled=maps.pooled, activation=after.activation, focus=focus,
