@@ -11,7 +11,7 @@ import numpy as np
 import streamlit as st
 
 from cnn import jobs, models, runs, viz
-from pages.views import errors, model_menu, picking
+from pages.views import errors, legend, model_menu, picking
 from pages.views.curves import live_curves
 from pages.views.job_board import reason_text, state_text
 from pages.views.language import tr
@@ -81,6 +81,8 @@ def live(manager, job: jobs.Job, me: str) -> None:
         if picture is not None:
             kernels.markdown(f"**{tr('train.filters', n=snap.filters.shape[0])}**")
             kernels.image(picture, width="stretch")
+            legend.colour_bar("diverging", tr("legend.minus_max"), tr("legend.plus_max"), tr("legend.each_map"), "0",
+                              where=kernels)
 
     refresh()
 
