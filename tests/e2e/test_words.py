@@ -16,9 +16,10 @@ from playwright.sync_api import expect
 
 from cnn import lessons
 from cnn.i18n import t
+from pages import registry
 
 SHOTS = Path(os.environ.get("SCREENSHOT_DIR", ROOT / "tests" / "e2e" / "artifacts"))
-PAGES = ["home", "lessons", "lab", "learn", "draw", "train", "inside"]
+PAGES = [entry.url for entry in registry.PAGES]
 
 
 def _reload(page) -> None:
