@@ -23,7 +23,7 @@ PAGES = (
     PageEntry("pages/draw.py", "draw", "draw", ":material/draw:", card=True),
     PageEntry("pages/train.py", "train", "train", ":material/model_training:", card=True),
     PageEntry("pages/inside.py", "inside", "inside", ":material/layers:", card=True),
-    PageEntry("pages/classroom.py", "class", "class", ":material/groups:"),
+    PageEntry("pages/class.py", "class", "class", ":material/groups:"),
 )
 HOME = PAGES[0]
 BY_URL = {entry.url: entry for entry in PAGES}

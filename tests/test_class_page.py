@@ -14,13 +14,13 @@ from streamlit.testing.v1 import AppTest
 
 from cnn import classroom, i18n, lessons, runs
 from pages.views import class_view
-from pages.views.plain import md
+from pages.views.plain import sentence
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 HOSTILE = "![x](http://127.0.0.1:9/x) [CLICK](http://x) <b>b</b> **bold**"
 
 
-def _session(token: str, page: str = "pages/classroom.py", lang: str = "en", query: dict | None = None) -> AppTest:
+def _session(token: str, page: str = "pages/class.py", lang: str = "en", query: dict | None = None) -> AppTest:
     """A browser whose cookie holds `token`, on `page`."""
     at = AppTest.from_file(APP, default_timeout=90)
     at.session_state["owner"] = token
@@ -45,6 +45,10 @@ def _submit(at: AppTest, form: str, label_key: str, lang: str = "en") -> None:
 def _texts(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [s.value for s in at.subheader]
     return "\n".join(parts + [e.value for e in at.error] + [t.value for t in at.get("text")])
+
+
+def _html(at: AppTest) -> str:
+    return "\n".join(h.proto.body for h in at.get("html"))
 
 
 def _create(at: AppTest, name: str, code: str, secret: str = "teach-me") -> None:
@@ -75,13 +79,14 @@ def test_the_class_page_renders_for_a_newcomer_in_both_languages():
 def test_teacher_creates_students_join_and_the_grid_fills_in(code):
     teacher = _session(_token())
     _create(teacher, HOSTILE, code)
-    assert md(HOSTILE) in _texts(teacher), "the class name is escaped, shown as the characters typed"
+    assert sentence(i18n.t("class.view.title", "en"), name=HOSTILE) in _html(teacher), "the class name, escaped"
+    assert "&lt;b&gt;b&lt;/b&gt; **bold**" in _html(teacher)
     assert i18n.t("class.grid.empty", "en") in [i.value for i in teacher.info]
 
     alice_token = _token()
     alice = _session(alice_token)
     _join(alice, code.lower(), HOSTILE)
-    assert i18n.t("class.student.member", "en", nickname=md(HOSTILE), name=md(HOSTILE)) in _texts(alice)
+    assert sentence(i18n.t("class.student.member", "en"), nickname=HOSTILE, name=HOSTILE) in _html(alice)
     bob = _session(_token())
     _join(bob, code, HOSTILE)                 # that nickname is taken in this class
     assert i18n.t("class.error.nickname_taken", "en") in [e.value for e in bob.error]
@@ -105,7 +110,8 @@ def test_teacher_creates_students_join_and_the_grid_fills_in(code):
     info = classroom.open_classroom().class_by_code(code)
     assert classroom.open_classroom().progress(info.id)[alice_token][item.id]["attempts"] == 2
     lessons_text = "\n".join(p.proto.text for p in teacher.get("progress"))
-    assert "Lesson 1" in lessons_text and "1 of" in lessons_text and "visited by 1 of 2" in lessons_text
+    cells = 2 * len(lessons.LESSONS[1])
+    assert f"{i18n.t('lesson.1.title', 'en')}: 1 of {cells} solved · visited by 1 of 2" in lessons_text
 
     # The CSV: one row per student and exercise.
     rows = list(csv.DictReader(io.StringIO(classroom.open_classroom().export_csv(info.id, class_view._exercises()))))
@@ -128,7 +134,7 @@ def test_the_teacher_opens_the_class_from_another_browser_with_the_secret(code):
     assert i18n.t("class.error.secret_wrong", "en") in [e.value for e in projector.error]
     projector.text_input(key="open_class_secret").input("right-secret")
     _submit(projector, "open_class", "class.teacher.open_button")
-    assert i18n.t("class.view.title", "en", name="Room 4") in _texts(projector)
+    assert sentence(i18n.t("class.view.title", "en"), name="Room 4") in _html(projector)
 
 
 def test_an_assigned_lesson_comes_first_on_home_and_opens_it(code):
@@ -200,12 +206,12 @@ def test_only_the_owner_or_the_teacher_may_rename_or_delete_a_saved_run(code):
     keys = {b.key for b in bob.button}
     assert f"delete_{run_id}" not in keys and f"resume_{run_id}" not in keys, "another student gets no Delete"
     assert f"name_{run_id}" not in {t.key for t in bob.text_input}, "nor a name field"
-    assert any(md(HOSTILE) in m.value for m in bob.markdown), "the owner's nickname, escaped"
+    assert HOSTILE in [t.value for t in bob.get("text")], "the owner's nickname, as text"
     assert "alices" in [t.value for t in bob.get("text")]
 
     alice = _session(alice_token, "pages/train.py")
     assert {f"delete_{run_id}", f"resume_{run_id}"} <= {b.key for b in alice.button}
-    assert any(md(i18n.t("train.yours", "en") + " · " + HOSTILE) in m.value for m in alice.markdown)
+    assert i18n.t("train.yours", "en") + " · " + HOSTILE in [t.value for t in alice.get("text")]
     alice.text_input(key=f"name_{run_id}").input(HOSTILE).run()
     assert runs.read_run(runs.run_dir(run_id)).name == HOSTILE
 
@@ -222,3 +228,8 @@ def test_the_projector_link_and_toggle():
     assert at.query_params["projector"] == ["1"] or at.query_params["projector"] == "1"
     off = _session(_token(), "pages/home.py")
     assert not any("font-size: 22px" in h.proto.body for h in off.get("html"))
+
+
+def test_a_sentence_keeps_our_bold_and_their_characters():
+    assert sentence("You are **{nickname}**.", nickname="**x** <b>y</b> & http://z") == \
+        "You are <b>**x** &lt;b&gt;y&lt;/b&gt; &amp; http://z</b>."

@@ -12,7 +12,7 @@ from pages import registry
 from pages.views import identity
 from pages.views.class_view import describe_assignment
 from pages.views.language import lang, tr
-from pages.views.plain import md
+from pages.views.plain import say
 
 
 def show() -> None:
@@ -21,7 +21,7 @@ def show() -> None:
     if info is None:
         return
     with st.container(border=True, key="class_banner"):
-        st.markdown(tr("home.class.member", nickname=md(person.nickname), name=md(info.name)))
+        say(tr("home.class.member"), nickname=person.nickname, name=info.name)
         target = info.assignment
         if not target:
             st.caption(tr("home.class.nothing"))

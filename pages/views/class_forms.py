@@ -8,7 +8,7 @@ import streamlit as st
 from cnn import classroom
 from pages.views import errors
 from pages.views.language import tr
-from pages.views.plain import md
+from pages.views.plain import say
 
 
 def _refusal(exc: classroom.ClassroomError) -> str:
@@ -52,7 +52,7 @@ def student(room: classroom.Classroom, me: str) -> None:
     person = room.person(me)
     info = room.get_class(person.class_id)
     if info is not None:
-        st.markdown(tr("class.student.member", nickname=md(person.nickname), name=md(info.name)))
+        say(tr("class.student.member"), nickname=person.nickname, name=info.name)
         st.button(tr("class.student.leave"), on_click=errors.callback(room.leave), args=(me,))
         return
     st.caption(tr("class.student.alone"))

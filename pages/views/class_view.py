@@ -5,6 +5,7 @@ limits and exports. Everything students typed (nicknames, run names) goes into t
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from urllib.parse import urlparse
 
@@ -16,7 +17,7 @@ from pages import registry
 from pages.views import errors, identity, projector
 from pages.views.errors import callback
 from pages.views.language import tr
-from pages.views.plain import md
+from pages.views.plain import say
 
 REFRESH_S = 3.0
 SOLVED, NOT_YET = "✓", "·"
@@ -32,8 +33,8 @@ def pick_class(taught: list[classroom.ClassInfo]) -> classroom.ClassInfo:
 
 
 def header(info: classroom.ClassInfo) -> None:
-    st.subheader(tr("class.view.title", name=md(info.name)))
-    st.markdown(tr("class.view.code", code=md(info.code)))
+    say(tr("class.view.title"), tag="h3", name=info.name)
+    say(tr("class.view.code"), code=info.code)
 
 
 def toggle_projector() -> None:
@@ -146,7 +147,7 @@ def _training(room: classroom.Classroom, manager, class_id: int) -> None:
         p = job.progress
         if p is not None and job.state in (jobs.RUNNING, jobs.PAUSED):
             state += f" · {100 * ((p.epoch - 1) * p.steps + p.step) / (p.epochs * p.steps):.0f}%"
-        row[0].markdown(f"**{md(nickname)}** · {md(job.name)}")
+        row[0].text(f"{nickname} · {job.name}")
         row[1].markdown(state)
         if job.state == jobs.RUNNING:
             row[2].button(tr("train.pause"), key=f"class_pause_{job.id}", on_click=callback(_act),
@@ -284,11 +285,12 @@ def runs_csv(room: classroom.Classroom, class_id: int) -> str:
 def exports(room: classroom.Classroom, manager, info: classroom.ClassInfo) -> None:
     """The CSV downloads, and every run of the class with Delete (the teacher may delete any of them)."""
     row = st.columns([1, 1, 2])
-    row[0].download_button(tr("class.export.progress"), room.export_csv(info.id, _exercises()),
+    # Made when clicked (deferred), so the file holds the class as it is then, not as the page last ran.
+    row[0].download_button(tr("class.export.progress"), functools.partial(room.export_csv, info.id, _exercises()),
                            file_name=f"class-{info.code}-progress.csv", mime="text/csv", width="stretch",
                            on_click="ignore")
-    row[1].download_button(tr("class.export.runs"), runs_csv(room, info.id), file_name=f"class-{info.code}-runs.csv",
-                           mime="text/csv", width="stretch", on_click="ignore")
+    row[1].download_button(tr("class.export.runs"), functools.partial(runs_csv, room, info.id),
+                           file_name=f"class-{info.code}-runs.csv", mime="text/csv", width="stretch", on_click="ignore")
     rows = _run_rows(room, info.id)
     with st.expander(tr("class.runs.title", n=len(rows))):
         notice = st.session_state.pop("class_run_notice", None)
@@ -298,7 +300,7 @@ def exports(room: classroom.Classroom, manager, info: classroom.ClassInfo) -> No
         for r in rows[:60]:
             line = st.columns([5, 1.2], vertical_alignment="center")
             accuracy = "" if r["accuracy"] is None else f" · {100 * r['accuracy']:.2f}%"
-            line[0].markdown(f"**{md(r['nickname'])}** · {md(r['name'])} · `{r['id'][:15]}`{accuracy}")
+            line[0].text(f"{r['nickname']} · {r['name']} · {r['id'][:15]}{accuracy}")
             line[1].button(tr("train.delete"), key=f"class_delete_{r['id']}", on_click=callback(_delete),
                            args=(room, manager, r["id"]), disabled=r["id"] in live or r["status"] in runs.LIVE,
                            width="stretch")

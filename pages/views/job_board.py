@@ -10,7 +10,6 @@ from cnn import classroom, jobs, runs
 from pages.views import errors, identity, model_menu
 from pages.views.errors import callback
 from pages.views.language import tr
-from pages.views.plain import md
 
 SHOWN = 12
 
@@ -160,8 +159,9 @@ def saved_runs(manager, me: str) -> None:
                  tr("train.epochs_done", done=len(run.epochs), planned=run.epochs_planned or "?")]
         if run.test_accuracy is not None:
             facts.append(f"{100 * run.test_accuracy:.2f}%")
-        facts.append(md(whose(owners[run.id], me, nicknames)) if owners[run.id] else "")
         row[0].markdown(" · ".join(f for f in facts if f))
+        if owners[run.id]:
+            row[0].text(whose(owners[run.id], me, nicknames))
         if run.problem:
             row[1].warning(tr("train.damaged", problem=run.problem), icon=":material/warning:")
         elif mine:
