@@ -14,7 +14,7 @@ import re
 import streamlit as st
 
 STYLES = {
-    "p": "margin:0 0 0.6rem 0;line-height:1.6",
+    "p": "margin:0 0 0.6rem 0;line-height:1.6;font-size:1rem",
     "h3": "font-size:1.5rem;font-weight:600;margin:0.4rem 0 0.6rem 0;line-height:1.3",
 }
 
