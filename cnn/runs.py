@@ -305,3 +305,19 @@ def read_config(path: Path) -> dict:
     if not isinstance(config, dict) or not {"spec", "train", "dataset"} <= set(config):
         raise ValueError("config.json is missing or from an older version of CNN Lab")
     return config
+
+
+# ---------------------------------------------------------------- who started a run
+
+
+def write_owner(run_id: str, owner: str, root: Path | None = None) -> None:
+    """Keep the browser token of whoever started a run in its folder (owner.json), so it stays theirs after
+    a server restart. A file of its own: the worker rewrites info.json while the run trains."""
+    write_json(run_dir(run_id, root) / "owner.json", {"owner": str(owner)})
+
+
+def read_owner(path: Path) -> str:
+    """The token of the run's owner, "" for a run made on the command line or before owners were kept."""
+    value = read_json(Path(path) / "owner.json")
+    owner = value.get("owner") if isinstance(value, dict) else None
+    return owner if isinstance(owner, str) else ""

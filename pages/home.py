@@ -4,10 +4,13 @@ import numpy as np
 import streamlit as st
 
 from cnn import images, kernels, ops, viz
+from pages import registry
+from pages.views import class_banner
 from pages.views.language import tr
 from pages.views.page import begin
 
 begin("home", subtitle_key="")
+class_banner.show()   # a student of a class sees the teacher's assignment first
 st.markdown(tr("home.lead"))
 
 # Seed 001's network: Conv 32@3x3 -> ReLU -> MaxPool 2 -> Flatten -> Dense 100 -> Dense 10 -> softmax.
@@ -42,9 +45,8 @@ for column, (key, shape, picture) in zip(columns, stages):
 st.caption(tr("home.pipeline.note", label=label))
 
 st.subheader(tr("home.cards.title"))
-cards = st.columns(4)
-for card, (path, key) in zip(cards, [("pages/lab.py", "lab"), ("pages/draw.py", "draw"),
-                                     ("pages/train.py", "train"), ("pages/inside.py", "inside")]):
+shown = [entry for entry in registry.PAGES if entry.card]
+for card, entry in zip(st.columns(len(shown)), shown):
     with card.container(border=True):
-        st.page_link(path, label=tr(f"nav.{key}"), icon="➡️")
-        st.caption(tr(f"home.card.{key}"))
+        st.page_link(entry.file, label=tr(f"nav.{entry.key}"), icon="➡️")
+        st.caption(tr(f"home.card.{entry.key}"))

@@ -15,12 +15,14 @@ begin("lessons")
 
 
 def _lesson_from_link() -> None:
-    """On a session's first visit, open the lesson the link names (?lesson=3); a bad value is ignored."""
-    if st.session_state.get("lesson_link_read"):
+    """Open the lesson the link names (?lesson=3) when the link is new to this session (a first visit, or
+    Home's assigned lesson); the page's own choice is written back below. A bad value is ignored."""
+    asked = st.query_params.get("lesson", "")
+    if st.session_state.get("lesson_link_read") == asked:
         return
-    st.session_state.lesson_link_read = True
+    st.session_state.lesson_link_read = asked
     try:
-        wanted = int(st.query_params.get("lesson", ""))
+        wanted = int(asked)
     except ValueError:
         return
     if wanted in LESSONS:
@@ -40,7 +42,8 @@ with menu:
     for n, items in lessons.LESSONS.items():
         ticks = "".join("●" if item.id in done else "○" for item in items)
         st.caption(f"{n} · {ticks}")
-st.query_params["lesson"] = str(lesson)
+st.query_params["lesson"] = st.session_state.lesson_link_read = str(lesson)
+progress.visit(lesson)
 
 with body:
     st.header(tr(f"lesson.{lesson}.title"), anchor=f"lesson-{lesson}")
@@ -53,4 +56,4 @@ with body:
     if lesson + 1 in LESSONS:
         st.button(tr("lessons.next"), on_click=controls.put, args=("lesson", lesson + 1))
 
-progress.keep()   # the ticks, kept in this browser: a reload restores them
+progress.keep()

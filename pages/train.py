@@ -4,7 +4,7 @@ see what it got wrong."""
 import streamlit as st
 
 from cnn import data, jobs, runs, train, viz
-from pages.views import curves, job_board, network_editor, owner, run_view, shared
+from pages.views import curves, identity, job_board, network_editor, run_view, shared
 from pages.views.language import tr
 from pages.views.page import begin
 
@@ -15,7 +15,7 @@ def _dataset(name: str | None) -> str:
 
 begin("train", "nav.train")
 manager = shared.job_manager()
-me = owner.browser_token()
+me = identity.me()
 curves.forget()   # a full run of the page: the chart may be new to this browser
 
 
@@ -28,8 +28,15 @@ with settings.container(border=True):
     config = network_editor.settings()
     # Not a callback: a callback's arguments are the settings of the run before the click, and a student
     # who sets 30 epochs and clicks Start at once must get 30. This run already has the new values.
+    limits = identity.room().class_limits(me)   # (max epochs, max estimated seconds) locked by the teacher
+    if problem is None and limits and limits[0] and config.epochs > limits[0]:
+        problem = tr("train.class_limit_epochs", n=limits[0])
+        st.warning(problem)
     if st.button(tr("train.start"), type="primary", disabled=problem is not None, width="stretch"):
-        job_board.watch(manager.submit(train.RunPlan(spec.name, spec, config, dataset), me).id)
+        job = manager.submit(train.RunPlan(spec.name, spec, config, dataset), me)
+        runs.write_owner(job.id, me)            # in the run's folder: it stays theirs after a restart
+        identity.room().record_run(job.id, me, job.name)
+        job_board.watch(job.id)
 
 with st.container(border=True):
     job_board.board(manager, me)

@@ -14,10 +14,10 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
 
 from cnn import images, kernels, ops
+from pages import registry
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGES = ["pages/home.py", "pages/lessons.py", "pages/lab.py", "pages/learn.py", "pages/draw.py", "pages/train.py",
-         "pages/inside.py"]
+PAGES = [entry.file for entry in registry.PAGES]
 
 
 def _open(page: str, lang: str = "en") -> AppTest:

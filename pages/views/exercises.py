@@ -19,15 +19,15 @@ def _results() -> dict[str, tuple[str, dict]]:
     return st.session_state.setdefault("lessons_results", {})
 
 
-def _check(item: lessons.Exercise) -> None:
+def _check(lesson: int, item: lessons.Exercise) -> None:
     text = st.session_state.get(f"answer_{item.id}", "")
     try:
         verdict = item.verdict(text)
     except lessons.AnswerError as exc:
         _results()[item.id] = (f"exercise.error.{exc.code}", exc.params)
         return
+    progress.attempt(lesson, item.id, verdict.right)
     if verdict.right:
-        solved().add(item.id)
         _results()[item.id] = ("right", {"answer": text.strip()})
     else:
         _results()[item.id] = ("wrong", {"mistake": verdict.mistake})
@@ -51,7 +51,7 @@ def exercise(lesson: int, item: lessons.Exercise) -> None:
     with st.form(key=f"form_{item.id}", border=False):
         row = st.columns([3, 1], vertical_alignment="bottom")
         row[0].text_input(tr("exercise.answer"), key=f"answer_{item.id}", placeholder=placeholder)
-        row[1].form_submit_button(tr("exercise.check"), on_click=errors.callback(_check), args=(item,),
+        row[1].form_submit_button(tr("exercise.check"), on_click=errors.callback(_check), args=(lesson, item),
                                   width="stretch")
     outcome = _results().get(item.id)
     if outcome is not None:

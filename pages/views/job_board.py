@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnn import jobs, runs
-from pages.views import errors, model_menu
+from cnn import classroom, jobs, runs
+from pages.views import errors, identity, model_menu
 from pages.views.errors import callback
 from pages.views.language import tr
 
@@ -80,24 +80,42 @@ def _rows(manager, me: str) -> None:
         st.caption(tr("train.board_empty"))
         return
     current = watched()
+    nicknames = identity.room().nicknames(job.owner for job in all_jobs)
     for job in all_jobs:
         row = st.container(key=f"job_{job.id}").columns([4, 3, 1, 2, 1.3], vertical_alignment="center")
         mark = "▶ " if job.id == current else ""
         row[0].markdown(f"{mark}**{job.name}** · {tr(f'dataset_name.{job.dataset}')} · `{job.id[:15]}`")
         row[1].markdown(state_text(job, manager))
         row[2].markdown(_progress(job))
-        row[3].markdown(tr("train.yours") if manager.may_control(job, me) else tr("train.someone_else"))
+        row[3].text(whose(job.owner, me, nicknames))
         row[4].button(tr("train.watch"), key=f"watch_{job.id}", on_click=callback(_watch_from_board), args=(job.id,),
                       disabled=job.id == current, width="stretch")
 
 
-def _rename(run_id: str) -> None:
-    runs.rename(run_id, st.session_state.get(f"name_{run_id}", ""))
+def whose(owner: str, me: str, nicknames: dict[str, str]) -> str:
+    """Plain text (for st.text): "yours", the owner's nickname, or "someone else's"."""
+    if owner and owner == me:
+        return tr("train.yours") + (f" · {nicknames[me]}" if me in nicknames else "")
+    return nicknames.get(owner) or tr("train.someone_else")
 
 
-def _delete(run_id: str) -> None:
+def _refused() -> None:
+    st.session_state.run_notice = ("warning", tr("train.not_allowed"))
+
+
+def _rename(manager, run_id: str, me: str) -> None:
     try:
-        runs.delete(run_id)
+        classroom.rename_run(identity.room(), run_id, st.session_state.get(f"name_{run_id}", ""), me, manager)
+    except classroom.NotAllowed:
+        _refused()
+
+
+def _delete(manager, run_id: str, me: str) -> None:
+    try:
+        classroom.delete_run(identity.room(), run_id, me, manager)
+    except classroom.NotAllowed:
+        _refused()
+        return
     except RuntimeError:
         st.session_state.run_notice = ("warning", tr("train.delete_busy"))
         return
@@ -109,7 +127,10 @@ def _delete(run_id: str) -> None:
 
 def _resume(manager, run_id: str, me: str) -> None:
     try:
-        manager.resume(run_id, me)
+        classroom.resume_run(identity.room(), manager, run_id, me)
+    except classroom.NotAllowed:
+        _refused()
+        return
     except ValueError as exc:
         st.session_state.run_notice = ("error", str(exc))
         return
@@ -127,7 +148,10 @@ def saved_runs(manager, me: str) -> None:
         st.caption(tr("train.no_saved_runs"))
         return
     live = {job.id for job in manager.jobs() if job.state not in jobs.DONE}
+    owners = {run.id: runs.read_owner(run.path) for run in listed[:40]}
+    nicknames = identity.room().nicknames(owners.values())
     for run in listed[:40]:
+        mine = identity.may_manage(owners[run.id])   # the one rule: the owner, or the owner's teacher
         row = st.container(key=f"run_{run.id}").columns([4, 2.4, 1.2, 1.2, 1.2, 1.2], vertical_alignment="center")
         status = runs.INTERRUPTED if run.status == runs.INTERRUPTED else run.status
         facts = [f"`{run.id[:15]}`", tr(f"dataset_name.{run.dataset}") if run.dataset else "",
@@ -136,23 +160,28 @@ def saved_runs(manager, me: str) -> None:
         if run.test_accuracy is not None:
             facts.append(f"{100 * run.test_accuracy:.2f}%")
         row[0].markdown(" · ".join(f for f in facts if f))
+        if owners[run.id]:
+            row[0].text(whose(owners[run.id], me, nicknames))
         if run.problem:
             row[1].warning(tr("train.damaged", problem=run.problem), icon=":material/warning:")
-        else:
+        elif mine:
             row[1].text_input(tr("train.rename"), value=run.name, key=f"name_{run.id}", label_visibility="collapsed",
-                              on_change=callback(_rename), args=(run.id,), max_chars=80)
+                              on_change=callback(_rename), args=(manager, run.id, me), max_chars=80)
+        else:
+            row[1].text(run.name)
         busy = run.id in live or run.status in runs.LIVE
         if not run.problem:
             row[2].button(tr("train.watch"), key=f"open_{run.id}", on_click=callback(watch), args=(run.id,),
                           width="stretch")
-        if run.resumable and not busy:
+        if run.resumable and not busy and mine:
             row[3].button(tr("train.resume_run"), key=f"resume_{run.id}", on_click=callback(_resume),
                           args=(manager, run.id, me), width="stretch", type="primary")
         if run.problem is None and run.has_model:
             row[4].button(tr("train.use_short"), key=f"use_{run.id}", on_click=callback(model_menu.choose),
                           args=(run.id,), width="stretch")
-        row[5].button(tr("train.delete"), key=f"delete_{run.id}", on_click=callback(_delete), args=(run.id,),
-                      disabled=busy, width="stretch")
+        if mine:
+            row[5].button(tr("train.delete"), key=f"delete_{run.id}", on_click=callback(_delete),
+                          args=(manager, run.id, me), disabled=busy, width="stretch")
 
 
 def _known_states() -> set[str]:

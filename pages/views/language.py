@@ -25,6 +25,9 @@ def start() -> None:
 def _choose() -> None:
     # A plain session key, not the widget's own, so the choice outlives any page that skips the widget.
     st.session_state.lang = st.session_state.language_choice
+    from pages.views import identity
+
+    identity.keep_language(st.session_state.lang)   # a new tab opened without ?lang= opens in it
 
 
 def switch() -> None:

@@ -13,7 +13,7 @@ import secrets
 import streamlit as st
 
 COOKIE = "cnn_lab_owner"
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 _JS = """
 export default function ({ data, setStateValue }) {
@@ -33,14 +33,14 @@ _cookie_keeper = st.components.v2.component("cnn_lab_owner_cookie", js=_JS)
 
 def _adopt() -> None:
     token = (st.session_state.get("owner_cookie") or {}).get("token")
-    if isinstance(token, str) and _TOKEN.match(token):
+    if isinstance(token, str) and TOKEN.match(token):
         st.session_state.owner = token
 
 
 def browser_token() -> str:
     """This browser's token: from its cookie when there is one, else a new one that the cookie keeps."""
     cookie = st.context.cookies.get(COOKIE) if hasattr(st, "context") else None
-    if isinstance(cookie, str) and _TOKEN.match(cookie):
+    if isinstance(cookie, str) and TOKEN.match(cookie):
         st.session_state.owner = cookie
         return cookie
     token = st.session_state.setdefault("owner", secrets.token_urlsafe(18))

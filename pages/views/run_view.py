@@ -10,8 +10,8 @@ import time
 import numpy as np
 import streamlit as st
 
-from cnn import jobs, models, runs, viz
-from pages.views import errors, legend, model_menu, picking
+from cnn import classroom, jobs, models, runs, viz
+from pages.views import errors, identity, legend, model_menu, picking
 from pages.views.curves import live_curves
 from pages.views.job_board import reason_text, state_text
 from pages.views.language import tr
@@ -30,6 +30,14 @@ def _filters_png(job: jobs.Job) -> bytes | None:
     if cache.get("mark") != mark:
         cache.update(mark=mark, png=viz.filters_png(snap_filters))
     return cache["png"]
+
+
+def _act(handler, manager, job: jobs.Job) -> None:
+    """Pause, resume or stop, through cnn.classroom's handlers (which ask the one ownership rule)."""
+    try:
+        handler(identity.room(), manager, job, identity.me())
+    except classroom.NotAllowed:
+        st.session_state.run_notice = ("warning", tr("train.not_allowed"))
 
 
 def live(manager, job: jobs.Job, me: str) -> None:
@@ -51,16 +59,16 @@ def live(manager, job: jobs.Job, me: str) -> None:
                 st.rerun()
         head = st.columns([4, 1, 1], vertical_alignment="center")
         head[0].markdown(f"**{snap.name}** · {tr(f'dataset_name.{snap.dataset}')} · {state_text(snap, manager)}")
-        if manager.may_control(job, me):
+        if identity.may_manage(job.owner):   # the one rule: the owner, or the owner's teacher
             if snap.state == jobs.RUNNING:
-                head[1].button(tr("train.pause"), on_click=errors.callback(manager.pause), args=(job, me),
-                               width="stretch")
+                head[1].button(tr("train.pause"), on_click=errors.callback(_act),
+                               args=(classroom.pause_run, manager, job), width="stretch")
             elif snap.state == jobs.PAUSED:
-                head[1].button(tr("train.resume"), on_click=errors.callback(manager.unpause), args=(job, me),
-                               width="stretch")
+                head[1].button(tr("train.resume"), on_click=errors.callback(_act),
+                               args=(classroom.unpause_run, manager, job), width="stretch")
             if snap.state not in jobs.DONE:
-                head[2].button(tr("train.stop"), on_click=errors.callback(manager.stop), args=(job, me),
-                               width="stretch")
+                head[2].button(tr("train.stop"), on_click=errors.callback(_act),
+                               args=(classroom.stop_run, manager, job), width="stretch")
         elif snap.state not in jobs.DONE:
             head[1].caption(tr("train.not_yours"))
         if snap.state in (jobs.QUEUED, jobs.PREPARING) and snap.progress is None:

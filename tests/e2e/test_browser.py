@@ -17,10 +17,11 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from cnn import images, kernels, ops
+from pages import registry
 
 SHOTS = Path(os.environ.get("SCREENSHOT_DIR", ROOT / "tests" / "e2e" / "artifacts"))
 SLIDERS = '[data-testid="stSlider"], .live-slider'   # Streamlit's sliders and ours (pages/views/live_slider.py)
-PAGES = ["home", "lessons", "lab", "learn", "draw", "train", "inside"]
+PAGES = [entry.url for entry in registry.PAGES]
 
 
 def _nudge_slider(page, label: str, presses: int) -> None:

@@ -16,6 +16,8 @@ from playwright.sync_api import expect
 from test_browser import _box, _choose, _nudge_slider
 from test_draw_browser import ONE, ZERO, draw_stroke
 
+from cnn.i18n import t
+
 
 @pytest.fixture(scope="module")
 def server(runs_folder):
@@ -159,7 +161,7 @@ def test_every_session_sees_the_run_but_only_its_owner_can_stop_it(chromium, ser
         expect(row).to_be_visible(timeout=30_000)
         row.get_by_role("button", name="Watch").click()
         expect(watcher.get_by_text(re.compile(r"epoch \d+/30 · step \d+"))).to_be_visible(timeout=30_000)
-        expect(watcher.get_by_text("Only the browser that started this run can pause or stop it.")).to_be_visible()
+        expect(watcher.get_by_text(t("train.not_yours", "en"))).to_be_visible()
         expect(watcher.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop")).to_have_count(0)
         # A second tab of the owner's browser may.
         second = owner.new_page()

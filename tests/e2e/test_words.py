@@ -1,5 +1,6 @@
 """The words, in a real browser: a reload keeps the language (on every page, after page switches) and the
-lessons' progress (kept in the browser); the Train and Lessons pages photographed in both languages.
+lessons' progress (kept on the server under the browser's token); the Train and Lessons pages photographed
+in both languages.
 
 Each browser page here is a fresh context (Playwright's new_page), so its storage starts empty.
 """
@@ -16,9 +17,10 @@ from playwright.sync_api import expect
 
 from cnn import lessons
 from cnn.i18n import t
+from pages import registry
 
 SHOTS = Path(os.environ.get("SCREENSHOT_DIR", ROOT / "tests" / "e2e" / "artifacts"))
-PAGES = ["home", "lessons", "lab", "learn", "draw", "train", "inside"]
+PAGES = [entry.url for entry in registry.PAGES]
 
 
 def _reload(page) -> None:
@@ -38,10 +40,7 @@ def test_a_solved_exercise_is_still_solved_after_a_reload(chromium, app_url):
     expect(progress).to_have_text(f"1 of {total} exercises solved")
     heading = page.get_by_role("heading", name=f"Exercise {item.id} · ✓ solved")
     expect(heading).to_be_visible()
-    # Kept in this browser before the reload: the store has written it.
-    page.wait_for_function("(id) => (JSON.parse(localStorage.getItem('cnn-lab.lessons.solved') || '[]')).includes(id)",
-                           arg=item.id)
-    _reload(page)          # a new session: only the browser remembers
+    _reload(page)          # a new session: the server kept it under this browser's token (its cookie)
     expect(progress).to_have_text(f"1 of {total} exercises solved")
     expect(heading).to_be_visible()
     SHOTS.mkdir(parents=True, exist_ok=True)

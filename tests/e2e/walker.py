@@ -19,7 +19,9 @@ from bad_uploads import BAD_UPLOADS
 from harness import IDLE_JS
 from playwright.sync_api import Error as PlaywrightError
 
-PAGES = ["", "lessons", "lab", "learn", "draw", "train", "inside"]
+from pages import registry
+
+PAGES = [registry.address(entry) for entry in registry.PAGES]
 LANGUAGES = ["en", "zh"]
 NUMBERS = ["1e308", "-1e308", "0", "-1", "3", "99999", "0.5", "abc", "", "nan", "inf", "-7", "1e-320"]
 CELLS = ["abc", "NaN", "nan", "inf", "-inf", "1e308", "", "-3.5", "2", "0"]

@@ -1,0 +1,52 @@
+"""Who this browser is in the class: its token (pages/views/owner.py), and what the classroom database
+(cnn.classroom) knows of it: nickname, class, teacher of which classes, the language it chose."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cnn import classroom
+from cnn.i18n import LANGUAGES
+from pages.views import owner
+
+
+@st.cache_resource(show_spinner=False)
+def _room(url: str) -> classroom.Classroom:
+    return classroom.Classroom(url)
+
+
+def room() -> classroom.Classroom:
+    """The classroom database of this server (one per URL, so a test's temporary folder gets its own)."""
+    return _room(classroom.default_url())
+
+
+def me() -> str:
+    """This browser's token. app.py asks owner.browser_token() once at the top of every run (it may mount
+    the cookie's component, which can appear only once a run); everything after reads it from here."""
+    return st.session_state.get("owner") or owner.browser_token()
+
+
+def person() -> classroom.Person:
+    return room().person(me())
+
+
+def my_class() -> classroom.ClassInfo | None:
+    return room().get_class(person().class_id)
+
+
+def remembered_language() -> str | None:
+    """The language this browser chose last time (read from its cookie alone: no component yet)."""
+    token = st.context.cookies.get(owner.COOKIE)
+    if not isinstance(token, str) or not owner.TOKEN.match(token):
+        return None
+    language = room().person(token).language
+    return language if language in LANGUAGES else None
+
+
+def keep_language(language: str) -> None:
+    room().set_language(me(), language)
+
+
+def may_manage(run_owner: str) -> bool:
+    """cnn.classroom's one rule: the run's owner, or the teacher of the owner's class."""
+    return room().may_manage(me(), run_owner)
