@@ -109,7 +109,14 @@ def wait_idle(page, timeout_ms: int = 60_000) -> None:
 
 
 def open_page(b, url: str, viewport=(1600, 1000)):
-    page = b.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+    """A page of a fresh browser (`b` a Browser), or a new tab of one browser's context (`b` a BrowserContext,
+    which keeps its cookies: the same student)."""
+    size = {"width": viewport[0], "height": viewport[1]}
+    if hasattr(b, "new_context"):
+        page = b.new_page(viewport=size)
+    else:
+        page = b.new_page()
+        page.set_viewport_size(size)
     page.goto(url)
     page.wait_for_selector('[data-testid="stApp"]')
     wait_idle(page)

@@ -33,8 +33,10 @@ def _alive(pid: int) -> bool:
 
 def test_a_run_survives_its_server_being_killed(chromium, tmp_path):
     runs = {"CNN_LAB_RUNS": tmp_path / "runs"}
+    # One browser (one cookie) before and after the restart: the same student, who may train their run on.
+    student = chromium.new_context(viewport={"width": 1500, "height": 1600})
     with streamlit_server(env=runs) as url:
-        page = open_page(chromium, url + "/train", viewport=(1500, 1400))
+        page = open_page(student, url + "/train", viewport=(1500, 1400))
         thumb = page.locator('[data-testid="stSlider"]').filter(has_text="Epochs").locator('input[type="range"]')
         thumb.focus()
         thumb.press("End")                                       # 30 epochs
@@ -52,7 +54,7 @@ def test_a_run_survives_its_server_being_killed(chromium, tmp_path):
         time.sleep(0.05)
 
     with streamlit_server(env=runs) as url:
-        page = open_page(chromium, url + "/train", viewport=(1500, 1600))
+        page = open_page(student, url + "/train", viewport=(1500, 1600))
         page.get_by_text("Saved runs: open, rename, train on, delete").click()
         row = page.locator('[class*="st-key-run_"]').filter(has_text="interrupted").first
         expect(row).to_be_visible(timeout=30_000)
@@ -80,3 +82,4 @@ def test_a_run_survives_its_server_being_killed(chromium, tmp_path):
         assert page.locator('[class*="st-key-run_"]').count() == 1
         assert page.locator('[data-testid="stException"]').count() == 0
         page.close()
+    student.close()
