@@ -2,11 +2,12 @@
 
     python -m cnn.worker COMMANDS_FD REPORTS_FD [DATA_SETS_TO_LOAD]
 
-It loads the default data set at once (so Start answers in a moment), then trains whatever the server
-sends, one run at a time, through cnn.train.run. It reads commands (run, pause, resume, stop, quit)
-from one pipe and writes reports (ready, status, bundles of batches, epochs, done) to the other, as
-pickled tuples between two processes of the same program. When the server goes away, however it dies,
-its end of the command pipe closes and the worker exits at once.
+It loads the default data set at once (so Start answers in a moment) and measures this machine's training
+speed (cnn.cost, sent with "ready"), then trains whatever the server sends, one run at a time, through
+cnn.train.run. It reads commands (run, pause, resume, stop, quit) from one pipe and writes reports (ready,
+status, bundles of batches, epochs, done) to the other, as pickled tuples between two processes of the
+same program. When the server goes away, however it dies, its end of the command pipe closes and the
+worker exits at once.
 
 Started with `python -m` rather than multiprocessing's spawn: Streamlit runs a page as the __main__
 module, and spawn would run that page again in the child.
@@ -156,7 +157,14 @@ def serve(commands: Connection, reports: Connection, preload: list[str]) -> None
         except Exception:
             traceback.print_exc()
     warm_up()
-    reports.send(("ready",))
+    try:
+        from cnn import cost
+
+        speed = cost.measure_speed()     # so the app can say how long a run will take here, and refuse
+    except Exception:
+        traceback.print_exc()
+        speed = None
+    reports.send(("ready", speed))
     while True:
         message = work.get()
         if message[0] == "quit":
