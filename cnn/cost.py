@@ -80,25 +80,30 @@ def check(found: Estimate) -> Estimate:
     raise TooCostly(f"This run would take about {duration(found.seconds)} on this server "
                     f"({billions(found.forward)} billion multiply-adds per image); the limit is "
                     f"{duration(found.max_seconds)}.", "too_slow", time=duration(found.seconds),
-                    macs=billions(found.forward), limit=duration(found.max_seconds))
+                    macs=billions(found.forward), limit=duration(found.max_seconds), seconds=found.seconds,
+                    limit_s=found.max_seconds, forward=found.forward)
 
 
 def billions(macs: int) -> str:
     return f"{macs / 1e9:.1f}" if macs >= 1e8 else f"{macs / 1e9:.3f}"
 
 
-def duration(seconds: float) -> str:
-    """A rough duration in digits and units both languages read: "40 s", "3 min", "7 h 48 min", "12 d"."""
+ENGLISH_UNITS = {"s": "{n} s", "min": "{n} min", "h": "{n} h", "h_min": "{h} h {m} min", "d": "{n} d"}
+
+
+def duration(seconds: float, units: dict[str, str] = ENGLISH_UNITS) -> str:
+    """A rough duration: "40 s", "3 min", "7 h 48 min", "12 d" (`units`: the same five formats in another
+    language, as a page's catalog has them)."""
     if not math.isfinite(seconds):
         return "∞"
     if seconds < 60:
-        return f"{max(1, round(seconds))} s"
+        return units["s"].format(n=max(1, round(seconds)))
     if seconds < 3600:
-        return f"{round(seconds / 60)} min"
+        return units["min"].format(n=round(seconds / 60))
     if seconds < 86400:
         hours, minutes = divmod(round(seconds / 60), 60)
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    return f"{round(seconds / 86400)} d"
+        return units["h_min"].format(h=hours, m=minutes) if minutes else units["h"].format(n=hours)
+    return units["d"].format(n=round(seconds / 86400))
 
 
 # ---------------------------------------------------------------- this machine's speed

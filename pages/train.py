@@ -3,7 +3,7 @@ see what it got wrong."""
 
 import streamlit as st
 
-from cnn import data, jobs, runs, train, viz
+from cnn import cost, data, jobs, runs, train, viz
 from pages.views import curves, job_board, network_editor, owner, run_view, shared
 from pages.views.language import tr
 from pages.views.page import begin
@@ -16,6 +16,7 @@ def _dataset(name: str | None) -> str:
 begin("train", "nav.train")
 manager = shared.job_manager()
 me = owner.browser_token()
+limit_s = cost.DEFAULT_MAX_SECONDS   # the longest run this server trains (a class may set a lower one)
 curves.forget()   # a full run of the page: the chart may be new to this browser
 
 
@@ -23,13 +24,21 @@ setup, settings = st.columns([3, 2], gap="medium")
 with setup.container(border=True):
     st.subheader(tr("train.setup"))
     dataset, spec, problem = network_editor.network()
+    cost_slot = st.container()      # filled once the settings (epochs) are known, still beside the table
 with settings.container(border=True):
     st.subheader(tr("train.settings"))
     config = network_editor.settings()
+    plan = train.RunPlan(spec.name, spec, config, dataset)
+    if problem is None:
+        with cost_slot:
+            problem = network_editor.cost_line(manager.estimate(plan, limit_s))
     # Not a callback: a callback's arguments are the settings of the run before the click, and a student
     # who sets 30 epochs and clicks Start at once must get 30. This run already has the new values.
     if st.button(tr("train.start"), type="primary", disabled=problem is not None, width="stretch"):
-        job_board.watch(manager.submit(train.RunPlan(spec.name, spec, config, dataset), me).id)
+        try:
+            job_board.watch(manager.submit(plan, me, max_seconds=limit_s).id)
+        except jobs.QueueFull:
+            st.warning(tr("train.queue_full"), icon=":material/group:")
 
 with st.container(border=True):
     job_board.board(manager, me)

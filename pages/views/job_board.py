@@ -53,10 +53,17 @@ def reason_text(job) -> str:
 
 
 def _progress(job: jobs.Job) -> str:
+    """How far it got, and, until it ends, how long it was expected to take in all ("45% · ≈ 40 s")."""
     p = job.progress
     if job.state in jobs.DONE or p is None:
-        return f"{len(job.epochs)}/{job.plan.config.epochs}"
-    return f"{100 * ((p.epoch - 1) * p.steps + p.step) / (p.epochs * p.steps):.0f}%"
+        done = f"{len(job.epochs)}/{job.plan.config.epochs}"
+    else:
+        done = f"{100 * ((p.epoch - 1) * p.steps + p.step) / (p.epochs * p.steps):.0f}%"
+    if job.state in jobs.DONE or job.estimate_s is None:
+        return done
+    from pages.views.network_editor import duration
+
+    return f"{done} · {tr('train.board_estimate', time=duration(job.estimate_s))}"
 
 
 def board(manager, me: str) -> None:
@@ -81,7 +88,7 @@ def _rows(manager, me: str) -> None:
         return
     current = watched()
     for job in all_jobs:
-        row = st.container(key=f"job_{job.id}").columns([4, 3, 1, 2, 1.3], vertical_alignment="center")
+        row = st.container(key=f"job_{job.id}").columns([4, 3, 1.6, 1.6, 1.3], vertical_alignment="center")
         mark = "▶ " if job.id == current else ""
         row[0].markdown(f"{mark}**{job.name}** · {tr(f'dataset_name.{job.dataset}')} · `{job.id[:15]}`")
         row[1].markdown(state_text(job, manager))
