@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from cnn import preprocess, viz
-from pages.views import bars, controls, draw_pad, errors, explain, model_menu, sources
+from pages.views import bars, controls, draw_pad, errors, explain, model_menu, sources, text
 from pages.views.language import tr
 from pages.views.page import begin
 
@@ -58,7 +58,7 @@ def read(raw, model, spec, framing, seq: int = 0) -> None:
 
     guess, chart = st.columns([1, 3])
     guess.markdown(f"<div style='font-size:5em;font-weight:700;line-height:1;text-align:center' "
-                   f"data-testid='top-guess'>{spec.classes[top]}</div>", unsafe_allow_html=True)
+                   f"data-testid='top-guess'>{text.html_text(spec.classes[top])}</div>", unsafe_allow_html=True)
     confidence = tr("draw.confidence", p=f"{100 * probs[top]:.1f}%")
     guess.markdown(f"<div style='text-align:center;font-size:1.2em'>{confidence}</div>", unsafe_allow_html=True)
     with chart:

@@ -3,15 +3,10 @@ see what it got wrong."""
 
 import streamlit as st
 
-from cnn import cost, data, jobs, runs, train, viz
-from pages.views import curves, job_board, network_editor, owner, run_view, shared
+from cnn import cost, jobs, runs, train, viz
+from pages.views import curves, job_board, model_menu, network_editor, owner, run_view, shared, text
 from pages.views.language import tr
 from pages.views.page import begin
-
-
-def _dataset(name: str | None) -> str:
-    return tr(f"dataset_name.{name}") if name in data.DATASETS else (name or "")
-
 
 begin("train", "nav.train")
 manager = shared.job_manager()
@@ -60,8 +55,9 @@ elif watched:
         st.info(tr("train.no_run"))
         report = None
     else:
-        st.markdown(f"**{folder_run.name}** · {tr(f'dataset_name.{folder_run.dataset}')} · "
-                    f"{tr(f'train.state.{folder_run.status}')}")
+        state = tr(f"train.state.{folder_run.status}") if folder_run.problem is None else \
+            tr("train.damaged", problem=model_menu.problem_text(folder_run))
+        st.markdown(" · ".join(text.md(part) for part in (folder_run.name, text.dataset(folder_run.dataset), state)))
         report = run_view.saved_report(watched) if folder_run.problem is None else None
         name, dataset_name = folder_run.name, folder_run.dataset
 else:
@@ -77,7 +73,7 @@ if report is not None:
 st.subheader(tr("train.compare"))
 with_epochs = [r for r in runs.list_runs() if r.problem is None and any("val_accuracy" in e for e in r.epochs)]
 
-labels = {r.id: f"{r.name} · {_dataset(r.dataset)} · {r.id[:15]}" for r in with_epochs}
+labels = {r.id: f"{r.name} · {text.dataset(r.dataset)} · {runs.short_id(r.id)}" for r in with_epochs}   # plain text
 chosen = []
 if labels:
     chosen = st.multiselect(tr("train.compare_pick"), list(labels), format_func=labels.get, key="compare_runs",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnn import jobs, runs
-from pages.views import errors, model_menu
+from pages.views import errors, model_menu, text
 from pages.views.errors import callback
 from pages.views.language import tr
 
@@ -90,7 +90,8 @@ def _rows(manager, me: str) -> None:
     for job in all_jobs:
         row = st.container(key=f"job_{job.id}").columns([4, 3, 1.6, 1.6, 1.3], vertical_alignment="center")
         mark = "▶ " if job.id == current else ""
-        row[0].markdown(f"{mark}**{job.name}** · {tr(f'dataset_name.{job.dataset}')} · `{job.id[:15]}`")
+        row[0].markdown(f"{mark}**{text.md(job.name)}** · {text.md(text.dataset(job.dataset))} · "
+                        f"{text.md(runs.short_id(job.id))}")
         row[1].markdown(state_text(job, manager))
         row[2].markdown(_progress(job))
         row[3].markdown(tr("train.yours") if manager.may_control(job, me) else tr("train.someone_else"))
@@ -136,15 +137,17 @@ def saved_runs(manager, me: str) -> None:
     live = {job.id for job in manager.jobs() if job.state not in jobs.DONE}
     for run in listed[:40]:
         row = st.container(key=f"run_{run.id}").columns([4, 2.4, 1.2, 1.2, 1.2, 1.2], vertical_alignment="center")
-        status = runs.INTERRUPTED if run.status == runs.INTERRUPTED else run.status
-        facts = [f"`{run.id[:15]}`", tr(f"dataset_name.{run.dataset}") if run.dataset else "",
+        # A damaged run says so, not "finished · 92.50%": its status and accuracy are what it claimed.
+        status = "damaged" if run.problem else run.status
+        facts = [runs.short_id(run.id), text.dataset(run.dataset) if run.dataset else "",
                  tr(f"train.state.{status}") if f"train.state.{status}" in _known_states() else status,
                  tr("train.epochs_done", done=len(run.epochs), planned=run.epochs_planned or "?")]
-        if run.test_accuracy is not None:
+        if run.test_accuracy is not None and not run.problem:
             facts.append(f"{100 * run.test_accuracy:.2f}%")
-        row[0].markdown(" · ".join(f for f in facts if f))
+        row[0].markdown(" · ".join(text.md(f) for f in facts if f))
         if run.problem:
-            row[1].warning(tr("train.damaged", problem=run.problem), icon=":material/warning:")
+            row[1].warning(tr("train.damaged", problem=text.md(model_menu.problem_text(run))),
+                           icon=":material/warning:")
         else:
             row[1].text_input(tr("train.rename"), value=run.name, key=f"name_{run.id}", label_visibility="collapsed",
                               on_change=callback(_rename), args=(run.id,), max_chars=80)
@@ -164,4 +167,4 @@ def saved_runs(manager, me: str) -> None:
 
 def _known_states() -> set[str]:
     return {f"train.state.{s}" for s in (*jobs.DONE, jobs.QUEUED, jobs.PREPARING, jobs.RUNNING, jobs.PAUSED,
-                                         runs.INTERRUPTED)}
+                                         runs.INTERRUPTED, "damaged")}
