@@ -19,14 +19,12 @@ setup, settings = st.columns([3, 2], gap="medium")
 with setup.container(border=True):
     st.subheader(tr("train.setup"))
     dataset, spec, problem = network_editor.network()
-    cost_slot = st.container()      # filled once the settings (epochs) are known, still beside the table
 with settings.container(border=True):
     st.subheader(tr("train.settings"))
     config = network_editor.settings()
     plan = train.RunPlan(spec.name, spec, config, dataset)
-    if problem is None:
-        with cost_slot:
-            problem = network_editor.cost_line(manager.estimate(plan, limit_s))
+    if problem is None:     # the time it would take, beside Start, redone as the table and the settings change
+        problem = network_editor.cost_line(manager.estimate(plan, limit_s))
     # Not a callback: a callback's arguments are the settings of the run before the click, and a student
     # who sets 30 epochs and clicks Start at once must get 30. This run already has the new values.
     if st.button(tr("train.start"), type="primary", disabled=problem is not None, width="stretch"):

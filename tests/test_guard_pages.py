@@ -159,10 +159,12 @@ def test_markdown_escaping_keeps_every_character():
     from pages.views import text
 
     escaped = text.md(EVIL)
-    assert re.sub(r"\\(.)", r"\1", escaped) == EVIL          # CommonMark: \x shows as x
+    shown = re.sub(r"\\(.)", r"\1", escaped).replace(text.JOINER, "")   # CommonMark: \x shows as x
+    assert shown == EVIL                                      # (and the word joiner is invisible)
     for construct in ("](", "![", "**", "<b>", "http://"):   # nothing left that Markdown would act on
         assert construct not in escaped
     assert text.md("mnist-default · 3 epochs") == "mnist-default · 3 epochs"
+    assert text.JOINER in text.md("www.x.org") and text.JOINER in text.md("a@b.org")
 
 
 def test_a_run_named_like_markdown_shows_as_text_on_every_page(named_runs):

@@ -14,10 +14,13 @@ import re
 from pages.views.language import tr
 
 # The marks that can begin Markdown's and Streamlit's constructs anywhere in a line: emphasis, code, links and
-# images, HTML, tables, strike-through, LaTeX, :colour[...] and :icon: directives, autolinks (http:, a@b).
+# images, HTML, tables, strike-through, LaTeX, :colour[...] and :icon: directives.
 _MARKS = re.compile(r"([\\`*_\[\]()<>!#|~$:&@])")
-_LINE_START = re.compile(r"^([-+=>]|\d+(?=[.)]))")   # a list, heading or quote where the name begins a line
-_WWW = re.compile(r"(?i)(www)\.")                     # "www.x" links itself
+_LINE_START = re.compile(r"^([-+=]|\d+(?=[.)]))")    # a list or heading where the name begins a line
+# Streamlit links bare addresses after parsing (in the text, where escapes are already gone): a word joiner
+# (U+2060, invisible, unbreakable) inside "://", "www." and after "@" leaves no address to find.
+JOINER = "\u2060"
+_ADDRESS = re.compile(r"(?i)(?<=:)(?=//)|(?<=www)(?=\.)|(?<=@)")
 _SPACE = re.compile(r"\s+")
 
 
@@ -25,8 +28,8 @@ def md(name: object) -> str:
     """`name` for a Markdown string: shown exactly as typed (on one line), never as a link, image, tag or style.
     CommonMark shows a backslash-escaped punctuation mark as the mark itself; "mnist-default" needs none."""
     escaped = _MARKS.sub(r"\\\1", _SPACE.sub(" ", str(name)).strip())
-    return _WWW.sub(r"\1\\.", _LINE_START.sub(lambda m: "\\" + m.group(1) if not m.group(1).isdigit()
-                                             else m.group(1) + "\\", escaped))
+    escaped = _LINE_START.sub(lambda m: m.group(1) + "\\" if m.group(1).isdigit() else "\\" + m.group(1), escaped)
+    return _ADDRESS.sub(JOINER, escaped)
 
 
 def html_text(name: object) -> str:
