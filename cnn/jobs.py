@@ -117,18 +117,25 @@ class JobManager:
         self._sending = threading.Lock()
         self._ready = threading.Event()
         self._running: Job | None = None
-        self._speed: float | None = None          # multiply-adds per second, as the worker measured it
+        self._speeds: deque[float] = deque(maxlen=5)   # multiply-adds per second: measured at start, then seen
         self._dispatcher = threading.Thread(target=self._dispatch, name="cnn-lab-jobs", daemon=True)
         self._dispatcher.start()
 
     # ---- what pages call
     def speed(self) -> float | None:
-        """This machine's training speed in multiply-adds per second (measured by the worker as it starts)."""
-        return self._speed
+        """This machine's training speed in multiply-adds per second: the median of the worker's measurement
+        as it started and the speeds the last runs' epochs really trained at (a shared machine's load comes
+        and goes; one short measurement can be far off)."""
+        return float(np.median(self._speeds)) if self._speeds else None
+
+    def set_speed(self, speed: float) -> None:
+        """Take `speed` as this machine's (tests; a class that knows its server)."""
+        self._speeds.clear()
+        self._speeds.append(float(speed))
 
     def estimate(self, plan: train.RunPlan, max_seconds: float = cost.DEFAULT_MAX_SECONDS) -> cost.Estimate:
         """What `plan` would cost here (cnn.cost); SpecError for a network that cannot be built."""
-        return cost.for_plan(plan, speed=self._speed, max_seconds=max_seconds)
+        return cost.for_plan(plan, speed=self.speed(), max_seconds=max_seconds)
 
     def submit(self, plan: train.RunPlan, owner: str = "", *, priority: int = 0,
                max_seconds: float = cost.DEFAULT_MAX_SECONDS) -> Job:
@@ -307,7 +314,7 @@ class JobManager:
                     continue
                 if message[0] == "ready":
                     if len(message) > 1 and message[1]:
-                        self._speed = float(message[1])
+                        self._speeds.append(float(message[1]))
                     self._ready.set()
                 continue
             with self._wake:
@@ -356,6 +363,9 @@ class JobManager:
             elif kind == "epoch":
                 with job._lock:
                     job.epochs.append(message[1])
+                rate = message[1].get("images_per_s")
+                if isinstance(rate, (int, float)) and rate > 0:     # how fast this machine really trained
+                    self._speeds.append(cost.BACKWARD_FACTOR * cost.forward_macs(job.plan.spec) * rate)
             elif kind == "done":
                 _, status, epochs, report, text, reason = message
                 if status == STOPPED and not text:

@@ -32,13 +32,11 @@ def speed():
     """Set this server's measured speed (multiply-adds per second) for a test, as the worker would."""
     manager = shared.job_manager()
     manager.wait_ready(60)
-    measured = manager._speed
+    measured = manager.speed()
 
-    def set_speed(value: float) -> None:
-        manager._speed = value
-
-    yield set_speed
-    manager._speed = measured
+    yield manager.set_speed
+    if measured:
+        manager.set_speed(measured)
 
 
 @pytest.mark.parametrize("lang, said, refused", [
