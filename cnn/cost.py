@@ -78,14 +78,15 @@ def check(found: Estimate) -> Estimate:
     if found.allowed:
         return found
     raise TooCostly(f"This run would take about {duration(found.seconds)} on this server "
-                    f"({billions(found.forward)} billion multiply-adds per image); the limit is "
+                    f"({billions(found.forward)} multiply-adds per image); the limit is "
                     f"{duration(found.max_seconds)}.", "too_slow", time=duration(found.seconds),
                     macs=billions(found.forward), limit=duration(found.max_seconds), seconds=found.seconds,
                     limit_s=found.max_seconds, forward=found.forward)
 
 
 def billions(macs: int) -> str:
-    return f"{macs / 1e9:.1f}" if macs >= 1e8 else f"{macs / 1e9:.3f}"
+    """"29.6 billion", or the exact count below 100 million ("736,488")."""
+    return f"{macs / 1e9:.1f} billion" if macs >= 1e8 else f"{macs:,}"
 
 
 ENGLISH_UNITS = {"s": "{n} s", "min": "{n} min", "h": "{n} h", "h_min": "{h} h {m} min", "d": "{n} d"}
@@ -109,7 +110,7 @@ def duration(seconds: float, units: dict[str, str] = ENGLISH_UNITS) -> str:
 # ---------------------------------------------------------------- this machine's speed
 
 
-def measure_speed(steps: int = 3, tries: int = 3, batch: int = 64) -> float:
+def measure_speed(steps: int = 3, tries: int = 5, batch: int = 64) -> float:
     """Multiply-adds per second of training here: a few real training steps of the seed network (the same
     layout, precision and optimiser as cnn.train uses) timed after a step of warm-up. The training worker
     measures it once as it starts (cnn.worker), so the time is the worker's own and no page pays for it."""

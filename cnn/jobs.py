@@ -123,10 +123,11 @@ class JobManager:
 
     # ---- what pages call
     def speed(self) -> float | None:
-        """This machine's training speed in multiply-adds per second: the median of the worker's measurement
-        as it started and the speeds the last runs' epochs really trained at (a shared machine's load comes
-        and goes; one short measurement can be far off)."""
-        return float(np.median(self._speeds)) if self._speeds else None
+        """This machine's training speed in multiply-adds per second: the fastest of the worker's measurement
+        as it started and the speeds the last runs' epochs really trained at. The fastest, because the load
+        of other programs (a class's browsers) comes and goes, while a run's work stays what it is: a run is
+        refused for the work it asks for, not for a busy moment."""
+        return max(self._speeds) if self._speeds else None
 
     def set_speed(self, speed: float) -> None:
         """Take `speed` as this machine's (tests; a class that knows its server)."""

@@ -136,6 +136,14 @@ def serve(commands: Connection, reports: Connection, preload: list[str]) -> None
                 work.put(message)
 
     threading.Thread(target=listen, name="commands", daemon=True).start()
+    warm_up()
+    try:
+        from cnn import cost
+
+        speed = cost.measure_speed()     # before lowering our priority: the machine's speed, not our share of it
+    except Exception:
+        traceback.print_exc()
+        speed = None
     try:
         os.nice(5)   # pages first: a student moving a slider should not wait for a batch
     except (AttributeError, OSError):
@@ -156,14 +164,6 @@ def serve(commands: Connection, reports: Connection, preload: list[str]) -> None
                 load(name, None, split, count=None, size=72)
         except Exception:
             traceback.print_exc()
-    warm_up()
-    try:
-        from cnn import cost
-
-        speed = cost.measure_speed()     # so the app can say how long a run will take here, and refuse
-    except Exception:
-        traceback.print_exc()
-        speed = None
     reports.send(("ready", speed))
     while True:
         message = work.get()

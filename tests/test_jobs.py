@@ -215,8 +215,7 @@ def test_a_run_that_would_take_too_long_is_refused_before_it_is_queued(manager, 
 
 def test_the_worker_measures_this_machines_speed_and_each_epoch_trained_corrects_it(manager):
     assert manager.wait_ready(60) and 1e7 < manager.speed() < 1e13
-    manager.set_speed(1e15)                      # far off: the epochs really trained pull it back
-    job = manager.wait(manager.submit(_request(epochs=2), ME))
+    manager.set_speed(1e3)                       # far too slow: the epochs really trained correct it
+    job = manager.wait(manager.submit(_request(epochs=2), ME, max_seconds=1e12))
     rates = [e["images_per_s"] for e in job.epochs]
-    seen = sorted([1e15] + [cost.BACKWARD_FACTOR * cost.forward_macs(TINY) * r for r in rates])
-    assert manager.speed() == pytest.approx(seen[1])          # the median of the three
+    assert manager.speed() == pytest.approx(max(cost.BACKWARD_FACTOR * cost.forward_macs(TINY) * r for r in rates))
