@@ -105,3 +105,26 @@ def test_the_apps_memory_stays_flat_while_a_256_filter_layer_is_searched(tmp_pat
     assert len(top) == 256 and pictures.shape == (256, 1, 28, 28)
     assert peak[0] - before < 60, f"the app grew by {peak[0] - before:.0f} MB"
     assert found.peak_mb > 200              # the work (torch, the maps) happened in the search process
+
+
+def test_a_server_that_exits_mid_search_exits_cleanly_and_takes_its_search_along(tmp_path):
+    import subprocess
+    import sys
+
+    path = _saved(WIDE, tmp_path)
+    script = f"""
+import sys, time
+sys.path.insert(0, {str(filter_search.ROOT)!r})
+from cnn import filter_search
+found = filter_search.Searches(steps=400).get("wide@1", {str(path)!r}, 0, "mnist-5k")
+while found.progress == 0:
+    time.sleep(0.05)
+print(found.state, flush=True)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip() == "running", done.stderr[-2000:]
+    # The search process noticed its parent had gone, and ended too.
+    deadline = time.monotonic() + 10
+    while subprocess.run(["pgrep", "-f", f"cnn.filter_search {path}"], capture_output=True).returncode == 0:
+        assert time.monotonic() < deadline, "the search process outlived the server"
+        time.sleep(0.1)
