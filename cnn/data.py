@@ -76,6 +76,24 @@ DATASETS = {
 }
 
 
+SIZES = {"mnist": (60_000, 10_000), "fashion-mnist": (60_000, 10_000), "mnist-5k": (4_000, 1_000)}  # (train, test)
+
+
+def split_sizes(name: str, *, count: int | None = None, validation: bool = True) -> dict[str, int]:
+    """How many images each split of a data set holds ({"train", "val", "test"}), without loading it: what a
+    run's cost is reckoned from (cnn.cost). `count`: generated shapes' training images, as RunPlan gives it."""
+    if name == "shapes":
+        if count is None:
+            return dict(SHAPES_COUNTS) if validation else {**SHAPES_COUNTS, "val": 0}
+        rest = max(30, count // 5)
+        return {"train": count, "val": rest if validation else 0, "test": rest}
+    if name not in SIZES:
+        raise ValueError(f"Unknown data set {name!r}; choose one of {', '.join(DATASETS)}.")
+    train, test = SIZES[name]
+    held = (500 if name == "mnist-5k" else train // 12) if validation else 0
+    return {"train": train - held, "val": held, "test": test}
+
+
 def load_dataset(name: str, root: str | os.PathLike | None = None, split: str = "train", *,
                  download: bool = True, size: int = 72, count: int | None = None, seed: int = 0,
                  validation: bool = True) -> Dataset:

@@ -7,7 +7,8 @@ taken with torch.autograd.grad with respect to a fresh input only, never stored 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -174,7 +175,8 @@ def _blur(x: torch.Tensor) -> torch.Tensor:
 
 def maximise(model, spec: ModelSpec, layer: int, *, steps: int = 60, lr: float = 0.1, seed: int = 0,
              value_range: tuple[float, float] = (0.0, 1.0), l2: float = 1e-3, blur_every: int = 4,
-             on_progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
+             on_progress: Callable[[int, int], None] | None = None,
+             which: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Activation maximisation: for every filter of `layer` at once, gradient ascent on an input from
     faint noise to raise the filter's response at the centre of its map (the mean response would favour
     a flat picture for a first layer), with a little blur every few steps and a small L2 penalty, kept in
@@ -182,22 +184,25 @@ def maximise(model, spec: ModelSpec, layer: int, *, steps: int = 60, lr: float =
     picture that matters is centre_field(model, spec, layer). steps=0 gives the noise it starts from.
 
     All filters advance together (picture f drives filter f, one batch), so on_progress gets
-    (steps done, steps). The model is only read: gradients go to the fresh input alone."""
+    (steps done, steps). `which`: only these filters (a chunk, to bound the memory a layer of many filters
+    needs); each filter starts from the same noise either way, so chunks give what one batch would.
+    The model is only read: gradients go to the fresh input alone."""
     inspect._check_eval(model)
     device, dtype = _placement(model)
     filters, height, width = _maps_shape(spec, layer)
     row, col = height // 2, width // 2
-    index = torch.arange(filters, device=device)
+    chosen = torch.arange(filters) if which is None else torch.as_tensor(list(which), dtype=torch.long)
+    index, pick = chosen.to(device), torch.arange(len(chosen), device=device)
 
     def centre(pictures: torch.Tensor) -> torch.Tensor:
-        return model[:layer + 1](pictures)[index, index, row, col]   # picture f drives filter f
+        return model[:layer + 1](pictures)[pick, index, row, col]   # picture k drives filter chosen[k]
 
     generator = torch.Generator().manual_seed(seed)   # on the CPU: the same noise on any device
     low, high = value_range
     middle = (low + high) / 2
-    noise = torch.randn(filters, *spec.input_shape, generator=generator)
+    noise = torch.randn(filters, *spec.input_shape, generator=generator)[chosen]
     x = (middle + 0.05 * (high - low) * noise).clamp(low, high).to(device, dtype)
-    best, best_response = x.clone(), torch.full((filters,), -torch.inf, device=device, dtype=dtype)
+    best, best_response = x.clone(), torch.full((len(chosen),), -torch.inf, device=device, dtype=dtype)
     for step in range(steps):
         x = x.detach().requires_grad_(True)
         with torch.enable_grad():
@@ -228,3 +233,27 @@ def centre_field(model, spec: ModelSpec, layer: int) -> tuple[int, int, int, int
     (The spec has all it needs; `model` stays for the callers that pass it.)"""
     _, height, width = _maps_shape(spec, layer)
     return receptive_field(spec, layer, height // 2, width // 2)
+
+
+def search_images(spec: ModelSpec, dataset: str | None, samples: int = 1000,
+                  test_split: Callable | None = None) -> np.ndarray:
+    """The images a filter search looks through, scaled to [0, 1]: the sample digits for a digit model, else
+    the first test images of its data set; repeated over the channels a colour model expects.
+    `test_split(name)`: how to load a test split (a page passes its cached one)."""
+    from cnn import data
+
+    if tuple(spec.input_shape[1:]) == (28, 28) and dataset in (None, "mnist", "mnist-5k"):
+        images = data.sample_digits().images[:samples] / 255.0
+    else:
+        split = (test_split or (lambda name: data.load_dataset(name, split="test")))(dataset)
+        images = np.asarray(split.images[:samples], dtype=np.float64)
+        images = images / 255.0 if images.max() > 1.0 else images
+    if spec.input_shape[0] > 1 and images.ndim == 3:
+        images = np.repeat(images[:, None], spec.input_shape[0], axis=1)
+    return images
+
+
+def bytes_per_image(spec: ModelSpec, layer: int) -> int:
+    """float32 bytes of every map from the input to `layer`'s output for one image: what a forward pass
+    through them holds (a backward pass about as much again)."""
+    return 4 * sum(math.prod(shape) for shape in _shapes(spec)[:layer + 2])

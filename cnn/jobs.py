@@ -11,6 +11,10 @@ of batches, an epoch, the end) are read by a thread and published into the Job u
 reads `snapshot()` or `curve_since()` from a fragment. Pause and stop go to the worker as commands,
 which the training loop obeys before its next batch; only the job's owner may send them.
 
+Fair to a class: each owner has at most one run training and one waiting (QueueFull for a third), a run
+that would take longer than a limit of this machine's measured time is refused (cnn.cost.TooCostly), and
+a teacher's run (a higher priority) waits ahead of the students'.
+
 Each job's run folder is written when it is queued and locked by this server (cnn.runs.RunLock) until
 the job ends, so if the server dies, a restarted one lists the run as interrupted, resumable.
 """
@@ -31,12 +35,13 @@ from pathlib import Path
 
 import numpy as np
 
-from cnn import runs, train
+from cnn import cost, runs, train
 
 QUEUED, PREPARING, RUNNING, PAUSED = "queued", "preparing", "running", "paused"
 FINISHED, STOPPED, FAILED = "finished", "stopped", "failed"
 DONE = (FINISHED, STOPPED, FAILED)
 DEFAULT_PRELOAD = ("mnist-5k",)
+PER_OWNER = 2              # unfinished runs one owner may have: one training and one waiting
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -55,6 +60,8 @@ class Job:
     reason: tuple[str, dict] | None = None                # the same as (code, params): locale "job_reason.<code>"
     test: dict | None = None                              # accuracy, confusion, mistakes, predicted
     submitted: float = field(default_factory=time.time)
+    priority: int = 0                                     # higher waits ahead (a teacher's run)
+    estimate_s: float | None = None                       # the seconds it was expected to take (cnn.cost)
 
     def __post_init__(self):
         self._lock = threading.Lock()
@@ -89,6 +96,10 @@ class Job:
                 setattr(self, key, value)
 
 
+class QueueFull(ValueError):
+    """An owner who already has PER_OWNER unfinished runs asks for another (locale key "train.queue_full")."""
+
+
 # ---------------------------------------------------------------- the server side
 
 
@@ -106,38 +117,81 @@ class JobManager:
         self._sending = threading.Lock()
         self._ready = threading.Event()
         self._running: Job | None = None
+        self._speeds: deque[float] = deque(maxlen=5)   # multiply-adds per second: measured at start, then seen
         self._dispatcher = threading.Thread(target=self._dispatch, name="cnn-lab-jobs", daemon=True)
         self._dispatcher.start()
 
     # ---- what pages call
-    def submit(self, plan: train.RunPlan, owner: str = "") -> Job:
-        """Queue a new run; its folder is written and locked at once. SpecError for a network that cannot be built."""
-        from cnn import models
+    def speed(self) -> float | None:
+        """This machine's training speed in multiply-adds per second: the fastest of the worker's measurement
+        as it started and the speeds the last runs' epochs really trained at. The fastest, because the load
+        of other programs (a class's browsers) comes and goes, while a run's work stays what it is: a run is
+        refused for the work it asks for, not for a busy moment."""
+        return max(self._speeds) if self._speeds else None
 
-        models.summary(plan.spec)
-        job = Job(runs.new_id(plan.name), plan, owner)
+    def set_speed(self, speed: float) -> None:
+        """Take `speed` as this machine's (tests; a class that knows its server)."""
+        self._speeds.clear()
+        self._speeds.append(float(speed))
+
+    def estimate(self, plan: train.RunPlan, max_seconds: float = cost.DEFAULT_MAX_SECONDS) -> cost.Estimate:
+        """What `plan` would cost here (cnn.cost); SpecError for a network that cannot be built."""
+        return cost.for_plan(plan, speed=self.speed(), max_seconds=max_seconds)
+
+    def submit(self, plan: train.RunPlan, owner: str = "", *, priority: int = 0,
+               max_seconds: float = cost.DEFAULT_MAX_SECONDS) -> Job:
+        """Queue a new run; its folder is written and locked at once. SpecError for a network that cannot be
+        built, cost.TooCostly for one that would take longer than `max_seconds`, QueueFull for an owner who
+        already has a run waiting."""
+        found = cost.check(self.estimate(plan, max_seconds))
+        self._check_fair(owner)
+        job = Job(runs.new_id(plan.name), plan, owner, priority=priority, estimate_s=found.seconds)
         folder = runs.run_dir(job.id, self.runs_root)
         runs.RunWriter(folder).start(name=plan.name, spec=plan.spec, config=plan.config, dataset=plan.dataset,
                                      data=plan.data)
-        return self._enqueue(job, folder)
+        try:
+            return self._enqueue(job, folder)
+        except QueueFull:       # another tab of the same owner was quicker: this folder was never a run
+            runs.delete(job.id, self.runs_root)
+            raise
 
-    def resume(self, run_id: str, owner: str = "") -> Job:
+    def resume(self, run_id: str, owner: str = "", *, priority: int = 0) -> Job:
         """Queue an interrupted run to train on to its planned epochs, in its own folder."""
         folder = runs.run_dir(run_id, self.runs_root)
         info = runs.read_run(folder)
         if not info.resumable:
             raise ValueError(info.problem or f"This run is {info.status}; only an interrupted run can be resumed.")
-        job = Job(run_id, train.RunPlan.from_folder(folder), owner, resume=True, epochs=list(info.epochs))
+        plan = train.RunPlan.from_folder(folder)
+        self._check_fair(owner)
+        job = Job(run_id, plan, owner, resume=True, epochs=list(info.epochs), priority=priority,
+                  estimate_s=self.estimate(plan).seconds * (1 - len(info.epochs) / max(1, plan.config.epochs)))
         return self._enqueue(job, folder)
+
+    def _check_fair(self, owner: str) -> None:
+        """At most PER_OWNER unfinished runs per owner (with one worker: one training, one waiting), else
+        QueueFull. Jobs without an owner (scripts, benchmarks) are not limited."""
+        if not owner:
+            return
+        with self._wake:
+            if sum(j.owner == owner and j.state not in DONE for j in self._jobs.values()) >= PER_OWNER:
+                raise QueueFull("You already have a run training and one waiting: stop one, or wait for one "
+                                "to end, before you start another.")
 
     def _enqueue(self, job: Job, folder: Path) -> Job:
         lock = runs.RunLock(folder)
         if not lock.acquire():
             raise ValueError("Another process is training this run.")
         with self._wake:
+            try:
+                self._check_fair(job.owner)     # again, under the lock (the condition's lock is re-entrant)
+            except QueueFull:
+                lock.release()
+                raise
             self._locks[job.id] = lock
             self._jobs[job.id] = job
-            self._queue.append(job)
+            # Behind every waiting job of the same or a higher priority: a teacher's run goes first.
+            after = [i for i, j in enumerate(self._queue) if j.priority >= job.priority]
+            self._queue.insert(after[-1] + 1 if after else 0, job)
             self._wake.notify_all()
         return job
 
@@ -260,6 +314,8 @@ class JobManager:
                     self._start_worker()
                     continue
                 if message[0] == "ready":
+                    if len(message) > 1 and message[1]:
+                        self._speeds.append(float(message[1]))
                     self._ready.set()
                 continue
             with self._wake:
@@ -308,6 +364,9 @@ class JobManager:
             elif kind == "epoch":
                 with job._lock:
                     job.epochs.append(message[1])
+                rate = message[1].get("images_per_s")
+                if isinstance(rate, (int, float)) and rate > 0:     # how fast this machine really trained
+                    self._speeds.append(cost.BACKWARD_FACTOR * cost.forward_macs(job.plan.spec) * rate)
             elif kind == "done":
                 _, status, epochs, report, text, reason = message
                 if status == STOPPED and not text:

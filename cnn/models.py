@@ -11,6 +11,7 @@ import os
 import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 
 from cnn import ops
@@ -29,7 +30,12 @@ class SpecError(ValueError):
 
 
 class ModelFileError(ValueError):
-    """A model file we refuse to load (not safetensors + JSON, or weights that do not fit the spec)."""
+    """A model file we refuse to load (not safetensors + JSON, or weights that do not fit the spec). `code`
+    says which, for a page to say it in its language (locale keys "run_problem.<code>")."""
+
+    def __init__(self, message: str, code: str = "not_safetensors"):
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass
@@ -450,11 +456,11 @@ def read_sidecar(path: str | os.PathLike) -> dict:
         sidecar = json.loads(json_path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ModelFileError(f"{json_path.name} is missing: a model is a .safetensors file with a .json "
-                             f"beside it.") from exc
+                             f"beside it.", "model_json") from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFileError(f"{json_path.name} is not valid JSON.") from exc
+        raise ModelFileError(f"{json_path.name} is not valid JSON.", "model_json") from exc
     if not isinstance(sidecar, dict) or "spec" not in sidecar:
-        raise ModelFileError(f"{json_path.name} does not describe a CNN Lab model (no spec).")
+        raise ModelFileError(f"{json_path.name} does not describe a CNN Lab model (no spec).", "model_json")
     return sidecar
 
 
@@ -482,7 +488,7 @@ def load(path: str | os.PathLike):
             head = f.read(2)
         if head[:1] == b"\x80" or head == b"PK":  # a pickle, or torch.save's zip of pickles
             raise ModelFileError(f"{weights_path.name} is a pickled file, not safetensors: refused, "
-                                 f"because loading it could run any code.")
+                                 f"because loading it could run any code.", "pickle")
         tensors = load_file(weights_path)
     except FileNotFoundError as exc:
         raise ModelFileError(f"{weights_path.name} is missing.") from exc
@@ -503,3 +509,68 @@ def load(path: str | os.PathLike):
     model.load_state_dict(tensors)
     model.eval()
     return model, spec
+
+
+# ---------------------------------------------------------------- checking model files without loading them
+
+
+def files_problem(path: str | os.PathLike) -> ModelFileError | None:
+    """Why <path>.safetensors + <path>.json could not be loaded, found without reading the weights: a missing
+    or damaged description, a pickle under the .safetensors name, a file cut short, weights whose names or
+    shapes do not fit the description. None when they are sound. Cheap enough for every list of runs (it
+    reads the two files' headers and is remembered per file version)."""
+    weights, described = _paths(path)
+    try:
+        stamps = [(p.stat().st_mtime_ns, p.stat().st_size) for p in (weights, described)]
+    except FileNotFoundError as exc:
+        name = Path(exc.filename).name if exc.filename else weights.name
+        return ModelFileError(f"{name} is missing.", "no_weights" if name.endswith(".safetensors") else "model_json")
+    return _files_problem(str(weights), *stamps)
+
+
+@lru_cache(maxsize=1024)
+def _files_problem(weights: str, *_versions) -> ModelFileError | None:
+    try:
+        sidecar = read_sidecar(weights)
+        try:
+            spec = ModelSpec.from_dict(sidecar["spec"])
+            summary(spec)
+        except (SpecError, TypeError, AttributeError) as exc:
+            raise ModelFileError(f"model.json: the model description is invalid ({exc}).", "model_json") from exc
+        found = safetensors_shapes(Path(weights))
+        import torch
+
+        with torch.device("meta"):          # shapes only: no memory for the weights
+            expected = {k: tuple(v.shape) for k, v in build(spec).state_dict().items()}
+        if found != expected:
+            wrong = sorted(set(found) ^ set(expected)) or sorted(k for k in found if found[k] != expected[k])
+            raise ModelFileError(f"The weights do not match the description ({', '.join(wrong[:3])}).", "mismatch")
+    except ModelFileError as exc:
+        return exc
+    return None
+
+
+def safetensors_shapes(path: Path) -> dict[str, tuple[int, ...]]:
+    """Each tensor's shape, read from a safetensors file's header, after checking the file is one and is
+    whole: 8 bytes of header length, the JSON header, then exactly the bytes its tensors span."""
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.read(8)
+        if head[:1] == b"\x80" or head[:2] == b"PK":   # a pickle, or torch.save's zip of pickles
+            raise ModelFileError(f"{path.name} is a pickled file, not safetensors: refused, because loading it "
+                                 f"could run any code.", "pickle")
+        length = int.from_bytes(head, "little") if len(head) == 8 else -1
+        if not 2 <= length <= min(size - 8, 100_000_000):
+            raise ModelFileError(f"{path.name} is not a safetensors file (or is cut short: {size:,} bytes).",
+                                 "truncated" if len(head) < 8 or length > size - 8 else "not_safetensors")
+        try:
+            header = json.loads(f.read(length))
+            tensors = {k: v for k, v in header.items() if k != "__metadata__"}
+            end = max((int(v["data_offsets"][1]) for v in tensors.values()), default=0)
+            shapes = {k: tuple(int(n) for n in v["shape"]) for k, v in tensors.items()}
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+            raise ModelFileError(f"{path.name} has a damaged header.", "not_safetensors") from exc
+    if size - 8 - length < end:
+        raise ModelFileError(f"{path.name} is cut short: {size:,} bytes of the {8 + length + end:,} its header "
+                             f"describes.", "truncated")
+    return shapes

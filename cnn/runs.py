@@ -58,6 +58,15 @@ def new_id(name: str = "run") -> str:
     return f"{stamp}-{slug}"
 
 
+def short_id(run_id: str) -> str:
+    """The id as lists show it: its time to the second and a short tag of the whole id
+    ("20261205-122924 #3f2a"), so runs started in the same second (by a class pressing Start at once) are
+    still told apart."""
+    import hashlib
+
+    return f"{run_id[:15]} #{hashlib.blake2s(run_id.encode(), digest_size=2).hexdigest()}"
+
+
 def run_dir(run_id: str, root: Path | None = None) -> Path:
     """The folder of a run; ValueError for anything that is not a plain run id."""
     if not isinstance(run_id, str) or not RUN_ID.match(run_id):
@@ -148,6 +157,7 @@ class RunInfo:
     test_accuracy: float | None = None
     created: str = ""
     problem: str | None = None       # why the folder cannot be used as it stands (corrupt, older version...)
+    problem_code: str | None = None  # the same as a code: locale key "run_problem.<code>"
 
     @property
     def has_model(self) -> bool:
@@ -165,12 +175,12 @@ def read_run(path: Path) -> RunInfo:
     run = RunInfo(path.name, path)
     info = read_json(path / "info.json")
     if not isinstance(info, dict):
-        run.problem = "info.json is missing or unreadable"
+        run.problem, run.problem_code = "info.json is missing or unreadable", "info"
         return run
     metrics = read_json(path / "metrics.json", {})
     if not isinstance(metrics, dict):
         metrics = {}
-        run.problem = "metrics.json is unreadable"
+        run.problem, run.problem_code = "metrics.json is unreadable", "metrics"
     run.name = str(info.get("name") or path.name)
     run.dataset = info.get("dataset") if isinstance(info.get("dataset"), str) else None
     run.model = info.get("model") if isinstance(info.get("model"), str) else None
@@ -190,18 +200,20 @@ def read_run(path: Path) -> RunInfo:
     version = info.get("format")
     if version is None and run.problem is None:
         if run.status == INTERRUPTED:
-            run.problem = "made by an older version of CNN Lab, which cannot resume it"
+            run.problem, run.problem_code = "made by an older version of CNN Lab, which cannot resume it", "older"
     elif isinstance(version, int) and version > FORMAT:
-        run.problem = "made by a newer version of CNN Lab"
-    if run.problem is None and (path / "model.json").exists():
+        run.problem, run.problem_code = "made by a newer version of CNN Lab", "newer"
+    weights = (path / "model.safetensors").exists()
+    if run.problem is None and (weights or (path / "model.json").exists()):
+        # Truncated weights, a pickle under the .safetensors name, a damaged model.json: the run is damaged,
+        # whatever its status says, and every list says so instead of "finished · 92.50%".
         from cnn import models
 
-        try:
-            models.read_sidecar(path / "model")
-        except models.ModelFileError as exc:
-            run.problem = str(exc)
+        found = models.files_problem(path / "model")
+        if found is not None and (weights or found.code != "no_weights" or run.status in ("finished", "stopped")):
+            run.problem, run.problem_code = str(found), found.code
     if run.problem is None and run.status in ("finished", "stopped") and not run.has_model:
-        run.problem = "its weights (model.safetensors) are missing"
+        run.problem, run.problem_code = "its weights (model.safetensors) are missing", "no_weights"
     return run
 
 

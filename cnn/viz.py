@@ -9,6 +9,7 @@ so the same overlay shapes work on either.
 from __future__ import annotations
 
 import base64
+import html
 import io
 
 import numpy as np
@@ -443,8 +444,9 @@ def bars_figure(values, labels=None, *, height: int = 220, top: int | None = Non
 
 
 def compare_figure(series: dict[str, tuple[list, list]], *, x_title: str, y_title: str, height: int = 300) -> go.Figure:
-    """Several runs' curves on one chart: {label: (epochs, values)}; epochs on whole-number ticks."""
-    data = [dict(type="scatter", x=list(x), y=list(y), mode="lines+markers", name=label)
+    """Several runs' curves on one chart: {label: (epochs, values)}; epochs on whole-number ticks. Labels hold
+    names people typed, and plotly reads HTML tags in a trace's name: they are escaped, so they show as typed."""
+    data = [dict(type="scatter", x=list(x), y=list(y), mode="lines+markers", name=html.escape(label))
             for label, (x, y) in series.items()]
     last = max([int(max(x)) for x, _ in series.values() if len(x)] or [1])
     layout = dict(height=height, margin=dict(l=10, r=10, t=10, b=10),

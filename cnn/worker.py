@@ -2,11 +2,12 @@
 
     python -m cnn.worker COMMANDS_FD REPORTS_FD [DATA_SETS_TO_LOAD]
 
-It loads the default data set at once (so Start answers in a moment), then trains whatever the server
-sends, one run at a time, through cnn.train.run. It reads commands (run, pause, resume, stop, quit)
-from one pipe and writes reports (ready, status, bundles of batches, epochs, done) to the other, as
-pickled tuples between two processes of the same program. When the server goes away, however it dies,
-its end of the command pipe closes and the worker exits at once.
+It loads the default data set at once (so Start answers in a moment) and measures this machine's training
+speed (cnn.cost, sent with "ready"), then trains whatever the server sends, one run at a time, through
+cnn.train.run. It reads commands (run, pause, resume, stop, quit) from one pipe and writes reports (ready,
+status, bundles of batches, epochs, done) to the other, as pickled tuples between two processes of the
+same program. When the server goes away, however it dies, its end of the command pipe closes and the
+worker exits at once.
 
 Started with `python -m` rather than multiprocessing's spawn: Streamlit runs a page as the __main__
 module, and spawn would run that page again in the child.
@@ -135,6 +136,14 @@ def serve(commands: Connection, reports: Connection, preload: list[str]) -> None
                 work.put(message)
 
     threading.Thread(target=listen, name="commands", daemon=True).start()
+    warm_up()
+    try:
+        from cnn import cost
+
+        speed = cost.measure_speed()     # before lowering our priority: the machine's speed, not our share of it
+    except Exception:
+        traceback.print_exc()
+        speed = None
     try:
         os.nice(5)   # pages first: a student moving a slider should not wait for a batch
     except (AttributeError, OSError):
@@ -155,8 +164,7 @@ def serve(commands: Connection, reports: Connection, preload: list[str]) -> None
                 load(name, None, split, count=None, size=72)
         except Exception:
             traceback.print_exc()
-    warm_up()
-    reports.send(("ready",))
+    reports.send(("ready", speed))
     while True:
         message = work.get()
         if message[0] == "quit":

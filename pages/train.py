@@ -3,19 +3,18 @@ see what it got wrong."""
 
 import streamlit as st
 
-from cnn import data, jobs, runs, train, viz
-from pages.views import curves, identity, job_board, network_editor, run_view, shared
+from cnn import cost, jobs, runs, train, viz
+from pages.views import curves, identity, job_board, model_menu, network_editor, run_view, shared, text
 from pages.views.language import tr
 from pages.views.page import begin
-
-
-def _dataset(name: str | None) -> str:
-    return tr(f"dataset_name.{name}") if name in data.DATASETS else (name or "")
-
 
 begin("train", "nav.train")
 manager = shared.job_manager()
 me = identity.me()
+limits = identity.room().class_limits(me)   # (max epochs, max estimated seconds) locked by the teacher, or None
+limit_s = cost.DEFAULT_MAX_SECONDS           # the longest run this server trains; a class may lower it
+if limits and limits[1]:
+    limit_s = min(limit_s, limits[1])
 curves.forget()   # a full run of the page: the chart may be new to this browser
 
 
@@ -26,17 +25,24 @@ with setup.container(border=True):
 with settings.container(border=True):
     st.subheader(tr("train.settings"))
     config = network_editor.settings()
+    plan = train.RunPlan(spec.name, spec, config, dataset)
+    if problem is None:     # the time it would take, beside Start, redone as the table and the settings change
+        problem = network_editor.cost_line(manager.estimate(plan, limit_s))
     # Not a callback: a callback's arguments are the settings of the run before the click, and a student
     # who sets 30 epochs and clicks Start at once must get 30. This run already has the new values.
-    limits = identity.room().class_limits(me)   # (max epochs, max estimated seconds) locked by the teacher
     if problem is None and limits and limits[0] and config.epochs > limits[0]:
         problem = tr("train.class_limit_epochs", n=limits[0])
         st.warning(problem)
     if st.button(tr("train.start"), type="primary", disabled=problem is not None, width="stretch"):
-        job = manager.submit(train.RunPlan(spec.name, spec, config, dataset), me)
-        runs.write_owner(job.id, me)            # in the run's folder: it stays theirs after a restart
-        identity.room().record_run(job.id, me, job.name)
-        job_board.watch(job.id)
+        try:
+            # A teacher's run goes ahead of the students' waiting runs.
+            job = manager.submit(plan, me, max_seconds=limit_s, priority=1 if identity.teaches() else 0)
+        except jobs.QueueFull:
+            st.warning(tr("train.queue_full"), icon=":material/group:")
+        else:
+            runs.write_owner(job.id, me)            # in the run's folder: it stays theirs after a restart
+            identity.room().record_run(job.id, me, job.name)
+            job_board.watch(job.id)
 
 with st.container(border=True):
     job_board.board(manager, me)
@@ -58,8 +64,9 @@ elif watched:
         st.info(tr("train.no_run"))
         report = None
     else:
-        st.markdown(f"**{folder_run.name}** · {tr(f'dataset_name.{folder_run.dataset}')} · "
-                    f"{tr(f'train.state.{folder_run.status}')}")
+        state = tr(f"train.state.{folder_run.status}") if folder_run.problem is None else \
+            tr("train.damaged", problem=model_menu.problem_text(folder_run))
+        st.markdown(" · ".join(text.md(part) for part in (folder_run.name, text.dataset(folder_run.dataset), state)))
         report = run_view.saved_report(watched) if folder_run.problem is None else None
         name, dataset_name = folder_run.name, folder_run.dataset
 else:
@@ -75,7 +82,7 @@ if report is not None:
 st.subheader(tr("train.compare"))
 with_epochs = [r for r in runs.list_runs() if r.problem is None and any("val_accuracy" in e for e in r.epochs)]
 
-labels = {r.id: f"{r.name} · {_dataset(r.dataset)} · {r.id[:15]}" for r in with_epochs}
+labels = {r.id: f"{r.name} · {text.dataset(r.dataset)} · {runs.short_id(r.id)}" for r in with_epochs}   # plain text
 chosen = []
 if labels:
     chosen = st.multiselect(tr("train.compare_pick"), list(labels), format_func=labels.get, key="compare_runs",

@@ -7,7 +7,7 @@ import time
 import pytest
 import torch
 
-from cnn import data, jobs, models, runs, train
+from cnn import cost, data, jobs, models, runs, train
 
 TINY = models.ModelSpec("tiny", (1, 32, 32), [
     models._conv(4, 3, padding=1), models._act(), models._pool(), models.FLATTEN, models._dense(3)],
@@ -170,3 +170,52 @@ def test_an_interrupted_run_resumes_to_its_planned_epochs(manager, tmp_path):
     assert after.epochs[:len(before.epochs)] == before.epochs       # the finished epochs were kept, not redone
     with pytest.raises(ValueError):
         manager.resume(job.id, ME)                                   # a finished run is not resumed again
+
+
+def test_each_owner_has_one_run_training_and_one_waiting(manager, tmp_path):
+    first = manager.submit(_request("first", epochs=200, count=128), ME)
+    _until(lambda: first.state == jobs.RUNNING)
+    second = manager.submit(_request("second"), ME)
+    with pytest.raises(jobs.QueueFull):
+        manager.submit(_request("third"), ME)
+    assert {r.name for r in runs.list_runs(tmp_path)} == {"first", "second"}     # the refused one left nothing
+    other = manager.submit(_request("someone else's"), "another-token")          # others are not held back
+    assert manager.position(second) == 1 and manager.position(other) == 2
+    assert manager.stop(second, ME)
+    third = manager.submit(_request("third"), ME)                                 # room again
+    assert manager.position(third) == 2
+    for job in (first, other, third):
+        manager.stop(job, job.owner)
+
+
+def test_a_teachers_run_waits_ahead_of_the_students(manager):
+    first = manager.submit(_request("first", epochs=200, count=128), "student-a")
+    _until(lambda: first.state == jobs.RUNNING)
+    waiting = [manager.submit(_request(f"student {i}"), f"student-{i}") for i in range(3)]
+    teacher = manager.submit(_request("teacher"), "teacher-token", priority=1)
+    later = manager.submit(_request("later"), "student-b")
+    assert manager.position(teacher) == 1
+    assert [manager.position(j) for j in waiting] == [2, 3, 4] and manager.position(later) == 5
+    for job in (first, *waiting, teacher, later):
+        manager.stop(job, job.owner)
+
+
+def test_a_run_that_would_take_too_long_is_refused_before_it_is_queued(manager, tmp_path):
+    huge = models.ModelSpec("huge", (1, 28, 28), [models._conv(1024, 3, padding=1) for _ in range(5)]
+                            + [models._pool(size=14), models._pool(size=2), models.FLATTEN, models._dense(10)])
+    with pytest.raises(cost.TooCostly):
+        manager.submit(train.RunPlan("huge", huge, train.TrainConfig(epochs=3), "mnist-5k"), ME)
+    assert runs.list_runs(tmp_path) == [] and manager.jobs() == []
+    with pytest.raises(cost.TooCostly):      # a class may lower the limit
+        manager.submit(_request(epochs=30, count=3000), ME, max_seconds=0.01)
+    job = manager.submit(_request(), ME)
+    assert 0 < job.estimate_s < cost.DEFAULT_MAX_SECONDS
+    manager.wait(job)
+
+
+def test_the_worker_measures_this_machines_speed_and_each_epoch_trained_corrects_it(manager):
+    assert manager.wait_ready(60) and 1e7 < manager.speed() < 1e13
+    manager.set_speed(1e3)                       # far too slow: the epochs really trained correct it
+    job = manager.wait(manager.submit(_request(epochs=2), ME, max_seconds=1e12))
+    rates = [e["images_per_s"] for e in job.epochs]
+    assert manager.speed() == pytest.approx(max(cost.BACKWARD_FACTOR * cost.forward_macs(TINY) * r for r in rates))

@@ -198,3 +198,45 @@ def test_the_runs_folder_is_a_fixed_place_not_the_current_directory(monkeypatch,
     monkeypatch.setenv("CNN_LAB_RUNS", str(tmp_path / "elsewhere"))
     assert runs.default_root() == tmp_path / "elsewhere"
     assert runs.run_dir("abc").parent == (tmp_path / "elsewhere").resolve()
+
+
+def _finished_run(root: Path, run_id: str, accuracy: float = 0.925) -> Path:
+    spec = models.preset("mnist-default")       # batch norm too: its counters are weights of the file
+    folder = root / run_id
+    models.save(models.build(spec), spec, folder / "model", dataset="mnist-5k", metrics={"test_accuracy": accuracy})
+    runs.write_json(folder / "info.json", {"format": runs.FORMAT, "name": run_id, "status": "finished",
+                                           "epochs_planned": 1, "dataset": "mnist-5k"})
+    runs.write_json(folder / "metrics.json", {"status": "finished", "epochs": [{"epoch": 1}],
+                                              "test_accuracy": accuracy})
+    return folder
+
+
+def test_runs_with_damaged_weights_or_description_are_listed_as_damaged_with_the_reason(tmp_path):
+    sound = _finished_run(tmp_path, "20260101-000000-000001-sound")
+    truncated = _finished_run(tmp_path, "20260101-000000-000002-truncated")
+    weights = truncated / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+    pickled = _finished_run(tmp_path, "20260101-000000-000003-pickled")
+    torch.save(models.build(models.preset("mnist-default")).state_dict(), pickled / "model.safetensors")
+    described = _finished_run(tmp_path, "20260101-000000-000004-described")
+    sidecar = json.loads((described / "model.json").read_text())
+    sidecar["spec"]["layers"][0]["filters"] = "many"
+    (described / "model.json").write_text(json.dumps(sidecar))
+    swapped = _finished_run(tmp_path, "20260101-000000-000005-swapped")
+    sidecar = json.loads((swapped / "model.json").read_text())
+    sidecar["spec"] = models.preset("seed-mnist").to_dict()          # another network's description
+    (swapped / "model.json").write_text(json.dumps(sidecar))
+    header_only = _finished_run(tmp_path, "20260101-000000-000006-header")
+    (header_only / "model.safetensors").write_bytes((header_only / "model.safetensors").read_bytes()[:5])
+
+    listed = {r.id.rsplit("-", 1)[1]: r for r in runs.list_runs(tmp_path)}
+    assert listed["sound"].problem is None and listed["sound"].test_accuracy == 0.925
+    assert listed["truncated"].problem_code == "truncated" and "cut short" in listed["truncated"].problem
+    assert listed["header"].problem_code == "truncated"
+    assert listed["pickled"].problem_code == "pickle" and "pickled" in listed["pickled"].problem
+    assert listed["described"].problem_code == "model_json" and "model.json" in listed["described"].problem
+    assert listed["swapped"].problem_code == "mismatch"
+    for name in ("truncated", "header", "pickled", "described", "swapped"):   # and loading agrees: each fails
+        with pytest.raises(models.ModelFileError):
+            models.load(listed[name].path / "model")
+    models.load(sound / "model")

@@ -1,18 +1,16 @@
 """What each filter looks for (cnn.filter_view): for a convolution layer of the current model, every
 filter's nine strongest input patches, outlined in their images, beside a picture made to excite it.
-Searched once per model file and layer for the whole server, in the background, with a progress bar that
-every session asking meanwhile watches."""
+Searched once per model file and layer for the whole server, in a process of its own (cnn.filter_search:
+never in the app's process, in chunks within a memory bound, cancellable), with a progress bar that every
+session asking meanwhile watches."""
 
 from __future__ import annotations
-
-import threading
-from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
 
-from cnn import data, filter_view, inspect
-from pages.views import background, controls, errors, explain, legend
+from cnn import filter_search, filter_view, inspect
+from pages.views import controls, errors, explain, legend, model_menu
 from pages.views.language import tr
 
 SAMPLES = 1000            # images searched for the strongest patches
@@ -20,67 +18,22 @@ PER_PAGE = 8              # filters shown at once
 THUMB = 84                # pixels a side of each patch's picture
 
 
-@dataclass
-class Search:
-    """One model file's and layer's search, done once for the whole server in a thread of its own: every
-    session that asks shares it and watches its progress; nothing in it is per-session."""
-    progress: float = 0.0                 # 0..1
-    result: tuple | None = None           # (strongest patches per filter, grown pictures) once done
-    failed: bool = False
-
-
 @st.cache_resource(show_spinner=False)
-def _store() -> dict:
-    return {"searches": {}, "lock": threading.Lock()}
+def searches() -> filter_search.Searches:
+    """The filter searches of this server, shared by every session (one process at a time)."""
+    return filter_search.Searches(concurrent=1, samples=SAMPLES)
 
 
-def _search(search: Search, model, spec, images: np.ndarray, layer: int) -> None:
-    def progress(start: float):
-        def report(done: int, total: int) -> None:
-            background.stop_point()           # the server is exiting: end between two chunks of work
-            search.progress = start + 0.5 * done / total
-        return report
-
-    try:
-        top = filter_view.strongest_patches(model, spec, images, layer, on_progress=progress(0.0))
-        pictures, _ = filter_view.maximise(model, spec, layer, on_progress=progress(0.5))
-        search.result = (top, pictures)
-    except background.Stopping:
-        search.failed = True
-    except Exception:
-        errors.log.exception("What each filter looks for: the search failed (layer %d of %s)", layer, spec.name)
-        search.failed = True
-
-
-def search(model_key: str, model, spec, images: np.ndarray, layer: int) -> Search:
-    """The search for (model file, layer): started in the background the first time anyone asks (again if
-    it failed), the same object for everyone after. The model is only read (cnn.filter_view)."""
-    store = _store()
-    with store["lock"]:
-        key = (model_key, layer)
-        found = store["searches"].get(key)
-        if found is None or found.failed:
-            found = store["searches"][key] = Search()
-            finished = [k for k, v in store["searches"].items() if v.result is not None]
-            for old in finished[:max(0, len(store["searches"]) - 8)]:     # keep the last 8 results
-                del store["searches"][old]
-            background.start(_search, found, model, spec, images, layer, name=f"cnn-lab-filters-{layer}")
-        return found
+def search(choice: str, layer: int, dataset: str | None) -> filter_search.Search:
+    """The search of (model file, layer): started the first time anyone asks, the same for everyone after."""
+    return searches().get(explain._key(choice), model_menu.model_path(choice), layer, dataset)
 
 
 def _images(spec, dataset: str | None) -> np.ndarray:
-    """The images the model knows: sample digits for digit models, else its data set's test split."""
-    if spec.input_shape[1:] == (28, 28) and dataset in (None, "mnist", "mnist-5k"):
-        images = data.sample_digits().images[:SAMPLES] / 255.0
-    else:
-        from pages.views.shared import test_split
+    """The images the search looked through (the same as the search process's, from the cached split)."""
+    from pages.views.shared import test_split
 
-        split = test_split(dataset)
-        images = np.asarray(split.images[:SAMPLES], dtype=np.float64)
-        images = images / 255.0 if images.max() > 1.0 else images
-    if spec.input_shape[0] > 1 and images.ndim == 3:
-        images = np.repeat(images[:, None], spec.input_shape[0], axis=1)
-    return images
+    return filter_view.search_images(spec, dataset, SAMPLES, test_split=test_split)
 
 
 def _gray(image: np.ndarray) -> np.ndarray:
@@ -124,16 +77,22 @@ def _mosaic(tiles: list[np.ndarray], columns: int = 9, gap: int = 4) -> np.ndarr
     return out
 
 
-def _progress(found: Search) -> None:
+def _progress(found: filter_search.Search) -> None:
     """The search's progress, redrawn twice a second on its own; the whole page reruns once it is done."""
     @errors.fragment(run_every=None if found.failed else 0.5)
     def watch() -> None:
-        if found.failed:
+        if found.state == filter_search.CANCELLED:
+            st.info(tr("filters.cancelled"))
+            st.button(tr("filters.search_again"), key="filters_again")
+        elif found.failed:
+            errors.log.warning("What each filter looks for: the search failed (%s): %s", found.key, found.reason)
             st.error(tr("filters.failed"))
         elif found.result is not None:
             st.rerun()
         else:
-            st.progress(min(1.0, found.progress), text=tr("filters.computing"))
+            text = tr("filters.waiting") if found.state == filter_search.WAITING else tr("filters.computing")
+            st.progress(min(1.0, found.progress), text=text)
+            st.button(tr("filters.cancel"), key="filters_cancel", on_click=errors.callback(found.cancel))
     watch()
 
 
@@ -145,7 +104,7 @@ def filter_gallery(choice: str, model, spec, dataset: str | None) -> None:
     layer = controls.select(tr("filters.layer"), convs, f"filters_layer_{spec.name}",
                             format_func=lambda i: tr("filters.layer_name", n=convs.index(i) + 1, index=i + 1))
     images = _images(spec, dataset)
-    found = search(explain._key(choice), model, spec, images, layer)
+    found = search(choice, layer, dataset)
     if found.result is None:
         _progress(found)
         return

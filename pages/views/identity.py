@@ -50,3 +50,8 @@ def keep_language(language: str) -> None:
 def may_manage(run_owner: str) -> bool:
     """cnn.classroom's one rule: the run's owner, or the teacher of the owner's class."""
     return room().may_manage(me(), run_owner)
+
+
+def teaches() -> bool:
+    """This browser is the teacher of a class (its runs may go ahead of the students' waiting runs)."""
+    return bool(room().teacher_classes(me()))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnn import classroom, jobs, runs
-from pages.views import errors, identity, model_menu
+from pages.views import errors, identity, model_menu, text
 from pages.views.errors import callback
 from pages.views.language import tr
 
@@ -53,10 +53,17 @@ def reason_text(job) -> str:
 
 
 def _progress(job: jobs.Job) -> str:
+    """How far it got, and, until it ends, how long it was expected to take in all ("45% · ≈ 40 s")."""
     p = job.progress
     if job.state in jobs.DONE or p is None:
-        return f"{len(job.epochs)}/{job.plan.config.epochs}"
-    return f"{100 * ((p.epoch - 1) * p.steps + p.step) / (p.epochs * p.steps):.0f}%"
+        done = f"{len(job.epochs)}/{job.plan.config.epochs}"
+    else:
+        done = f"{100 * ((p.epoch - 1) * p.steps + p.step) / (p.epochs * p.steps):.0f}%"
+    if job.state in jobs.DONE or job.estimate_s is None:
+        return done
+    from pages.views.network_editor import duration
+
+    return f"{done} · {tr('train.board_estimate', time=duration(job.estimate_s))}"
 
 
 def board(manager, me: str) -> None:
@@ -82,9 +89,10 @@ def _rows(manager, me: str) -> None:
     current = watched()
     nicknames = identity.room().nicknames(job.owner for job in all_jobs)
     for job in all_jobs:
-        row = st.container(key=f"job_{job.id}").columns([4, 3, 1, 2, 1.3], vertical_alignment="center")
+        row = st.container(key=f"job_{job.id}").columns([4, 3, 1.6, 1.6, 1.3], vertical_alignment="center")
         mark = "▶ " if job.id == current else ""
-        row[0].markdown(f"{mark}**{job.name}** · {tr(f'dataset_name.{job.dataset}')} · `{job.id[:15]}`")
+        row[0].markdown(f"{mark}**{text.md(job.name)}** · {text.md(text.dataset(job.dataset))} · "
+                        f"{text.md(runs.short_id(job.id))}")
         row[1].markdown(state_text(job, manager))
         row[2].markdown(_progress(job))
         row[3].text(whose(job.owner, me, nicknames))
@@ -153,17 +161,19 @@ def saved_runs(manager, me: str) -> None:
     for run in listed[:40]:
         mine = identity.may_manage(owners[run.id])   # the one rule: the owner, or the owner's teacher
         row = st.container(key=f"run_{run.id}").columns([4, 2.4, 1.2, 1.2, 1.2, 1.2], vertical_alignment="center")
-        status = runs.INTERRUPTED if run.status == runs.INTERRUPTED else run.status
-        facts = [f"`{run.id[:15]}`", tr(f"dataset_name.{run.dataset}") if run.dataset else "",
+        # A damaged run says so, not "finished · 92.50%": its status and accuracy are what it claimed.
+        status = "damaged" if run.problem else run.status
+        facts = [runs.short_id(run.id), text.dataset(run.dataset) if run.dataset else "",
                  tr(f"train.state.{status}") if f"train.state.{status}" in _known_states() else status,
                  tr("train.epochs_done", done=len(run.epochs), planned=run.epochs_planned or "?")]
-        if run.test_accuracy is not None:
+        if run.test_accuracy is not None and not run.problem:
             facts.append(f"{100 * run.test_accuracy:.2f}%")
-        row[0].markdown(" · ".join(f for f in facts if f))
+        row[0].markdown(" · ".join(text.md(f) for f in facts if f))
         if owners[run.id]:
             row[0].text(whose(owners[run.id], me, nicknames))
         if run.problem:
-            row[1].warning(tr("train.damaged", problem=run.problem), icon=":material/warning:")
+            row[1].warning(tr("train.damaged", problem=text.md(model_menu.problem_text(run))),
+                           icon=":material/warning:")
         elif mine:
             row[1].text_input(tr("train.rename"), value=run.name, key=f"name_{run.id}", label_visibility="collapsed",
                               on_change=callback(_rename), args=(manager, run.id, me), max_chars=80)
@@ -186,4 +196,4 @@ def saved_runs(manager, me: str) -> None:
 
 def _known_states() -> set[str]:
     return {f"train.state.{s}" for s in (*jobs.DONE, jobs.QUEUED, jobs.PREPARING, jobs.RUNNING, jobs.PAUSED,
-                                         runs.INTERRUPTED)}
+                                         runs.INTERRUPTED, "damaged")}

@@ -33,7 +33,20 @@ def usable_runs() -> list[runs.RunInfo]:
 
 
 def model_choices() -> list[str]:
-    return [*_shipped(), *(run.id for run in usable_runs())]
+    """The shipped models, the usable runs, then the runs whose model files are damaged: listed as damaged
+    with the reason (choosing one says the reason on the page), never as if they were sound."""
+    listed = runs.list_runs()
+    usable = [run.id for run in listed if run.problem is None and run.has_model]
+    damaged = [run.id for run in listed if run.problem and (run.path / "model.safetensors").exists()]
+    return [*_shipped(), *usable, *damaged]
+
+
+def problem_text(run: runs.RunInfo) -> str:
+    """Why a run cannot be used, in the user's language (the English reason where no code is known)."""
+    key = f"run_problem.{run.problem_code}"
+    from cnn.i18n import catalog
+
+    return tr(key) if key in catalog("en") else str(run.problem)
 
 
 def model_label(choice: str, language: str | None = None) -> str:
@@ -50,12 +63,18 @@ def model_label(choice: str, language: str | None = None) -> str:
         run = runs.read_run(runs.run_dir(choice))
     except ValueError:
         return choice
+    # A menu's options are plain text: the name is shown as typed, with no escaping needed.
     parts = [run.name, say(f"dataset_name.{run.dataset}") if run.dataset in models_datasets() else ""]
-    if run.test_accuracy is not None:
+    if run.problem:
+        key = f"run_problem.{run.problem_code}"
+        from cnn.i18n import catalog
+
+        parts.append("⚠ " + say("sidebar.damaged", reason=say(key) if key in catalog("en") else run.problem))
+    elif run.test_accuracy is not None:
         parts.append(f"{100 * run.test_accuracy:.1f}%")
     elif run.status == runs.INTERRUPTED:
         parts.append(say("sidebar.interrupted", n=len(run.epochs)))
-    return " · ".join(p for p in parts if p) + f" ({choice[:15]})"
+    return " · ".join(p for p in parts if p) + f" ({runs.short_id(choice)})"
 
 
 def models_datasets() -> tuple[str, ...]:
@@ -104,13 +123,29 @@ def current_model_or_stop():
         st.stop()
 
 
-def caption(spec, sidecar: dict) -> None:
-    """"Model: name · trained on data set · accuracy", under a page's title."""
-    dataset = sidecar.get("dataset")
-    metrics = sidecar.get("metrics", {})
-    accuracy = metrics.get("test_accuracy", metrics.get("val_accuracy"))
-    st.caption(tr("draw.model", name=spec.name, dataset=tr(f"dataset_name.{dataset}") if dataset in models_datasets()
-                  else "—", acc=f"{100 * accuracy:.2f}%" if accuracy is not None else "—"))
+def caption(spec, sidecar: dict, choice: str | None = None) -> None:
+    """"Model: name · trained on data set · test accuracy", under a page's title. A run that never reached
+    its test (interrupted, or stopped before one) says what it has: "validation accuracy … (epoch 4 of 30)"."""
+    from pages.views import text
+
+    metrics = sidecar.get("metrics", {}) if isinstance(sidecar.get("metrics"), dict) else {}
+    values = dict(name=text.md(spec.name), dataset=text.md(text.dataset(sidecar.get("dataset"))))
+    if isinstance(metrics.get("test_accuracy"), (int, float)):
+        st.caption(tr("draw.model", acc=f"{100 * metrics['test_accuracy']:.2f}%", **values))
+        return
+    accuracy = metrics.get("val_accuracy")
+    choice = choice or current_choice()
+    run = None
+    if choice not in SHIPPED_MODELS:
+        try:
+            run = runs.read_run(runs.run_dir(choice))
+        except ValueError:
+            pass
+    if isinstance(accuracy, (int, float)) and run is not None:
+        st.caption(tr("draw.model_val", acc=f"{100 * accuracy:.2f}%", epoch=len(run.epochs),
+                      epochs=run.epochs_planned or len(run.epochs), **values))
+    else:
+        st.caption(tr("draw.model_untested", **values))
 
 
 @callback

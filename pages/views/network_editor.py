@@ -11,7 +11,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from cnn import models, ops, train
+from cnn import cost, models, ops, train
 from pages.views import controls
 from pages.views.language import tr
 
@@ -33,6 +33,9 @@ def spec_error(exc: models.SpecError) -> str:
         params["choices"] = tr("list_separator").join(tr(f"{prefix}.{o}") for o in options)
     if params.get("dataset") in DATASETS:
         params["dataset"] = tr(f"dataset_name.{params['dataset']}")
+    if exc.code == "too_slow":
+        params.update(time=duration(params["seconds"]), limit=duration(params["limit_s"]),
+                      macs=f"{params['forward']:,}")
     reason = tr(f"spec_error.{exc.code}", **params)
     return tr("spec_error.at_layer", layer=params["layer"], reason=reason) if "layer" in params else reason
 
@@ -123,6 +126,25 @@ def detail(row: models.LayerSummary) -> str:
     if "name" in values:
         values["name"] = tr(f"activation.{values['name']}")
     return tr(f"train.detail.{row.kind}", **values)
+
+
+def duration(seconds: float) -> str:
+    """"40 s", "7 h 48 min" in the user's language."""
+    return cost.duration(seconds, {unit: tr(f"duration.{unit}") for unit in cost.ENGLISH_UNITS})
+
+
+def cost_line(found: cost.Estimate) -> str | None:
+    """How long the run would take here, shown under the network while it is edited; when that is over the
+    limit, the refusal instead, which is also returned (Start is then disabled)."""
+    try:
+        cost.check(found)
+    except cost.TooCostly as exc:
+        message = spec_error(exc)
+        st.error(tr("train.invalid_cost", reason=message), icon=":material/timer_off:")
+        return message
+    st.caption(tr("train.estimate", time=duration(found.seconds), macs=f"{found.per_image:,}",
+                  images=f"{found.images:,}", epochs=found.epochs))
+    return None
 
 
 LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 1.0]

@@ -11,7 +11,7 @@ import numpy as np
 import streamlit as st
 
 from cnn import classroom, jobs, models, runs, viz
-from pages.views import errors, identity, legend, model_menu, picking
+from pages.views import errors, identity, legend, model_menu, picking, text
 from pages.views.curves import live_curves
 from pages.views.job_board import reason_text, state_text
 from pages.views.language import tr
@@ -58,7 +58,8 @@ def live(manager, job: jobs.Job, me: str) -> None:
             if time.monotonic() - first_seen > SLOW_DOWN_AFTER_S:
                 st.rerun()
         head = st.columns([4, 1, 1], vertical_alignment="center")
-        head[0].markdown(f"**{snap.name}** · {tr(f'dataset_name.{snap.dataset}')} · {state_text(snap, manager)}")
+        head[0].markdown(f"**{text.md(snap.name)}** · {text.md(text.dataset(snap.dataset))} · "
+                         f"{state_text(snap, manager)}")
         if identity.may_manage(job.owner):   # the one rule: the owner, or the owner's teacher
             if snap.state == jobs.RUNNING:
                 head[1].button(tr("train.pause"), on_click=errors.callback(_act),
@@ -159,7 +160,7 @@ def downloads(run_id: str, name: str) -> None:
     actions[3].button(tr("train.use"), type="primary", width="stretch", key=f"use_this_{run_id}",
                       on_click=errors.callback(model_menu.choose), args=(run_id,))
     if st.session_state.get("current_model") == run_id:
-        st.success(tr("train.using", name=name))
+        st.success(tr("train.using", name=text.md(name)))
 
 
 def saved_report(run_id: str) -> dict | None:

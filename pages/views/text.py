@@ -1,0 +1,47 @@
+"""What users name (runs, data sets, classes, nicknames) is shown as text, never as Markdown or HTML.
+
+Streamlit's markdown, captions and alerts read Markdown (links, images, bold, colour directives, LaTeX)
+and our own HTML snippets read HTML; plotly reads HTML tags in a trace's name. So a name goes through one
+of these before it meets any of them: `md` for Markdown (every ASCII punctuation mark backslash-escaped,
+which CommonMark always shows as the mark itself), `html_text` for HTML and plotly.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from pages.views.language import tr
+
+# The marks that can begin Markdown's and Streamlit's constructs anywhere in a line: emphasis, code, links and
+# images, HTML, tables, strike-through, LaTeX, :colour[...] and :icon: directives.
+_MARKS = re.compile(r"([\\`*_\[\]()<>!#|~$:&@])")
+_LINE_START = re.compile(r"^([-+=]|\d+(?=[.)]))")    # a list or heading where the name begins a line
+# Streamlit links bare addresses after parsing (in the text, where escapes are already gone): a word joiner
+# (U+2060, invisible, unbreakable) inside "://", "www." and after "@" leaves no address to find.
+JOINER = "\u2060"
+_ADDRESS = re.compile(r"(?i)(?<=:)(?=//)|(?<=www)(?=\.)|(?<=@)")
+_SPACE = re.compile(r"\s+")
+
+
+def md(name: object) -> str:
+    """`name` for a Markdown string: shown exactly as typed (on one line), never as a link, image, tag or style.
+    CommonMark shows a backslash-escaped punctuation mark as the mark itself; "mnist-default" needs none."""
+    escaped = _MARKS.sub(r"\\\1", _SPACE.sub(" ", str(name)).strip())
+    escaped = _LINE_START.sub(lambda m: m.group(1) + "\\" if m.group(1).isdigit() else "\\" + m.group(1), escaped)
+    return _ADDRESS.sub(JOINER, escaped)
+
+
+def html_text(name: object) -> str:
+    """`name` for HTML (and plotly's labels): its characters, never tags or entities."""
+    return html.escape(_SPACE.sub(" ", str(name)).strip())
+
+
+def dataset(name: str | None) -> str:
+    """A data set's name in the user's language, or, for one the app does not know, the name as plain text
+    (escape it where it meets Markdown)."""
+    from cnn import data
+
+    if name in data.DATASETS:
+        return tr(f"dataset_name.{name}")
+    return str(name or "—")
