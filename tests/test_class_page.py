@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from cnn import classroom, i18n, lessons, runs
 from pages.views import class_view
-from pages.views.plain import sentence
+from pages.views.text import sentence
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 HOSTILE = "![x](http://127.0.0.1:9/x) [CLICK](http://x) <b>b</b> **bold**"

@@ -12,7 +12,7 @@ from pages import registry
 from pages.views import identity
 from pages.views.class_view import describe_assignment
 from pages.views.language import lang, tr
-from pages.views.plain import say
+from pages.views.text import say
 
 
 def show() -> None:

@@ -8,7 +8,7 @@ import streamlit as st
 from cnn import classroom
 from pages.views import errors
 from pages.views.language import tr
-from pages.views.plain import say
+from pages.views.text import say
 
 
 def _refusal(exc: classroom.ClassroomError) -> str:

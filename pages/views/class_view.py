@@ -17,7 +17,7 @@ from pages import registry
 from pages.views import errors, identity, projector
 from pages.views.errors import callback
 from pages.views.language import tr
-from pages.views.plain import say
+from pages.views.text import say
 
 REFRESH_S = 3.0
 SOLVED, NOT_YET = "✓", "·"

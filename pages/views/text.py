@@ -3,13 +3,16 @@
 Streamlit's markdown, captions and alerts read Markdown (links, images, bold, colour directives, LaTeX)
 and our own HTML snippets read HTML; plotly reads HTML tags in a trace's name. So a name goes through one
 of these before it meets any of them: `md` for Markdown (every ASCII punctuation mark backslash-escaped,
-which CommonMark always shows as the mark itself), `html_text` for HTML and plotly.
+which CommonMark always shows as the mark itself), `html_text` for HTML and plotly, and `say` for a whole
+sentence of ours that holds names of theirs (written as HTML, the names escaped: st.html makes no links).
 """
 
 from __future__ import annotations
 
 import html
 import re
+
+import streamlit as st
 
 from pages.views.language import tr
 
@@ -45,3 +48,21 @@ def dataset(name: str | None) -> str:
     if name in data.DATASETS:
         return tr(f"dataset_name.{name}")
     return str(name or "—")
+
+
+STYLES = {
+    "p": "margin:0 0 0.6rem 0;line-height:1.6;font-size:1rem",
+    "h3": "font-size:1.5rem;font-weight:600;margin:0.4rem 0 0.6rem 0;line-height:1.3",
+}
+
+
+def sentence(template: str, **names) -> str:
+    """`template` (our words: **bold** becomes <b>) with `names` (theirs: escaped, nothing else) as HTML."""
+    ours = html.escape(template, quote=False)
+    ours = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", ours)
+    return ours.format(**{key: html.escape(str(value), quote=True) for key, value in names.items()})
+
+
+def say(template: str, tag: str = "p", **names) -> None:
+    """Draw one sentence of ours holding names of theirs; `tag` "p" or "h3"."""
+    st.html(f'<{tag} class="cnn-said" style="{STYLES[tag]}">{sentence(template, **names)}</{tag}>')
