@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from streamlit.testing.v1 import AppTest
-from test_app import APP
+from test_lessons import _lessons_page
 
 from cnn import filter_view, i18n, lessons, models, ops
 
@@ -80,13 +80,7 @@ def test_the_answers_against_independent_references():
 
 
 def _page(lesson: int, lang: str = "en") -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params["lang"] = lang
-    at.query_params["lesson"] = str(lesson)
-    at.run()
-    at.switch_page("pages/lessons.py").run()
-    assert not at.exception, at.exception
-    return at
+    return _lessons_page(lang, lesson)
 
 
 def _check(at: AppTest, exercise_id: str, text: str, lang: str = "en") -> None:
