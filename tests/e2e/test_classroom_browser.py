@@ -128,6 +128,9 @@ def test_a_class_end_to_end_with_a_teacher_and_two_students(chromium, folders):
                                 ).click()
             wait_idle(teacher)
             teacher.get_by_role("button", name=t("class.assign.button", "en")).click()
+            lesson_2 = t("class.assign.lesson", "en", n=2, title=t("lesson.2.title", "en"))
+            # Stored: the page says so (a click the server has not answered yet would die with it below).
+            expect(teacher.get_by_text(t("class.assign.now", "en", what=lesson_2), exact=False)).to_be_visible()
             wait_idle(teacher)
             server = url.process
 
