@@ -1,0 +1,807 @@
+"""A class arriving at once: N students open the app within 30 s while 10 runs train, measured at the server.
+
+    python bench/classroom.py [--students 1,10,30,60] [--quick] [--no-training] [--calibrate 3]
+
+30 real browsers on a 2-core machine starve each other, so a browser-only bench measures the browsers. Each
+student here is a protocol-level client instead (`Student`): it speaks Streamlit's own websocket protocol
+(/_stcore/stream, BackMsg / ForwardMsg protobufs) and does what a browser's page does after it opens: it
+fetches the static files a fresh browser fetches (the list Chromium fetched in this run's calibration) and the
+media the page names, answers the fragments that refresh by themselves (run_every), and sends what our
+Components v2 views send: the Lab's stride slider's trigger, the draw pad's picture every 150 ms of a stroke,
+a lesson exercise's form. Streamlit keeps each session's widget values on the server, so a client sends only
+the values it changes, as the browser's own rerun messages carry them.
+
+Calibration first (N <= 5): the same steps by real Chromium browsers (Playwright) and by the protocol client,
+one student after another, with the server's CPU time (/proc/<pid>/stat) read around each step; both, and
+their ratio (goal: within 20%). Then for each N, on a fresh server with 10 runs queued or training (pressed
+Start on Train by 10 protocol clients): N students arrive within 30 s and open the Lab (time until each page
+is complete); then all of them change a Lab control three times (Python's answer: send -> the maps' run has
+finished), open Draw and draw a stroke, open Lessons and answer an exercise; each of those phases waits for
+every student, so the server's CPU in a phase divided by its steps is the CPU per step. The server's RSS at the
+start, its peak, and 60 s after the students leave. Every figure is printed beside its goal.
+Everything on 127.0.0.1, in a temporary runs folder and database; every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import contextlib
+import http.client
+import io
+import os
+import re
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import measure  # noqa: F401, I001 (first: it puts the repository and tests/e2e on the path)
+from harness import streamlit_server
+
+from cnn import i18n, lessons
+
+TICK = os.sysconf("SC_CLK_TCK")
+ARRIVAL_S = 30.0          # the students arrive within this window
+LAB_CHANGES = 3           # Lab control changes per student
+STROKE_SENDS = 5          # the draw pad sends about every 150 ms while the pen moves, and when it lifts
+SEND_EVERY_S = 0.15
+STEP_TIMEOUT_S = 120.0    # any one wait
+GOALS = {"complete_s": 10.0, "answer_ratio": 2.0, "open_cpu_ms": 100.0, "rss_base_mb": 1536.0,
+         "rss_per_student_mb": 15.0, "rss_back": 0.10, "calibration": 0.20}
+
+
+# ----------------------------------------------------------------------------------------- the server's process
+
+def server_cpu(pid: int) -> float:
+    """Seconds of CPU the process has used (all its threads; not its children, the training worker)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def server_rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def quiescent(pid: int, timeout: float = 10.0) -> None:
+    """Wait until the server has stopped working on what was asked: its CPU time unchanged over 0.3 s (what a
+    browser fetches late, fonts and media, is served by then). Bounded: a busy server returns after `timeout`."""
+    deadline = time.monotonic() + timeout
+    last, still = server_cpu(pid), 0
+    while time.monotonic() < deadline and still < 3:
+        time.sleep(0.1)   # sampling the server's CPU counter
+        now = server_cpu(pid)
+        still = still + 1 if now == last else 0
+        last = now
+
+
+class RssWatch:
+    """The server's RSS sampled every 0.25 s in a thread: the peak since the last reset."""
+
+    def __init__(self, pid: int):
+        self.pid, self.peak, self._stop = pid, 0.0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.25):
+            with contextlib.suppress(OSError):
+                self.peak = max(self.peak, server_rss_mb(self.pid))
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(2)
+
+
+# ----------------------------------------------------------------------------------------- static files
+
+STATIC_REF = re.compile(r'(?:src|href)="\./((?:static/|favicon)[^"]+)"')
+MEDIA_REF = re.compile(rb"/media/[0-9a-f]{16,64}\.[a-z0-9]{2,5}")
+
+
+def _get_many(netloc: str, paths: list[str]) -> int:
+    """GET each path over one kept-alive connection, as a browser's connection does; the bytes received."""
+    received = 0
+    conn = http.client.HTTPConnection(netloc, timeout=STEP_TIMEOUT_S)
+    try:
+        for path in paths:
+            conn.request("GET", path, headers={"Accept-Encoding": "gzip, deflate, br", "Accept": "*/*"})
+            response = conn.getresponse()
+            received += len(response.read())
+    finally:
+        conn.close()
+    return received
+
+
+class Statics:
+    """What a fresh browser fetches over HTTP when it opens a page: the list Chromium fetched in this run's
+    calibration, else (no browser) index.html's own references, a smaller set. Fetched over 6 connections."""
+
+    def __init__(self, paths: list[str] | None = None):
+        self.paths = list(paths or [])
+        self.pool = ThreadPoolExecutor(max_workers=48, thread_name_prefix="http")
+        self.source = "Chromium's list" if self.paths else "index.html's references"
+
+    def learn_from_index(self, base: str) -> None:
+        netloc = urlsplit(base).netloc
+        conn = http.client.HTTPConnection(netloc, timeout=30)
+        conn.request("GET", "/")
+        html = conn.getresponse().read().decode("utf-8", "replace")
+        conn.close()
+        self.paths = ["/" + ref for ref in STATIC_REF.findall(html)] + ["/_stcore/health", "/_stcore/host-config"]
+
+    async def fetch(self, base: str, page_path: str, extra: list[str] = (), connections: int = 6) -> None:
+        netloc = urlsplit(base).netloc
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self.pool, _get_many, netloc, [page_path])     # the page first
+        paths = [*self.paths, *extra]
+        shares = [paths[i::connections] for i in range(connections) if paths[i::connections]]
+        await asyncio.gather(*(loop.run_in_executor(self.pool, _get_many, netloc, share) for share in shares))
+
+
+# ----------------------------------------------------------------------------------------- the protocol client
+
+def _stroke_pngs(frames: int = STROKE_SENDS) -> list[str]:
+    """The draw pad's pictures during one stroke (white ink 20 px wide on black, 280x280, as the canvas
+    paints them), as the data URLs it sends: the line grows with each send."""
+    from PIL import Image, ImageDraw
+
+    urls = []
+    for k in range(1, frames + 1):
+        image = Image.new("RGBA", (280, 280), (0, 0, 0, 255))
+        ImageDraw.Draw(image).line([(120, 40), (120 + 30 * k / frames, 40 + 200 * k / frames)],
+                                   fill=(255, 255, 255, 255), width=20)
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        urls.append("data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii"))
+    return urls
+
+
+@dataclass
+class Element:
+    kind: str           # the Element proto's type: "bidi_component", "button", "text_input", ...
+    proto: object       # that type's message
+    fragment: str       # the fragment whose run drew it ("" for the whole page)
+
+
+@dataclass
+class Run:
+    """One script run as the client saw it: the elements it drew and how it finished."""
+    elements: list[Element] = field(default_factory=list)
+    status: int | None = None
+
+
+class ProtocolError(RuntimeError):
+    pass
+
+
+class Student:
+    """One browser page, as the server sees it: a websocket session that asks for script runs and keeps what
+    the runs send (the page's address hash and query, its widgets, the fragments that refresh by themselves)."""
+
+    def __init__(self, base: str, statics: Statics):
+        from streamlit.proto.BackMsg_pb2 import BackMsg   # noqa: F401  (imported here: a test imports this module)
+
+        self.base, self.statics = base, statics
+        self.ws = None
+        self.page_hash = ""
+        self.query = ""
+        self.pages: dict[str, str] = {}            # url path -> page script hash
+        self.elements: dict[str, Element] = {}     # widget id -> the element that drew it
+        self.runs: list[Run] = [Run()]
+        self.running = False
+        self.changed = asyncio.Event()             # set at every message that can end a wait
+        self.media: set[str] = set()
+        self.auto: dict[str, asyncio.Task] = {}    # fragment id -> its refreshing task
+        self.kept: dict[str, object] = {}          # widget id -> WidgetState the client set (sent again each run)
+        self.reader: asyncio.Task | None = None
+        self.url = base
+
+    # -- the connection
+    async def connect(self) -> None:
+        from websockets.asyncio.client import connect
+
+        ws_url = self.base.replace("http://", "ws://") + "/_stcore/stream"
+        self.ws = await connect(ws_url, subprotocols=["streamlit"], origin=self.base, max_size=None,
+                                open_timeout=STEP_TIMEOUT_S, ping_interval=None)
+        self.reader = asyncio.create_task(self._read())
+
+    async def close(self) -> None:
+        for task in self.auto.values():
+            task.cancel()
+        self.auto.clear()
+        if self.ws is not None:
+            await self.ws.close()
+        if self.reader is not None:
+            self.reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.reader
+
+    async def _read(self) -> None:
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        async for payload in self.ws:
+            msg = ForwardMsg()
+            msg.ParseFromString(payload)
+            kind = msg.WhichOneof("type")
+            if kind == "new_session":
+                self.page_hash = msg.new_session.page_script_hash or self.page_hash
+                self._learn_pages(msg.new_session.app_pages)
+                self.runs.append(Run())
+            elif kind == "navigation":
+                self._learn_pages(msg.navigation.app_pages)
+                self.page_hash = msg.navigation.page_script_hash or self.page_hash
+            elif kind == "page_info_changed":
+                self.query = msg.page_info_changed.query_string
+            elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+                element = msg.delta.new_element
+                which = element.WhichOneof("type")
+                inner = getattr(element, which)
+                drawn = Element(which, inner, msg.delta.fragment_id)
+                if getattr(inner, "id", ""):
+                    self.elements[inner.id] = drawn
+                self.runs[-1].elements.append(drawn)
+                if which in ("imgs", "html", "markdown", "bidi_component", "video", "audio"):
+                    self.media.update(m.decode() for m in MEDIA_REF.findall(inner.SerializeToString()))
+            elif kind == "auto_rerun":
+                self._refresh(msg.auto_rerun.fragment_id, msg.auto_rerun.interval)
+            elif kind == "stop_auto_rerun":
+                task = self.auto.pop(msg.stop_auto_rerun.fragment_id, None)
+                if task:
+                    task.cancel()
+            elif kind == "script_finished":
+                self.runs[-1].status = msg.script_finished
+            elif kind == "session_status_changed":
+                self.running = msg.session_status_changed.script_is_running
+            self.changed.set()
+
+    def _learn_pages(self, app_pages) -> None:
+        for page in app_pages:
+            if page.url_pathname or page.page_name:
+                self.pages[(page.url_pathname or page.page_name).strip("/")] = page.page_script_hash
+
+    def _refresh(self, fragment: str, interval: float) -> None:
+        """A fragment with run_every: the browser asks for its run every `interval` seconds while it shows."""
+        if fragment in self.auto:
+            return
+
+        async def again():
+            while True:
+                await asyncio.sleep(interval)     # the fragment's own period (what the browser's timer does)
+                await self.rerun(fragment=fragment, auto=True)
+        self.auto[fragment] = asyncio.create_task(again())
+
+    def _forget_refreshes(self) -> None:
+        for task in self.auto.values():
+            task.cancel()
+        self.auto.clear()
+
+    # -- asking for runs
+    async def rerun(self, *, page_name: str = "", fragment: str = "", auto: bool = False,
+                    states: tuple = ()) -> int:
+        """Send a rerun request as the browser's (its kept widget values plus `states`, which are sent once).
+        Returns the number of runs seen before it, for `settled`."""
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+
+        msg = BackMsg()
+        client = msg.rerun_script
+        client.query_string = self.query
+        client.page_script_hash = self.page_hash
+        client.page_name = page_name
+        client.fragment_id = fragment
+        client.is_auto_rerun = auto
+        info = client.context_info
+        info.timezone, info.timezone_offset, info.locale = "UTC", 0, "en-US"
+        info.url, info.is_embedded, info.color_scheme = self.url, False, "light"
+        for state in (*self.kept.values(), *states):
+            client.widget_states.widgets.append(state)
+        before = len(self.runs)
+        await self.ws.send(msg.SerializeToString())
+        return before
+
+    async def settled(self, before: int, drew=None, timeout: float = STEP_TIMEOUT_S) -> Run:
+        """Wait until a run that began after `before` has finished (not one cut short for a newer request),
+        having drawn an element for which drew(element) is true when given, and the session is idle."""
+        deadline = time.monotonic() + timeout
+        early = 2  # ForwardMsg.FINISHED_EARLY_FOR_RERUN
+        while True:
+            done = [run for run in self.runs[before:] if run.status is not None and run.status != early]
+            if done and not self.running and (drew is None or any(drew(e) for run in done for e in run.elements)):
+                return done[-1]
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("the server did not finish the run in time")
+            self.changed.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.changed.wait(), left)
+
+    def find(self, test) -> tuple[str, Element]:
+        for wid, element in reversed(self.elements.items()):
+            if test(wid, element):
+                return wid, element
+        raise ProtocolError("the page has no such element")
+
+    @staticmethod
+    def state(wid: str, **value):
+        from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+        state = WidgetState(id=wid)
+        for name, v in value.items():
+            setattr(state, name, v)
+        return state
+
+    # -- what a student does
+    async def open(self, path: str) -> None:
+        """Open /path in a fresh page: its HTML and static files, the websocket, the first run, its media."""
+        self.url = f"{self.base}/{path}"
+        fetch = asyncio.create_task(self.statics.fetch(self.base, f"/{path}"))
+        await self.connect()
+        before = await self.rerun(page_name=path)
+        await self.settled(before)
+        await fetch
+        await self._fetch_media()
+
+    async def navigate(self, path: str, drew=None) -> None:
+        """Open another page of the app from its menu (the same session, as a click on the sidebar's link)."""
+        self._forget_refreshes()
+        self.page_hash, self.query, self.url = self.pages[path], "", f"{self.base}/{path}"
+        self.kept.clear()
+        before = await self.rerun()
+        await self.settled(before, drew)
+        await self._fetch_media()
+
+    async def _fetch_media(self) -> None:
+        if self.media:
+            fresh, self.media = sorted(self.media), set()
+            await asyncio.get_running_loop().run_in_executor(
+                self.statics.pool, _get_many, urlsplit(self.base).netloc, fresh)
+
+    async def change_stride(self, value: int) -> float:
+        """Move the Lab's stride slider (a live slider: its value goes as a trigger); seconds until the maps'
+        run has finished."""
+        wid, element = self.find(lambda wid, e: e.kind == "bidi_component" and wid.endswith("-live_stride_h"))
+        trigger = self.state(wid + "__events", json_trigger_value=f'[{{"event":"value","value":{value}}}]')
+        start = time.perf_counter()
+        before = await self.rerun(fragment=element.fragment, states=(trigger,))
+        await self.settled(before, lambda e: e.kind == "bidi_component" and "lab_maps" in e.proto.component_name)
+        return time.perf_counter() - start
+
+    async def stroke(self) -> float:
+        """Draw one stroke on the draw pad: a picture every 150 ms while the pen moves and one when it lifts,
+        each without waiting for Python, as the pad does. Seconds from the lift until the answer has run."""
+        wid, element = self.find(lambda wid, e: e.kind == "bidi_component" and wid.endswith("-draw_pad"))
+        self.seq = getattr(self, "seq", 0)
+        before = None
+        for k, png in enumerate(STROKE_PNGS):
+            if k:
+                await asyncio.sleep(SEND_EVERY_S)      # the pen's pace (the pad's own 150 ms between sends)
+            self.seq += 1
+            state = self.state(wid, json_value='{"drawing":{"seq":%d,"png":"%s"}}' % (self.seq, png))
+            self.kept[wid] = state
+            start = time.perf_counter()
+            sent_at = await self.rerun(fragment=element.fragment)
+            before = sent_at if before is None else before
+        await self.settled(sent_at, lambda e: e.kind == "markdown" and b"probability-bars" in e.proto.body.encode())
+        return time.perf_counter() - start
+
+    async def answer(self) -> float:
+        """Type the first exercise's answer and press its Check (a form: the whole page reruns)."""
+        item = lessons.LESSONS[1][0]
+        answer_id, _ = self.find(lambda wid, e: e.kind == "text_input" and wid.endswith(f"-answer_{item.id}"))
+        submit_id, _ = self.find(lambda wid, e: e.kind == "button" and f"FormSubmitter:form_{item.id}-" in wid)
+        self.kept[answer_id] = self.state(answer_id, string_value=item.solution_text())
+        start = time.perf_counter()
+        before = await self.rerun(states=(self.state(submit_id, trigger_value=True),))
+        await self.settled(before, lambda e: e.kind == "alert")
+        return time.perf_counter() - start
+
+    async def start_training(self) -> None:
+        """Press Start on Train with the page's default network and settings."""
+        label = i18n.t("train.start", "en")
+        wid, element = self.find(lambda wid, e: e.kind == "button" and e.proto.label == label)
+        if element.proto.disabled:
+            raise ProtocolError("Start is disabled on this server")
+        before = await self.rerun(states=(self.state(wid, trigger_value=True),))
+        await self.settled(before)
+
+
+STROKE_PNGS = _stroke_pngs()
+
+
+async def one_student(base: str, statics: Statics | None = None) -> dict:
+    """What the test runs: one student opens the Lab, changes the stride, and leaves; the seconds of each."""
+    statics = statics or Statics()
+    if not statics.paths:
+        statics.learn_from_index(base)
+    student = Student(base, statics)
+    start = time.perf_counter()
+    try:
+        await student.open("lab")
+        opened = time.perf_counter() - start
+        answered = await student.change_stride(2)
+        return {"open_s": opened, "answer_s": answered,
+                "maps": any(e.kind == "bidi_component" and "lab_maps" in e.proto.component_name
+                            for run in student.runs for e in run.elements)}
+    finally:
+        await student.close()
+
+
+# ----------------------------------------------------------------------------------------- calibration
+
+LAB_READY_JS = """() => document.querySelector('.labmaps canvas') && !document.querySelector('[data-testid="stSkeleton"]')
+  && document.querySelector('[data-testid="stApp"]').getAttribute('data-test-script-state') === 'notRunning'"""
+STEPS = ("open the Lab", "a Lab control change", "open Draw", "a stroke", "open Lessons", "an exercise answer")
+
+
+def _cpu_step(pid: int, cpu: dict, name: str, act) -> None:
+    quiescent(pid)
+    before = server_cpu(pid)
+    act()
+    quiescent(pid)
+    cpu.setdefault(name, []).append(1000 * (server_cpu(pid) - before))
+
+
+def browser_student(chromium, url, pid: int, cpu: dict, seen_paths: set) -> None:
+    """The same steps in Chromium, as tests/e2e/harness.py launches it; the paths the page fetched."""
+    from harness import wait_idle
+
+    context = chromium.new_context(viewport={"width": 1600, "height": 1200})
+    page = context.new_page()
+    origin = str(url)
+
+    def record(request):
+        if request.url.startswith(origin) and "/media/" not in request.url:
+            path = request.url[len(origin):]
+            if not path.startswith("/lab"):
+                seen_paths.add(path)
+    page.on("request", record)
+
+    def open_lab():
+        page.goto(origin + "/lab")
+        page.wait_for_function(LAB_READY_JS, polling="raf", timeout=STEP_TIMEOUT_S * 1000)
+        page.wait_for_load_state("networkidle")
+    _cpu_step(pid, cpu, STEPS[0], open_lab)
+    for i in range(LAB_CHANGES):
+        def change(i=i):
+            thumb = page.locator(".live-slider").filter(has_text="Stride ↓ rows").first.locator('input[type="range"]')
+            before = page.locator(".labmaps").get_attribute("data-version")
+            thumb.focus()
+            thumb.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
+            page.wait_for_function("(b) => document.querySelector('.labmaps').getAttribute('data-version') !== b",
+                                   arg=before, polling="raf", timeout=STEP_TIMEOUT_S * 1000)
+            wait_idle(page)
+        _cpu_step(pid, cpu, STEPS[1], change)
+    nav = page.locator('[data-testid="stSidebarNav"]')
+
+    def open_draw():
+        nav.get_by_text(i18n.t("nav.draw", "en"), exact=True).click()
+        page.locator(".drawpad canvas").wait_for(timeout=STEP_TIMEOUT_S * 1000)
+        wait_idle(page)
+        page.wait_for_load_state("networkidle")
+    _cpu_step(pid, cpu, STEPS[2], open_draw)
+
+    def stroke():
+        box = page.locator(".drawpad canvas").bounding_box()
+        page.mouse.move(box["x"] + 120, box["y"] + 40)
+        page.mouse.down()
+        moves = 12
+        for k in range(1, moves + 1):
+            page.mouse.move(box["x"] + 120 + 30 * k / moves, box["y"] + 40 + 200 * k / moves)
+            time.sleep(SEND_EVERY_S * (STROKE_SENDS - 1) / moves)   # the pen's pace (not a wait for the app)
+        page.mouse.up()
+        sent = page.locator(".drawpad").get_attribute("data-sent")
+        page.wait_for_function("(s) => { const b = document.querySelector('[data-testid=probability-bars]');"
+                               " return b && b.dataset.seq === s; }", arg=sent, timeout=STEP_TIMEOUT_S * 1000)
+        wait_idle(page)
+        cpu.setdefault("draw pad sends per stroke", []).append(float(sent))
+    _cpu_step(pid, cpu, STEPS[3], stroke)
+
+    item = lessons.LESSONS[1][0]
+
+    def open_lessons():
+        nav.get_by_text(i18n.t("nav.lessons", "en"), exact=True).click()
+        page.locator(f".st-key-answer_{item.id} input").wait_for(timeout=STEP_TIMEOUT_S * 1000)
+        wait_idle(page)
+        page.wait_for_load_state("networkidle")
+    _cpu_step(pid, cpu, STEPS[4], open_lessons)
+
+    def answer():
+        page.locator(f".st-key-answer_{item.id} input").fill(item.solution_text())
+        page.get_by_role("button", name=i18n.t("exercise.check", "en")).first.click()
+        page.locator('[data-testid="stAlert"]').first.wait_for(timeout=STEP_TIMEOUT_S * 1000)
+        wait_idle(page)
+    _cpu_step(pid, cpu, STEPS[5], answer)
+    context.close()
+
+
+def protocol_student(base: str, pid: int, cpu: dict, statics: Statics) -> None:
+    """The same steps by the protocol client, each timed at the server alone."""
+    async def steps():
+        student = Student(base, statics)
+        loop = asyncio.get_running_loop()
+
+        async def step(name, coroutine):
+            await loop.run_in_executor(None, quiescent, pid)
+            before = server_cpu(pid)
+            await coroutine
+            await loop.run_in_executor(None, quiescent, pid)
+            cpu.setdefault(name, []).append(1000 * (server_cpu(pid) - before))
+        try:
+            await step(STEPS[0], student.open("lab"))
+            for i in range(LAB_CHANGES):
+                await step(STEPS[1], student.change_stride(2 if i % 2 == 0 else 1))
+            await step(STEPS[2], student.navigate("draw", _drew_pad))
+            await step(STEPS[3], student.stroke())
+            await step(STEPS[4], student.navigate("lessons", _drew_answer_box))
+            await step(STEPS[5], student.answer())
+        finally:
+            await student.close()
+    asyncio.run(steps())
+
+
+def _drew_pad(e: Element) -> bool:
+    return e.kind == "bidi_component" and "draw_pad" in e.proto.component_name
+
+
+def _drew_answer_box(e: Element) -> bool:
+    return e.kind == "text_input"
+
+
+def calibrate(students: int, env: dict) -> Statics:
+    """Browser and protocol client, alternately, one student at a time; prints both and their ratio."""
+    from harness import browser
+
+    browser_cpu, client_cpu, seen = {}, {}, set()
+    with streamlit_server(env=env) as url, browser() as chromium:
+        pid = url.process.pid
+        warm(url, pid)
+        statics = Statics()
+        for k in range(students):
+            # The first browser's list of files tells the client what a fresh browser fetches.
+            browser_student(chromium, url, pid, browser_cpu, seen)
+            if k == 0:
+                statics = Statics(sorted(seen))
+            protocol_student(url, pid, client_cpu, statics)
+    print(f"\nCalibration: server CPU per step, {students} student(s) one after another, Chromium vs the protocol "
+          f"client (which fetched {len(statics.paths)} static files: {statics.source})")
+    print(f"  {'step':<26} {'Chromium':>12} {'client':>12} {'client/Chromium':>16}  (goal: within "
+          f"{GOALS['calibration']:.0%})")
+    for name in STEPS:
+        b, c = _mean(browser_cpu.get(name)), _mean(client_cpu.get(name))
+        ratio = c / b if b and c is not None else None
+        ok = ratio is not None and abs(ratio - 1) <= GOALS["calibration"]
+        print(f"  {name:<26} {_fmt(b, 'ms'):>12} {_fmt(c, 'ms'):>12} "
+              f"{('%.2f' % ratio) if ratio else '-':>16}  {'met' if ok else 'NOT met'}")
+    sends = _mean(browser_cpu.get("draw pad sends per stroke"))
+    print(f"  (Chromium's draw pad sent {_fmt(sends, '')} pictures per stroke; the client sends {STROKE_SENDS})")
+    return statics
+
+
+def warm(url, pid: int, timeout: float = 180.0) -> None:
+    """A first page run (imports every view) and the server's own warm-up (its log says when it is done)."""
+    deadline = time.monotonic() + timeout
+
+    async def first():
+        statics = Statics()
+        statics.learn_from_index(url)
+        for path in ("lab", "draw", "lessons", "train"):
+            student = Student(url, statics)
+            try:
+                await student.open(path)
+            finally:
+                await student.close()
+    asyncio.run(first())
+    while "warm-up finished" not in url.log.read_text(errors="replace") and time.monotonic() < deadline:
+        time.sleep(0.5)   # polling the server's log for that line
+    quiescent(pid)
+
+
+# ----------------------------------------------------------------------------------------- a class
+
+@dataclass
+class ClassResult:
+    students: int
+    complete_s: list[float] = field(default_factory=list)
+    answers_s: list[float] = field(default_factory=list)
+    cpu_ms: dict = field(default_factory=dict)          # step -> CPU ms per step
+    failures: list[str] = field(default_factory=list)
+    rss_start: float = 0.0
+    rss_peak: float = 0.0
+    rss_after: float = 0.0
+    training: int = 0
+
+
+async def a_class(url, pid: int, n: int, statics: Statics, arrival_s: float, result: ClassResult) -> None:
+    students = [Student(url, statics) for _ in range(n)]
+    loop = asyncio.get_running_loop()
+    t0 = time.perf_counter()
+
+    async def guarded(what: str, coroutine) -> tuple[bool, object]:
+        try:
+            return True, await coroutine
+        except Exception as exc:      # a step that fails or times out is counted, the rest still measured
+            result.failures.append(f"{what}: {type(exc).__name__}: {str(exc)[:80]}")
+            return False, None
+
+    async def arrive(k: int, student: Student):
+        await asyncio.sleep(arrival_s * k / max(n - 1, 1) if n > 1 else 0)   # the arrival schedule
+        start = time.perf_counter()
+        opened, _ = await guarded("open the Lab", student.open("lab"))
+        if opened:
+            result.complete_s.append(time.perf_counter() - start)
+
+    async def phase(name: str, work, count: int = 1):
+        before = server_cpu(pid)
+        await asyncio.gather(*(work(k, s) for k, s in enumerate(students)))
+        await loop.run_in_executor(None, quiescent, pid)
+        result.cpu_ms[name] = 1000 * (server_cpu(pid) - before) / max(1, n * count)
+
+    async def changes(k: int, s: Student):
+        for i in range(LAB_CHANGES):
+            await asyncio.sleep(0.5 + (k * 0.37) % 1.0)        # a student's pause between two changes
+            ok, answered = await guarded("a Lab control change", s.change_stride(2 if i % 2 == 0 else 1))
+            if ok:
+                result.answers_s.append(answered)
+
+    async def spread(k: int, coroutine, what: str):
+        await asyncio.sleep((k * 0.53) % 3.0)                   # not all at the same instant
+        await guarded(what, coroutine)
+
+    await phase(STEPS[0], arrive)
+    print(f"    {n} arrived and opened the Lab in {time.perf_counter() - t0:.0f} s", flush=True)
+    await phase(STEPS[1], changes, LAB_CHANGES)
+    await phase(STEPS[2], lambda k, s: spread(k, s.navigate("draw", _drew_pad), "open Draw"))
+    await phase(STEPS[3], lambda k, s: spread(k, s.stroke(), "a stroke"))
+    await phase(STEPS[4], lambda k, s: spread(k, s.navigate("lessons", _drew_answer_box), "open Lessons"))
+    await phase(STEPS[5], lambda k, s: spread(k, s.answer(), "an exercise answer"))
+    await asyncio.gather(*(s.close() for s in students))
+
+
+async def start_training(url, statics: Statics, runs: int) -> int:
+    """Press Start on Train from `runs` protocol clients (at most two runs each may wait: one each here)."""
+    started = 0
+    for _ in range(runs):
+        trainer = Student(url, statics)
+        try:
+            await trainer.open("train")
+            await trainer.start_training()
+            started += 1
+        except Exception as exc:
+            print(f"  ! starting a run: {type(exc).__name__}: {str(exc)[:100]}", flush=True)
+        finally:
+            await trainer.close()
+    return started
+
+
+def run_class(n: int, folder: str, statics_paths: list[str], training: int, arrival_s: float,
+              after_s: float) -> ClassResult:
+    result = ClassResult(n)
+    env = fresh_env(folder, f"class-{n}")
+    with streamlit_server(env=env) as url:
+        pid = url.process.pid
+        warm(url, pid)
+        statics = Statics(statics_paths)
+        if not statics.paths:
+            statics.learn_from_index(url)
+        if training:
+            result.training = asyncio.run(start_training(url, statics, training))
+        quiescent(pid)
+        result.rss_start = server_rss_mb(pid)
+        watch = RssWatch(pid)
+        asyncio.run(a_class(url, pid, n, statics, arrival_s if n > 1 else 0.0, result))
+        left = time.monotonic()
+        print(f"    the students left; waiting {after_s:.0f} s", flush=True)
+        while time.monotonic() - left < after_s:
+            time.sleep(0.5)   # the 60 s after the students leave: the measure itself
+        watch.stop()
+        result.rss_peak = max(watch.peak, result.rss_start)
+        result.rss_after = server_rss_mb(pid)
+    return result
+
+
+# ----------------------------------------------------------------------------------------- report
+
+def _mean(values) -> float | None:
+    return statistics.fmean(values) if values else None
+
+
+def _fmt(value, unit: str) -> str:
+    return "-" if value is None else f"{value:.0f} {unit}".strip()
+
+
+def _q(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def _verdict(ok: bool | None) -> str:
+    return "-" if ok is None else ("met" if ok else "NOT met")
+
+
+def report(results: list[ClassResult], training: int, arrival_s: float, after_s: float) -> None:
+    one = next((r for r in results if r.students == 1), None)
+    one_p90 = _q(one.answers_s, 0.9) if one else None
+    print(f"\nA class arriving within {arrival_s:.0f} s while {training} runs are queued or training "
+          f"(server CPU from /proc; each N on a fresh server)")
+    for r in results:
+        n = r.students
+        print(f"\n  N = {n} students ({r.training} runs started; {len(r.failures)} failed steps)")
+        p50, p90, worst = _q(r.complete_s, 0.5), _q(r.complete_s, 0.9), max(r.complete_s, default=None)
+        all_in = worst is not None and len(r.complete_s) == n and worst <= GOALS["complete_s"]
+        print(f"    page complete after arriving   p50 {_s(p50)}  p90 {_s(p90)}  max {_s(worst)}  "
+              f"({len(r.complete_s)}/{n} complete; goal: all within {GOALS['complete_s']:.0f} s: "
+              f"{_verdict(all_in if n >= 30 or n == len(r.complete_s) else False)})")
+        a50, a90 = _q(r.answers_s, 0.5), _q(r.answers_s, 0.9)
+        goal = ""
+        if one_p90 and n > 1:
+            goal = (f"  (goal with 30 working: p90 <= 2x the one-student p90 {1000 * one_p90:.0f} ms = "
+                    f"{2000 * one_p90:.0f} ms: {_verdict(a90 is not None and a90 <= 2 * one_p90)})")
+        print(f"    Python's answer, Lab change    p50 {_ms(a50)}  p90 {_ms(a90)}  n={len(r.answers_s)}{goal}")
+        for name in STEPS:
+            per = r.cpu_ms.get(name)
+            goal = (f"  (goal <= {GOALS['open_cpu_ms']:.0f} ms: {_verdict(per is not None and per <= GOALS['open_cpu_ms'])})"
+                    if name == STEPS[0] else "")
+            print(f"    server CPU per {name:<22} {_fmt(per, 'ms'):>8}{goal}")
+        bound = GOALS["rss_base_mb"] + GOALS["rss_per_student_mb"] * n
+        back = r.rss_after <= r.rss_start * (1 + GOALS["rss_back"])
+        print(f"    server RSS  start {r.rss_start:.0f} MB  peak {r.rss_peak:.0f} MB (goal <= {bound:.0f} MB: "
+              f"{_verdict(r.rss_peak <= bound)})  {after_s:.0f} s after they left {r.rss_after:.0f} MB "
+              f"(goal within {GOALS['rss_back']:.0%} of the start: {_verdict(back)})")
+        for failure in r.failures[:5]:
+            print(f"    ! {failure}")
+
+
+def _s(value) -> str:
+    return "   -  " if value is None else f"{value:5.1f} s"
+
+
+def _ms(value) -> str:
+    return "    -  " if value is None else f"{1000 * value:5.0f} ms"
+
+
+def fresh_env(folder: str, name: str) -> dict:
+    """A runs folder and a database of their own, under the bench's temporary folder."""
+    return {"CNN_LAB_RUNS": os.path.join(folder, name, "runs"),
+            "CNN_LAB_DATABASE": f"sqlite:///{os.path.join(folder, name, 'classroom.sqlite')}"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--students", default="1,10,30,60", help="the class sizes, e.g. 1,10,30,60")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 1 and 3 students, short waits")
+    parser.add_argument("--no-training", action="store_true", help="no runs queued or training")
+    parser.add_argument("--calibrate", type=int, default=3, help="students for the browser calibration (0: none)")
+    parser.add_argument("--runs", type=int, default=10, help="training runs queued or training meanwhile")
+    args = parser.parse_args()
+    sizes = [1, 3] if args.quick else [int(n) for n in args.students.split(",") if n.strip()]
+    training = 0 if args.no_training else (2 if args.quick else args.runs)
+    arrival_s = 5.0 if args.quick else ARRIVAL_S
+    after_s = 10.0 if args.quick else 60.0
+    calibration = min(args.calibrate, 1 if args.quick else 5)
+
+    folder = tempfile.mkdtemp(prefix="cnn-lab-classroom-")          # never the user's runs or database
+    os.environ.update(fresh_env(folder, "bench"))
+    paths: list[str] = []
+    if calibration:
+        paths = calibrate(calibration, fresh_env(folder, "calibration")).paths
+    results = []
+    for n in sizes:
+        print(f"\n  N = {n}: starting a server, {training} runs, the students arriving ...", flush=True)
+        results.append(run_class(n, folder, paths, training, arrival_s, after_s))
+    report(results, training, arrival_s, after_s)
+
+
+if __name__ == "__main__":
+    main()
