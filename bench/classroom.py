@@ -358,6 +358,16 @@ class Student:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.changed.wait(), left)
 
+    def latest_data(self, component: str) -> dict | None:
+        """The data Python last sent to the component whose name contains `component` (what it drew)."""
+        for run in reversed(self.runs):
+            for e in reversed(run.elements):
+                if e.kind == "bidi_component" and component in e.proto.component_name:
+                    which = e.proto.WhichOneof("data")
+                    text = e.proto.json if which == "json" else e.proto.mixed.json if which == "mixed" else None
+                    return json.loads(text) if text else None
+        return None
+
     def find(self, test) -> tuple[str, Element]:
         for wid, element in reversed(self.elements.items()):
             if test(wid, element):
@@ -475,7 +485,8 @@ def run_async(make_coroutine):
 
 
 async def one_student(base: str, statics: Statics | None = None) -> dict:
-    """What the test runs: one student opens the Lab, changes the stride, and leaves; the seconds of each."""
+    """What the test runs: one student opens the Lab, changes the stride, and leaves: the seconds of each, and
+    the stride the maps were drawn with before and after."""
     statics = statics or Statics()
     if not statics.paths:
         statics.learn_from_index(base)
@@ -484,10 +495,10 @@ async def one_student(base: str, statics: Statics | None = None) -> dict:
     try:
         await student.open("lab")
         opened = time.perf_counter() - start
+        before = (student.latest_data("lab_maps") or {}).get("stride")
         answered = await student.change_stride(2)
-        return {"open_s": opened, "answer_s": answered,
-                "maps": any(e.kind == "bidi_component" and "lab_maps" in e.proto.component_name
-                            for run in student.runs for e in run.elements)}
+        after = (student.latest_data("lab_maps") or {}).get("stride")
+        return {"open_s": opened, "answer_s": answered, "stride_before": before, "stride_after": after}
     finally:
         await student.close()
 
