@@ -40,6 +40,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import measure  # noqa: F401, I001 (first: it puts the repository and tests/e2e on the path)
@@ -84,6 +85,20 @@ def quiescent(pid: int, timeout: float = 10.0) -> None:
         now = server_cpu(pid)
         still = still + 1 if now == last else 0
         last = now
+
+
+def children_cpu(pid: int) -> float:
+    """Seconds of CPU used so far by the server's child processes (the training worker), read from /proc."""
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                total += (int(fields[11]) + int(fields[12])) / TICK
+    return total
 
 
 def idle_rate(pid: int, seconds: float = 4.0) -> float:
@@ -731,7 +746,9 @@ class ClassResult:
     rss_start: float = 0.0
     rss_peak: float = 0.0
     rss_after: float = 0.0
-    training: int = 0
+    training: int = 0                                   # runs whose folder the server made
+    idle_ms_per_s: float = 0.0                          # the server's CPU with no student (training included)
+    worker_busy: float = 0.0                            # the training worker's CPU / wall time while they worked
 
 
 async def a_class(url, pid: int, n: int, statics: Statics, sends: int, arrival_s: float,
@@ -755,10 +772,12 @@ async def a_class(url, pid: int, n: int, statics: Statics, sends: int, arrival_s
             result.complete_s.append(time.perf_counter() - start)
 
     async def phase(name: str, work, count: int = 1):
-        before = server_cpu(pid)
+        """All students do one step; the server's CPU meanwhile, less its idle rate, per step."""
+        before, start = server_cpu(pid), time.monotonic()
         await asyncio.gather(*(work(k, s) for k, s in enumerate(students)))
         await loop.run_in_executor(None, quiescent, pid)
-        result.cpu_ms[name] = 1000 * (server_cpu(pid) - before) / max(1, n * count)
+        spent = server_cpu(pid) - before - result.idle_ms_per_s / 1000 * (time.monotonic() - start)
+        result.cpu_ms[name] = 1000 * spent / max(1, n * count)
 
     async def changes(k: int, s: Student):
         for i in range(LAB_CHANGES):
@@ -771,6 +790,7 @@ async def a_class(url, pid: int, n: int, statics: Statics, sends: int, arrival_s
         await asyncio.sleep((k * 0.53) % 3.0)                   # not all at the same instant
         await guarded(what, coroutine)
 
+    worker_before = children_cpu(pid)
     await phase(STEPS[0], arrive)
     print(f"    {n} arrived and opened the Lab in {time.perf_counter() - t0:.0f} s", flush=True)
     await phase(STEPS[1], changes, LAB_CHANGES)
@@ -778,6 +798,7 @@ async def a_class(url, pid: int, n: int, statics: Statics, sends: int, arrival_s
     await phase(STEPS[3], lambda k, s: spread(k, s.stroke(sends), "a stroke"))
     await phase(STEPS[4], lambda k, s: spread(k, s.navigate("lessons", _drew_answer_box), "open Lessons"))
     await phase(STEPS[5], lambda k, s: spread(k, s.answer(), "an exercise answer"))
+    result.worker_busy = (children_cpu(pid) - worker_before) / (time.perf_counter() - t0)
     await asyncio.gather(*(s.close() for s in students))
 
 
@@ -808,8 +829,9 @@ def run_class(n: int, folder: str, statics_paths: dict, sends: int, training: in
         if not statics.paths:
             statics.learn_from_index(url)
         if training:
-            result.training = run_async(lambda: start_training(url, statics, training))
-        quiescent(pid)
+            run_async(lambda: start_training(url, statics, training))
+            result.training = sum(1 for p in Path(env["CNN_LAB_RUNS"]).iterdir() if p.is_dir())
+        result.idle_ms_per_s = 1000 * idle_rate(pid)
         result.rss_start = server_rss_mb(pid)
         watch = RssWatch(pid)
         run_async(lambda: a_class(url, pid, n, statics, sends, arrival_s if n > 1 else 0.0, result))
@@ -845,23 +867,33 @@ def _verdict(ok: bool | None) -> str:
 
 
 def report(results: list[ClassResult], training: int, arrival_s: float, after_s: float) -> None:
+    """Each N's figures with the goals beside them. Two goals are set for a class of 30 (all pages complete
+    within 10 s of arriving; Python's answer p90 <= 2x the one-student p90): their verdict is given at N = 30,
+    the same comparison at the other sizes for reading the trend. The others hold at every N."""
     one = next((r for r in results if r.students == 1), None)
     one_p90 = _q(one.answers_s, 0.9) if one else None
     print(f"\nA class arriving within {arrival_s:.0f} s while {training} runs are queued or training "
           f"(server CPU from /proc; each N on a fresh server)")
     for r in results:
         n = r.students
-        print(f"\n  N = {n} students ({r.training} runs started; {len(r.failures)} failed steps)")
+        print(f"\n  N = {n} students ({len(r.failures)} failed steps); {r.training} runs queued or training (the "
+              f"worker busy {r.worker_busy:.0%} of a core while they worked); the idle server "
+              f"{r.idle_ms_per_s:.0f} ms/s, subtracted below")
         p50, p90, worst = _q(r.complete_s, 0.5), _q(r.complete_s, 0.9), max(r.complete_s, default=None)
         all_in = worst is not None and len(r.complete_s) == n and worst <= GOALS["complete_s"]
+        label = "goal at N = 30" if n == 30 else "the goal is set for N = 30"
         print(f"    page complete after arriving   p50 {_s(p50)}  p90 {_s(p90)}  max {_s(worst)}  "
-              f"({len(r.complete_s)}/{n} complete; goal: all within {GOALS['complete_s']:.0f} s: "
-              f"{_verdict(all_in if n >= 30 or n == len(r.complete_s) else False)})")
+              f"({len(r.complete_s)}/{n} complete; all within {GOALS['complete_s']:.0f} s: "
+              f"{'yes' if all_in else 'no'}; {label}{': ' + _verdict(all_in) if n == 30 else ''})")
         a50, a90 = _q(r.answers_s, 0.5), _q(r.answers_s, 0.9)
         goal = ""
-        if one_p90 and n > 1:
-            goal = (f"  (goal with 30 working: p90 <= 2x the one-student p90 {1000 * one_p90:.0f} ms = "
-                    f"{2000 * one_p90:.0f} ms: {_verdict(a90 is not None and a90 <= 2 * one_p90)})")
+        if one_p90 and a90 is not None and n > 1:
+            ratio = a90 / one_p90
+            verdict = f": {_verdict(ratio <= GOALS['answer_ratio'])}" if n == 30 else ""
+            goal = (f"  (p90 {ratio:.1f}x the one-student p90 of {1000 * one_p90:.0f} ms; goal <= "
+                    f"{GOALS['answer_ratio']:.0f}x at N = 30{verdict})")
+        elif n > 1:
+            goal = "  (no one-student run to compare with: add 1 to --students)"
         print(f"    Python's answer, Lab change    p50 {_ms(a50)}  p90 {_ms(a90)}  n={len(r.answers_s)}{goal}")
         for name in STEPS:
             per = r.cpu_ms.get(name)
@@ -870,11 +902,13 @@ def report(results: list[ClassResult], training: int, arrival_s: float, after_s:
             print(f"    server CPU per {name:<22} {_fmt(per, 'ms'):>8}{goal}")
         bound = GOALS["rss_base_mb"] + GOALS["rss_per_student_mb"] * n
         back = r.rss_after <= r.rss_start * (1 + GOALS["rss_back"])
-        print(f"    server RSS  start {r.rss_start:.0f} MB  peak {r.rss_peak:.0f} MB (goal <= {bound:.0f} MB: "
-              f"{_verdict(r.rss_peak <= bound)})  {after_s:.0f} s after they left {r.rss_after:.0f} MB "
-              f"(goal within {GOALS['rss_back']:.0%} of the start: {_verdict(back)})")
+        print(f"    server RSS  start {r.rss_start:.0f} MB  peak {r.rss_peak:.0f} MB (goal <= 1.5 GB + 15 MB x {n} = "
+              f"{bound:.0f} MB: {_verdict(r.rss_peak <= bound)})  {after_s:.0f} s after they left "
+              f"{r.rss_after:.0f} MB (goal within {GOALS['rss_back']:.0%} of the start: {_verdict(back)})")
         for failure in r.failures[:5]:
             print(f"    ! {failure}")
+        if len(r.failures) > 5:
+            print(f"    ! ... and {len(r.failures) - 5} more")
 
 
 def _s(value) -> str:
@@ -893,15 +927,15 @@ def fresh_env(folder: str, name: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--students", default="1,10,30,60", help="the class sizes, e.g. 1,10,30,60")
+    parser.add_argument("--students", help="the class sizes (default 1,10,30,60; with --quick 1,3)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: 1 and 3 students, short waits")
     parser.add_argument("--no-training", action="store_true", help="no runs queued or training")
     parser.add_argument("--calibrate", type=int, default=3, help="students for the browser calibration (0: none)")
     parser.add_argument("--trace", action="store_true", help="print what Chromium fetched and sent at each step")
-    parser.add_argument("--runs", type=int, default=10, help="training runs queued or training meanwhile")
+    parser.add_argument("--runs", type=int, help="training runs queued or training meanwhile (10; --quick 2)")
     args = parser.parse_args()
-    sizes = [1, 3] if args.quick else [int(n) for n in args.students.split(",") if n.strip()]
-    training = 0 if args.no_training else (2 if args.quick else args.runs)
+    sizes = [int(n) for n in (args.students or ("1,3" if args.quick else "1,10,30,60")).split(",") if n.strip()]
+    training = 0 if args.no_training else (args.runs if args.runs is not None else 2 if args.quick else 10)
     arrival_s = 5.0 if args.quick else ARRIVAL_S
     after_s = 10.0 if args.quick else 60.0
     calibration = min(args.calibrate, 1 if args.quick else 5)
