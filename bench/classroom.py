@@ -749,6 +749,8 @@ class ClassResult:
     training: int = 0                                   # runs whose folder the server made
     idle_ms_per_s: float = 0.0                          # the server's CPU with no student (training included)
     worker_busy: float = 0.0                            # the training worker's CPU / wall time while they worked
+    clients_cpu: float = 0.0                            # this process's CPU while they worked (the clients)
+    server_cpu: float = 0.0                             # the server's CPU meanwhile
 
 
 async def a_class(url, pid: int, n: int, statics: Statics, sends: int, arrival_s: float,
@@ -790,7 +792,7 @@ async def a_class(url, pid: int, n: int, statics: Statics, sends: int, arrival_s
         await asyncio.sleep((k * 0.53) % 3.0)                   # not all at the same instant
         await guarded(what, coroutine)
 
-    worker_before = children_cpu(pid)
+    worker_before, clients_before, server_before = children_cpu(pid), time.process_time(), server_cpu(pid)
     await phase(STEPS[0], arrive)
     print(f"    {n} arrived and opened the Lab in {time.perf_counter() - t0:.0f} s", flush=True)
     await phase(STEPS[1], changes, LAB_CHANGES)
@@ -799,6 +801,7 @@ async def a_class(url, pid: int, n: int, statics: Statics, sends: int, arrival_s
     await phase(STEPS[4], lambda k, s: spread(k, s.navigate("lessons", _drew_answer_box), "open Lessons"))
     await phase(STEPS[5], lambda k, s: spread(k, s.answer(), "an exercise answer"))
     result.worker_busy = (children_cpu(pid) - worker_before) / (time.perf_counter() - t0)
+    result.clients_cpu, result.server_cpu = time.process_time() - clients_before, server_cpu(pid) - server_before
     await asyncio.gather(*(s.close() for s in students))
 
 
@@ -905,6 +908,7 @@ def report(results: list[ClassResult], training: int, arrival_s: float, after_s:
         print(f"    server RSS  start {r.rss_start:.0f} MB  peak {r.rss_peak:.0f} MB (goal <= 1.5 GB + 15 MB x {n} = "
               f"{bound:.0f} MB: {_verdict(r.rss_peak <= bound)})  {after_s:.0f} s after they left "
               f"{r.rss_after:.0f} MB (goal within {GOALS['rss_back']:.0%} of the start: {_verdict(back)})")
+        print(f"    the clients' own CPU {r.clients_cpu:.1f} s, the server's {r.server_cpu:.1f} s, in the same time")
         for failure in r.failures[:5]:
             print(f"    ! {failure}")
         if len(r.failures) > 5:
