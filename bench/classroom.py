@@ -240,6 +240,7 @@ class Student:
         self.cache_seen: dict[str, int] = {}       # hash -> the run in which it was last sent or referred to
         self.fetches: list[asyncio.Future] = []    # media being fetched, as the browser fetches what a run names
         self.received = 0                          # bytes of ForwardMsgs
+        self.media_seen: set[str] = set()          # media addresses fetched already
 
     # -- the connection
     async def connect(self) -> None:
@@ -295,7 +296,9 @@ class Student:
                     self.elements[inner.id] = drawn
                 self.runs[-1].elements.append(drawn)
                 if which in ("imgs", "html", "markdown", "bidi_component", "video", "audio"):
-                    named = {m.decode() for m in MEDIA_REF.findall(inner.SerializeToString())}
+                    # A picture the page already shows at the same address comes from the browser's own cache
+                    named = {m.decode() for m in MEDIA_REF.findall(inner.SerializeToString())} - self.media_seen
+                    self.media_seen |= named
                     if named:
                         self.fetches.append(asyncio.get_running_loop().run_in_executor(
                             self.statics.pool, _get_many, urlsplit(self.base).netloc, sorted(named)))
@@ -822,7 +825,7 @@ async def start_training(url, statics: Statics, runs: int) -> int:
 
 
 def run_class(n: int, folder: str, statics_paths: dict, sends: int, training: int, arrival_s: float,
-              after_s: float) -> ClassResult:
+              after_s: float, returning: bool = False) -> ClassResult:
     result = ClassResult(n)
     env = fresh_env(folder, f"class-{n}")
     with streamlit_server(env=env) as url:
@@ -831,6 +834,9 @@ def run_class(n: int, folder: str, statics_paths: dict, sends: int, training: in
         statics = Statics(statics_paths)
         if not statics.paths:
             statics.learn_from_index(url)
+        if returning:   # the hashed bundles come from the browsers' caches: only what is never cached is asked
+            statics.paths = {step: [p for p in files if not p.startswith("/static/")]
+                             for step, files in statics.paths.items()}
         if training:
             run_async(lambda: start_training(url, statics, training))
             result.training = sum(1 for p in Path(env["CNN_LAB_RUNS"]).iterdir() if p.is_dir())
@@ -935,6 +941,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a smoke run: 1 and 3 students, short waits")
     parser.add_argument("--no-training", action="store_true", help="no runs queued or training")
     parser.add_argument("--calibrate", type=int, default=3, help="students for the browser calibration (0: none)")
+    parser.add_argument("--returning", action="store_true",
+                        help="the students' browsers have Streamlit's static files cached (a second lesson)")
     parser.add_argument("--trace", action="store_true", help="print what Chromium fetched and sent at each step")
     parser.add_argument("--runs", type=int, help="training runs queued or training meanwhile (10; --quick 2)")
     args = parser.parse_args()
@@ -955,7 +963,9 @@ def main() -> None:
     results = []
     for n in sizes:
         print(f"\n  N = {n}: starting a server, {training} runs, the students arriving ...", flush=True)
-        results.append(run_class(n, folder, paths, sends, training, arrival_s, after_s))
+        results.append(run_class(n, folder, paths, sends, training, arrival_s, after_s, args.returning))
+    if args.returning:
+        print("\nReturning browsers: Streamlit's static files (/static/...) come from their caches.")
     report(results, training, arrival_s, after_s)
 
 
