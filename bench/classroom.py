@@ -241,6 +241,7 @@ class Student:
         self.fetches: list[asyncio.Future] = []    # media being fetched, as the browser fetches what a run names
         self.received = 0                          # bytes of ForwardMsgs
         self.media_seen: set[str] = set()          # media addresses fetched already
+        self.seq = 0                               # the draw pad's pictures sent so far
 
     # -- the connection
     async def connect(self) -> None:
@@ -442,8 +443,6 @@ class Student:
         """Draw one stroke on the draw pad: a picture every 150 ms while the pen moves and one when it lifts,
         each without waiting for Python, as the pad does. Seconds from the lift until the answer has run."""
         wid, element = self.find(lambda wid, e: e.kind == "bidi_component" and wid.endswith("-draw_pad"))
-        self.seq = getattr(self, "seq", 0)
-        before = None
         for k, png in enumerate(stroke_pngs(max(1, sends))):
             if k:
                 await asyncio.sleep(SEND_EVERY_S)      # the pen's pace (the pad's own 150 ms between sends)
@@ -452,8 +451,10 @@ class Student:
             self.kept[wid] = state
             start = time.perf_counter()
             sent_at = await self.rerun(fragment=element.fragment)
-            before = sent_at if before is None else before
-        await self.settled(sent_at, lambda e: e.kind == "markdown" and b"probability-bars" in e.proto.body.encode())
+        # The page echoes the number of the picture its probabilities answer (pages/views/bars.py)
+        answered = 'data-testid="probability-bars"'
+        seq = f'data-seq="{self.seq}"'
+        await self.settled(sent_at, lambda e: e.kind == "markdown" and answered in e.proto.body and seq in e.proto.body)
         return time.perf_counter() - start
 
     async def answer(self) -> float:
@@ -744,6 +745,7 @@ class ClassResult:
     students: int
     complete_s: list[float] = field(default_factory=list)
     answers_s: list[float] = field(default_factory=list)
+    strokes_s: list[float] = field(default_factory=list)  # the end of a stroke -> its probabilities
     cpu_ms: dict = field(default_factory=dict)          # step -> CPU ms per step
     failures: list[str] = field(default_factory=list)
     rss_start: float = 0.0
@@ -792,16 +794,18 @@ async def a_class(url, pid: int, n: int, statics: Statics, sends: int, arrival_s
             if ok:
                 result.answers_s.append(answered)
 
-    async def spread(k: int, coroutine, what: str):
+    async def spread(k: int, coroutine, what: str, into: list | None = None):
         await asyncio.sleep((k * 0.53) % 3.0)                   # not all at the same instant
-        await guarded(what, coroutine)
+        ok, seconds = await guarded(what, coroutine)
+        if ok and into is not None:
+            into.append(seconds)
 
     worker_before, clients_before, server_before = children_cpu(pid), time.process_time(), server_cpu(pid)
     await phase(STEPS[0], arrive)
     print(f"    {n} arrived and opened the Lab in {time.perf_counter() - t0:.0f} s", flush=True)
     await phase(STEPS[1], changes, LAB_CHANGES)
     await phase(STEPS[2], lambda k, s: spread(k, s.navigate("draw", _drew_pad), "open Draw"))
-    await phase(STEPS[3], lambda k, s: spread(k, s.stroke(sends), "a stroke"))
+    await phase(STEPS[3], lambda k, s: spread(k, s.stroke(sends), "a stroke", result.strokes_s))
     await phase(STEPS[4], lambda k, s: spread(k, s.navigate("lessons", _drew_answer_box), "open Lessons"))
     await phase(STEPS[5], lambda k, s: spread(k, s.answer(), "an exercise answer"))
     result.worker_busy = (children_cpu(pid) - worker_before) / (time.perf_counter() - t0)
@@ -890,7 +894,8 @@ def _verdict(ok: bool | None) -> str:
     return "-" if ok is None else ("met" if ok else "NOT met")
 
 
-def report(results: list[ClassResult], training: int, arrival_s: float, after_s: float, statics: str) -> None:
+def report(results: list[ClassResult], training: int, arrival_s: float, after_s: float, statics: str,
+           sends: int) -> None:
     """Each N's figures with the goals beside them. Two goals are set for a class of 30 (all pages complete
     within 10 s of arriving; Python's answer p90 <= 2x the one-student p90): their verdict is given at N = 30,
     the same comparison at the other sizes for reading the trend. The others hold at every N."""
@@ -919,6 +924,8 @@ def report(results: list[ClassResult], training: int, arrival_s: float, after_s:
         elif n > 1:
             goal = "  (no one-student run to compare with: add 1 to --students)"
         print(f"    Python's answer, Lab change    p50 {_ms(a50)}  p90 {_ms(a90)}  n={len(r.answers_s)}{goal}")
+        print(f"    end of a stroke -> its answer  p50 {_ms(_q(r.strokes_s, 0.5))}  p90 {_ms(_q(r.strokes_s, 0.9))}  "
+              f"n={len(r.strokes_s)}  ({sends} pictures a stroke)")
         for name in STEPS:
             if r.watching:   # the refreshing Train pages' load varies too much to subtract
                 print("    server CPU per step: not separable while the trainers watch (the total is below)")
@@ -988,7 +995,8 @@ def main() -> None:
                                  args.watching))
     if args.returning:
         print("\nReturning browsers: Streamlit's static files (/static/...) come from their caches.")
-    report(results, training, arrival_s, after_s, "Chromium's lists" if paths else "index.html's references")
+    report(results, training, arrival_s, after_s, "Chromium's lists" if paths else "index.html's references",
+           sends)
 
 
 if __name__ == "__main__":
