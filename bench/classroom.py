@@ -46,7 +46,7 @@ from urllib.parse import urlsplit
 import measure  # noqa: F401, I001 (first: it puts the repository and tests/e2e on the path)
 from harness import streamlit_server
 
-from cnn import i18n, lessons
+from cnn import i18n, lessons, runs
 
 TICK = os.sysconf("SC_CLK_TCK")
 ARRIVAL_S = 30.0          # the students arrive within this window
@@ -54,6 +54,8 @@ LAB_CHANGES = 3           # Lab control changes per student
 STROKE_SENDS = 5          # the draw pad sends about every 150 ms while the pen moves, and when it lifts
 SEND_EVERY_S = 0.15
 STEP_TIMEOUT_S = 120.0    # any one wait
+TRAIN_PRESET = "mnist-default"   # the runs started meanwhile: the shipped model's network ...
+TRAIN_EPOCHS = 30                # ... for the most epochs the Train page allows (under a minute a run here)
 CUT_SHORT = 2             # ForwardMsg.FINISHED_EARLY_FOR_RERUN: a run given up for a newer request
 GOALS = {"complete_s": 10.0, "answer_ratio": 2.0, "open_cpu_ms": 100.0, "rss_base_mb": 1536.0,
          "rss_per_student_mb": 15.0, "rss_back": 0.10, "calibration": 0.20}
@@ -399,7 +401,10 @@ class Student:
 
         state = WidgetState(id=wid)
         for name, v in value.items():
-            setattr(state, name, v)
+            if name == "double_array_value":       # a slider's value: a repeated field
+                state.double_array_value.data.extend(v)
+            else:
+                setattr(state, name, v)
         return state
 
     # -- what a student does
@@ -468,12 +473,19 @@ class Student:
         await self.settled(before, lambda e: e.kind == "alert")
         return time.perf_counter() - start
 
-    async def start_training(self) -> None:
-        """Press Start on Train with the page's default network and settings."""
+    async def start_training(self, preset: str = TRAIN_PRESET, epochs: int = TRAIN_EPOCHS) -> None:
+        """Choose a network and the epochs and press Start on Train at once (one rerun, as a quick hand's), on
+        the page's default data set. The default network for 3 epochs takes a few seconds here: a run should
+        still be training when the class works."""
         label = i18n.t("train.start", "en")
         wid, element = self.find(lambda wid, e: e.kind == "button" and e.proto.label == label)
+        epochs_id, _ = self.find(lambda wid, e: e.kind == "slider" and wid.endswith("-train_epochs"))
+        preset_id, menu = self.find(lambda wid, e: e.kind == "selectbox" and "-train_preset_" in wid)
         if element.proto.disabled:
             raise ProtocolError("Start is disabled on this server")
+        if preset in menu.proto.options:
+            self.kept[preset_id] = self.state(preset_id, string_value=preset)
+        self.kept[epochs_id] = self.state(epochs_id, double_array_value=[float(epochs)])
         before = await self.rerun(states=(self.state(wid, trigger_value=True),))
         await self.settled(before)
 
@@ -784,6 +796,7 @@ class ClassResult:
     rss_peak: float = 0.0
     rss_after: float = 0.0
     training: int = 0                                   # runs whose folder the server made
+    live: tuple[int, int] = (0, 0)                      # runs queued or training when they came, when they left
     idle_ms_per_s: float = 0.0                          # the server's CPU with no student (training included)
     worker_busy: float = 0.0                            # the training worker's CPU / wall time while they worked
     clients_cpu: float = 0.0                            # this process's CPU while they worked (the clients)
@@ -845,11 +858,11 @@ async def a_class(url, pid: int, n: int, statics: Statics, sends: int, arrival_s
     await asyncio.gather(*(s.close() for s in students))
 
 
-async def start_training(url, statics: Statics, runs: int, watching: bool) -> list[Student]:
-    """Press Start on Train from `runs` protocol clients (at most two runs each may wait: one each here). With
+async def start_training(url, statics: Statics, count: int, watching: bool) -> list[Student]:
+    """Press Start on Train from `count` protocol clients (at most two runs each may wait: one each here). With
     `watching` they stay on Train, whose run and queue refresh by themselves; returned, to be closed later."""
     stay = []
-    for _ in range(runs):
+    for _ in range(count):
         trainer = Student(url, statics)
         try:
             await trainer.open("train")
@@ -861,6 +874,15 @@ async def start_training(url, statics: Statics, runs: int, watching: bool) -> li
         else:
             await trainer.close()
     return stay
+
+
+def live_runs(folder: Path) -> int:
+    """Runs queued, preparing, training or paused, as their info.json files say (cnn.runs.LIVE)."""
+    count = 0
+    for info in folder.glob("*/info.json"):
+        with contextlib.suppress(OSError, ValueError):
+            count += json.loads(info.read_text()).get("status") in runs.LIVE
+    return count
 
 
 def run_class(n: int, folder: str, statics_paths: dict, sends: int, training: int, arrival_s: float,
@@ -884,8 +906,10 @@ def run_class(n: int, folder: str, statics_paths: dict, sends: int, training: in
             loop = asyncio.get_running_loop()
             result.idle_ms_per_s = 1000 * await loop.run_in_executor(None, idle_rate, pid)
             result.rss_start = server_rss_mb(pid)
+            live_before = live_runs(runs_folder)
             try:
                 await a_class(url, pid, n, statics, sends, arrival_s if n > 1 else 0.0, result)
+                result.live = (live_before, live_runs(runs_folder))
             finally:
                 await asyncio.gather(*(t.close() for t in trainers))
         watch = RssWatch(pid)
@@ -943,8 +967,9 @@ def report(results: list[ClassResult], training: int, arrival_s: float, after_s:
           f"(server CPU from /proc; each N on a fresh server; static files: {statics})")
     for r in results:
         n = r.students
-        print(f"\n  N = {n} students ({len(r.failures)} failed steps); {r.training} runs queued or training (the "
-              f"worker busy {r.worker_busy:.0%} of a core while they worked); the server before they came "
+        print(f"\n  N = {n} students ({len(r.failures)} failed steps); {r.training} runs started, {r.live[0]} "
+              f"queued or training when the students came, {r.live[1]} when they left (the worker busy "
+              f"{r.worker_busy:.0%} of a core meanwhile); the server before they came "
               f"{r.idle_ms_per_s:.0f} ms/s, subtracted below")
         p50, p90, worst = _q(r.complete_s, 0.5), _q(r.complete_s, 0.9), max(r.complete_s, default=None)
         all_in = worst is not None and len(r.complete_s) == n and worst <= GOALS["complete_s"]
