@@ -34,6 +34,7 @@ import io
 import json
 import os
 import re
+import shutil
 import statistics
 import tempfile
 import threading
@@ -1048,14 +1049,17 @@ def main() -> None:
     folder = tempfile.mkdtemp(prefix="cnn-lab-classroom-")          # never the user's runs or database
     os.environ.update(fresh_env(folder, "bench"))
     paths, sends = {}, STROKE_SENDS
-    if calibration:
-        statics, sends = calibrate(calibration, fresh_env(folder, "calibration"))
-        paths = statics.paths
     results = []
-    for n in sizes:
-        print(f"\n  N = {n}: starting a server, {training} runs, the students arriving ...", flush=True)
-        results.append(run_class(n, folder, paths, sends, training, arrival_s, after_s, args.returning,
-                                 args.watching))
+    try:
+        if calibration:
+            statics, sends = calibrate(calibration, fresh_env(folder, "calibration"))
+            paths = statics.paths
+        for n in sizes:
+            print(f"\n  N = {n}: starting a server, {training} runs, the students arriving ...", flush=True)
+            results.append(run_class(n, folder, paths, sends, training, arrival_s, after_s, args.returning,
+                                     args.watching))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)                   # the runs, databases and models made here
     if args.returning:
         print("\nReturning browsers: Streamlit's static files (/static/...) come from their caches.")
     report(results, training, arrival_s, after_s, "Chromium's lists" if paths else "index.html's references",
