@@ -5,9 +5,11 @@ exception", exit status 134)."""
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
-from conftest import ROOT
 from test_app import APP, PAGES
+
+ROOT = Path(__file__).resolve().parent.parent   # (not from conftest: tests/e2e has a conftest too)
 
 
 def _run(script: str, tmp_path) -> subprocess.CompletedProcess:

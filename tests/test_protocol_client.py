@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from pathlib import Path
 
-from conftest import ROOT
-
+ROOT = Path(__file__).resolve().parent.parent   # (not from conftest: tests/e2e has a conftest of its own)
 sys.path.insert(0, str(ROOT / "bench"))
 
 import classroom  # noqa: E402  (bench/ is not a package)
