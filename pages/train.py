@@ -85,8 +85,15 @@ with_epochs = [r for r in runs.list_runs() if r.problem is None and any("val_acc
 labels = {r.id: f"{r.name} · {text.dataset(r.dataset)} · {runs.short_id(r.id)}" for r in with_epochs}   # plain text
 chosen = []
 if labels:
+    kept = [r for r in st.session_state.get("compare_runs", []) if r in labels]   # a deleted run drops out
+    # The watched run joins the comparison once, when it has its first epoch (the menu may have been drawn
+    # before, without it); a student who then takes it out keeps it out.
+    if watched in labels and st.session_state.get("compare_added") != watched:
+        st.session_state.compare_added = watched
+        kept += [] if watched in kept else [watched]
+    st.session_state.compare_runs = kept
     chosen = st.multiselect(tr("train.compare_pick"), list(labels), format_func=labels.get, key="compare_runs",
-                            placeholder=tr("train.compare_placeholder"), default=[watched] if watched in labels else [])
+                            placeholder=tr("train.compare_placeholder"))
 else:
     st.caption(tr("train.compare_none"))
 if chosen:

@@ -5,6 +5,7 @@ maps drawn at the new stride). Not a timed test: the times are only checked to h
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import sys
 from pathlib import Path
 
@@ -15,10 +16,17 @@ import classroom  # noqa: E402  (bench/ is not a package)
 from harness import streamlit_server  # noqa: E402  (classroom put tests/e2e on the path)
 
 
+def _run(coroutine):
+    """asyncio.run in a thread of its own: in the whole suite, Playwright's sync API already runs an event loop
+    in this one."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def test_one_student_opens_the_lab_and_a_stride_change_is_answered(tmp_path):
     env = classroom.fresh_env(str(tmp_path), "class")
     with streamlit_server(env=env) as url:
-        result = asyncio.run(classroom.one_student(url))
+        result = _run(classroom.one_student(url))
     assert result["stride_before"] == [1, 1]           # the Lab's default, drawn by the first run
     assert result["stride_after"] == [2, 1]            # the live slider's trigger reached Python
     assert result["open_s"] > 0 and result["answer_s"] > 0
