@@ -22,7 +22,7 @@ $(VENV)/.ready: requirements.txt requirements-dev.txt
 	touch $@
 
 run: setup
-	$(BIN)/streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false
+	$(BIN)/streamlit run serve.py --server.port $(PORT) --browser.gatherUsageStats false
 
 # Browser tests use Debian's chromium when there is one (or apt can install it); elsewhere Playwright's own.
 browser: setup

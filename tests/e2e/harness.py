@@ -34,7 +34,7 @@ class ServerURL(str):
 
 
 @contextlib.contextmanager
-def streamlit_server(timeout: float = 90.0, env: dict | None = None, script: str = "app.py"):
+def streamlit_server(timeout: float = 90.0, env: dict | None = None, script: str = "serve.py"):
     """Start `streamlit run <script>` on a free port; yield its base URL (with .log and .process); stop it
     afterwards. `env` adds to the environment (CNN_LAB_RUNS, for one)."""
     port = _free_port()
