@@ -219,3 +219,22 @@ def test_the_worker_measures_this_machines_speed_and_each_epoch_trained_corrects
     job = manager.wait(manager.submit(_request(epochs=2), ME, max_seconds=1e12))
     rates = [e["images_per_s"] for e in job.epochs]
     assert manager.speed() == pytest.approx(max(cost.BACKWARD_FACTOR * cost.forward_macs(TINY) * r for r in rates))
+
+
+def test_a_watched_run_behind_others_polls_slowly_until_its_turn(manager):
+    """The Train page polls a waiting run 4 times a second only when it is about to start (pages/views/run_view)."""
+    from pages.views import run_view
+
+    first = manager.submit(_request("first", epochs=200, count=128), "student-a")
+    _until(lambda: first.state == jobs.RUNNING)
+    second = manager.submit(_request("second"), "student-b")
+    third = manager.submit(_request("third"), "student-c")
+    assert not run_view._behind(manager, first)
+    assert run_view._behind(manager, second), "next, but the worker is busy"
+    assert run_view._behind(manager, third)
+    manager.stop(first, first.owner)
+    _until(lambda: second.state != jobs.QUEUED)
+    assert not run_view._behind(manager, second)
+    assert run_view._behind(manager, third), "the second now holds the worker"
+    for job in (second, third):
+        manager.stop(job, job.owner)

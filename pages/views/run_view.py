@@ -40,19 +40,35 @@ def _act(handler, manager, job: jobs.Job) -> None:
         st.session_state.run_notice = ("warning", tr("train.not_allowed"))
 
 
+def _behind(manager, job: jobs.Job) -> bool:
+    """Queued with another run before it: not next, or next while another run holds the worker."""
+    if job.state != jobs.QUEUED:
+        return False
+    position = manager.position(job)
+    if position is None:
+        return False
+    return position > 1 or any(j.state in (jobs.PREPARING, jobs.RUNNING, jobs.PAUSED) for j in manager.jobs()
+                               if j is not job)
+
+
 def live(manager, job: jobs.Job, me: str) -> None:
     """The watched job while it is queued or trains; reruns the whole page once, when it ends."""
     active = job.state not in jobs.DONE
     # Until the first progress, look 4 times a second: Start should answer as soon as the worker does.
-    # Once progress has been on screen a while, the whole page reruns once to poll once a second.
+    # Once progress has been on screen a while, the whole page reruns once to poll once a second. A run
+    # behind others in the queue polls once a second too (ten waiting runs watched 4 times a second cost
+    # the server half a core), and the page reruns to look faster once its turn comes.
     waiting = active and job.progress is None
+    behind = waiting and _behind(manager, job)
 
-    @errors.fragment(run_every=(0.25 if waiting else 1.0) if active else None)
+    @errors.fragment(run_every=(0.25 if waiting and not behind else 1.0) if active else None)
     def refresh() -> None:
         snap = job.snapshot()
         if snap.state in jobs.DONE and st.session_state.get("shown_done") != snap.id:
             st.session_state.shown_done = snap.id
             st.rerun()   # once: the whole page redraws with the results and stops polling
+        if behind and not _behind(manager, job):
+            st.rerun()   # its turn: poll 4 times a second until its first progress
         if waiting and snap.progress is not None:
             first_seen = st.session_state.setdefault("progress_seen", {}).setdefault(snap.id, time.monotonic())
             if time.monotonic() - first_seen > SLOW_DOWN_AFTER_S:

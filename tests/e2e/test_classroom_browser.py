@@ -17,8 +17,9 @@ import pytest
 from harness import ROOT, streamlit_server, wait_idle
 from playwright.sync_api import expect
 
-from cnn import classroom, lessons
+from cnn import classroom, lessons, runs
 from cnn.i18n import t
+from pages.views import owner
 
 SHOTS = Path(os.environ.get("SCREENSHOT_DIR", ROOT / "tests" / "e2e" / "artifacts"))
 HOSTILE = "![x](http://127.0.0.1:9/x) [CLICK](http://x) <b>b</b> **bold**"
@@ -174,6 +175,124 @@ def test_a_class_end_to_end_with_a_teacher_and_two_students(chromium, folders):
             assert teacher.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)") >= 22
             expect(teacher.locator('[data-testid="stSkeleton"]')).to_have_count(0)
             teacher.screenshot(path=str(SHOTS / "class-projector-en.png"))
+    finally:
+        for context in contexts.values():
+            context.close()
+
+
+def _join_class(context, url: str, code: str, nickname: str):
+    page = _open(context, url + "/class?lang=en")
+    _fill(page, "Join", "Class code", code)
+    _fill(page, "Join", "Nickname", nickname)
+    page.get_by_role("button", name="Join", exact=True).click()
+    wait_idle(page)
+    expect(page.get_by_text(f"You are {nickname} in the class", exact=False)).to_be_visible()
+    return page
+
+
+def _token(context) -> str:
+    return next(c["value"] for c in context.cookies() if c["name"] == owner.COOKIE)
+
+
+def _interrupted_run(owner_token: str, name: str) -> str:
+    """A saved run of `owner_token` that stopped mid-way (nobody holds its lock): it may be trained on."""
+    run_id = runs.new_id(name)
+    folder = runs.run_dir(run_id)
+    folder.mkdir(parents=True)
+    runs.write_json(folder / "info.json", {"format": runs.FORMAT, "name": name, "status": "running",
+                                           "epochs_planned": 3})
+    runs.write_json(folder / "metrics.json", {"status": "running", "epochs": []})
+    runs.write_owner(run_id, owner_token)
+    return run_id
+
+
+def _train_page(context, url: str):
+    return _open(context, url + "/train?lang=en")
+
+
+def _saved_runs(page):
+    """Open the list of saved runs (it starts folded)."""
+    page.get_by_text(t("train.manage", "en")).click()
+    wait_idle(page)
+
+
+def _watch(page, nickname: str) -> None:
+    """Open the live run of `nickname` from the queue's board."""
+    row = page.locator('[data-testid="stHorizontalBlock"]').filter(has_text=nickname).filter(
+        has=page.get_by_role("button", name=t("train.watch", "en"), exact=True)).first
+    row.get_by_role("button", name=t("train.watch", "en"), exact=True).click()
+    wait_idle(page)
+
+
+def test_in_real_browsers_only_the_owner_or_the_teacher_acts_on_a_run(chromium, folders, monkeypatch):
+    """Another student's browser offers no Pause, Stop, Train on, Delete or rename for Ana's runs; Ana's and the
+    teacher's do, and the teacher's Stop and Delete work."""
+    monkeypatch.setenv("CNN_LAB_RUNS", folders["CNN_LAB_RUNS"])   # the test writes a run where the server reads
+    code = classroom.new_code()
+    contexts = {who: chromium.new_context(viewport={"width": 1440, "height": 1000})
+                for who in ("teacher", "ana", "ben")}
+    pause, stop = t("train.pause", "en"), t("train.stop", "en")
+    try:
+        with streamlit_server(env=folders) as url:
+            teacher = _open(contexts["teacher"], url + "/class?lang=en")
+            _fill(teacher, "Create the class", "Class name", "Room 9")
+            _fill(teacher, "Create the class", "Class code", code)
+            _fill(teacher, "Create the class", "Teacher secret", "teach-me")
+            teacher.get_by_role("button", name="Create the class").click()
+            wait_idle(teacher)
+            expect(teacher.get_by_text("Your class: Room 9")).to_be_visible()
+            _join_class(contexts["ana"], url, code, "Ana")
+            _join_class(contexts["ben"], url, code, "Ben")
+
+            # Ana starts a long run (30 epochs) and pauses it: it stays live while the others look.
+            ana = _train_page(contexts["ana"], url)
+            epochs = ana.locator('[data-testid="stSlider"]').filter(has_text=t("train.epochs", "en")).locator(
+                'input[type="range"]')
+            epochs.focus()
+            epochs.press("End")
+            wait_idle(ana)
+            ana.get_by_role("button", name=t("train.start", "en")).click()
+            ana.get_by_role("button", name=pause, exact=True).click()
+            expect(ana.get_by_role("button", name=t("train.resume", "en"), exact=True)).to_be_visible(timeout=60_000)
+            saved = _interrupted_run(_token(contexts["ana"]), "anas-net")
+
+            ben = _train_page(contexts["ben"], url)
+            _watch(ben, "Ana")
+            for label in (pause, stop, t("train.resume", "en")):
+                expect(ben.get_by_role("button", name=label, exact=True)).to_have_count(0)
+            _saved_runs(ben)
+            row = ben.locator(f".st-key-run_{saved}")
+            expect(row.get_by_text("Ana", exact=True)).to_be_visible()           # the owner's nickname
+            expect(row.get_by_role("button", name=t("train.watch", "en"))).to_be_visible()
+            for label in (t("train.delete", "en"), t("train.resume_run", "en")):
+                expect(row.get_by_role("button", name=label)).to_have_count(0)
+            expect(row.get_by_role("textbox")).to_have_count(0)                  # no rename field
+            _no_error(ben)
+
+            ana.reload()                                                           # a reload: still Ana's
+            ana.wait_for_selector('[data-testid="stApp"]')
+            wait_idle(ana)
+            _saved_runs(ana)
+            row = ana.locator(f".st-key-run_{saved}")
+            expect(row.get_by_text(t("train.yours", "en"), exact=False)).to_be_visible()
+            for label in (t("train.delete", "en"), t("train.resume_run", "en")):
+                expect(row.get_by_role("button", name=label)).to_be_visible()
+            expect(row.get_by_role("textbox")).to_be_visible()
+
+            teacher = _train_page(contexts["teacher"], url)
+            _watch(teacher, "Ana")
+            teacher.get_by_role("button", name=stop, exact=True).click()
+            wait_idle(teacher)
+            expect(teacher.get_by_role("button", name=stop, exact=True)).to_have_count(0, timeout=60_000)
+            expect(teacher.get_by_text(t("train.state.stopped", "en"), exact=False).first).to_be_visible(
+                timeout=60_000)
+            _saved_runs(teacher)
+            row = teacher.locator(f".st-key-run_{saved}")
+            row.get_by_role("button", name=t("train.delete", "en")).click()
+            wait_idle(teacher)
+            expect(teacher.locator(f".st-key-run_{saved}")).to_have_count(0)
+            assert not runs.run_dir(saved).exists(), "the teacher may delete any run of the class"
+            _no_error(teacher)
     finally:
         for context in contexts.values():
             context.close()
