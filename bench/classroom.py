@@ -56,7 +56,8 @@ STROKE_SENDS = 5          # the draw pad sends about every 150 ms while the pen 
 SEND_EVERY_S = 0.15
 STEP_TIMEOUT_S = 120.0    # any one wait
 TRAIN_PRESET = "mnist-default"   # the runs started meanwhile: the shipped model's network ...
-TRAIN_EPOCHS = 30                # ... for the most epochs the Train page allows (under a minute a run here)
+TRAIN_EPOCHS = 10                # ... for 10 epochs (one to two minutes a run on a quiet machine here; 30
+                                 # were refused as too long while other programs loaded it)
 CUT_SHORT = 2             # ForwardMsg.FINISHED_EARLY_FOR_RERUN: a run given up for a newer request
 GOALS = {"complete_s": 10.0, "answer_ratio": 2.0, "open_cpu_ms": 100.0, "rss_base_mb": 1536.0,
          "rss_per_student_mb": 15.0, "rss_back": 0.10, "calibration": 0.20}
@@ -488,7 +489,12 @@ class Student:
             self.kept[preset_id] = self.state(preset_id, string_value=preset)
         self.kept[epochs_id] = self.state(epochs_id, double_array_value=[float(epochs)])
         before = await self.rerun(states=(self.state(wid, trigger_value=True),))
-        await self.settled(before)
+        run = await self.settled(before)
+        # The first run drew Start enabled for the page's default epochs: the chosen ones may be refused
+        # (too long for this server's measured speed, the queue full), which the page says in an alert.
+        refused = [e.proto.body for e in run.elements if e.kind == "alert" and e.proto.body.startswith("✗")]
+        if refused:
+            raise ProtocolError(f"Start refused: {refused[0][:160]}")
 
 
 def trigger_id(component_id: str) -> str:
