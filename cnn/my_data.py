@@ -851,3 +851,10 @@ def _as_dataset(folder: Path, manifest: dict, records: list[dict], split: str):
         pixels[i] = arr.transpose(2, 0, 1) if c == 3 else arr[None]
         labels[i] = int(record["label"])
     return data._dataset(PREFIX + folder.name, split, pixels[keep], labels[keep], current.classes)
+
+
+def thumbnail(set_id: str, sample_id: str, side: int = 84, root: Path | None = None) -> np.ndarray:
+    """A sample enlarged with hard pixel edges to about `side` pixels (uint8, gray or colour as stored)."""
+    pixels = read_sample(set_id, sample_id, root)
+    scale = max(1, side // pixels.shape[0])
+    return np.repeat(np.repeat(pixels, scale, axis=0), scale, axis=1)
