@@ -92,8 +92,9 @@ def test_the_page_opens_empty_then_a_set_is_made(lang, data_folder):
     [made] = my_data.list_sets(data_folder)
     assert made.classes == ["✓", "✗", "○"] and made.owner == OWNER
     assert _t(lang, "my_data.new.made", name="符号" if lang == "zh" else "Symbols") in _messages(at)
-    # Three classes with no samples yet: one warning each.
-    assert _messages(at).count(_t(lang, "my_data.warn.few", name="✓", count=0, min=10)) == 1
+    # Three classes with no samples yet: one warning names them all.
+    sep = _t(lang, "my_data.list_separator")
+    assert _t(lang, "my_data.warn.few", classes=sep.join(f"{c} (0)" for c in "✓✗○"), min=10) in _messages(at)
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -243,5 +244,5 @@ def test_a_hundred_samples_and_ten_classes_render(data_folder):
                              root=data_folder)
     at = _open("en")
     assert not at.exception
-    assert all(f"<b>class {i}</b> · {10 + i} samples" in _html(at) for i in range(10))
+    assert all(f"<b>class {i}</b> · samples: {10 + i}" in _html(at) for i in range(10))
     assert sum(len(element.proto.imgs) for element in at.get("image")) == sum(10 + i for i in range(10))

@@ -14,14 +14,15 @@ from pages.views.my_data_sets import error_text, flash, progress_bar, report_tex
 
 PAD = "my_data_pad"
 PAD_RESETS = "my_data_pad_resets"     # bumped after each saved drawing: the pad wipes itself
-PAD_SAVED = "my_data_pad_saved"       # the digest of the drawing saved last (the pad still reports it)
+PAD_SAVED = "my_data_pad_saved"       # the drawing saved last, as (its send's number, digest): the pad
+                                      # still reports it after the wipe; a later one, even identical, has a new number
 UPLOADS = "my_data_uploads"           # bumped after each batch: a fresh, empty uploader
 SHOWN = 30                            # thumbnails a class shows (its newest)
 COLUMNS = 10
 
 
-def _digest(raw) -> str:
-    return hashlib.blake2s(raw.tobytes(), digest_size=12).hexdigest()
+def _mark(raw, seq: int) -> tuple[int, str]:
+    return seq, hashlib.blake2s(raw.tobytes(), digest_size=12).hexdigest()
 
 
 def pick_class(current: my_data.SetSummary) -> int:
@@ -51,8 +52,8 @@ def drawing(set_id: str, label: int, class_name: str) -> None:
     left, right = st.columns([3, 2], gap="large")
     with left:
         stroke = controls.slider(tr("draw.stroke"), 6, 40, "my_data_stroke", default=20)
-        raw, _seq = draw_pad.draw_pad(PAD, stroke, reset=st.session_state.get(PAD_RESETS, 0))
-    if raw is not None and _digest(raw) == st.session_state.get(PAD_SAVED):
+        raw, seq = draw_pad.draw_pad(PAD, stroke, reset=st.session_state.get(PAD_RESETS, 0))
+    if raw is not None and _mark(raw, seq) == st.session_state.get(PAD_SAVED):
         raw = None                                    # the one just saved: the pad is already wiped
     with right:
         text.say(tr("my_data.draw.into"), name=class_name)
@@ -66,7 +67,7 @@ def drawing(set_id: str, label: int, class_name: str) -> None:
             except my_data.MyDataError as exc:
                 st.info(error_text(exc))
                 return
-            st.session_state[PAD_SAVED] = _digest(raw)
+            st.session_state[PAD_SAVED] = _mark(raw, seq)
             st.session_state[PAD_RESETS] = st.session_state.get(PAD_RESETS, 0) + 1
             flash("success", tr("my_data.draw.saved", name=text.md(class_name)))
             st.rerun()

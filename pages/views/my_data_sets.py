@@ -94,8 +94,7 @@ def pick(sets: list[my_data.SetSummary]) -> my_data.SetSummary | None:
         return None
     by_id = {s.id: s for s in sets}
     chosen = controls.select(tr("my_data.pick"), list(by_id), CURRENT, format_func=lambda i: tr(
-        "my_data.pick.option", name=by_id[i].name, owner=owner_label(by_id[i].owner), n=by_id[i].total,
-        classes=len(by_id[i].classes)))
+        "my_data.pick.option", name=by_id[i].name, owner=owner_label(by_id[i].owner), classes=len(by_id[i].classes)))
     return by_id.get(chosen)
 
 
@@ -176,9 +175,15 @@ def header(current: my_data.SetSummary) -> None:
         else tr("my_data.channels.auto")
     st.caption(tr("my_data.about", owner=text.md(owner_label(current.owner)), n=current.total, shape=shape,
                   side=current.side) + (" · " + tr("my_data.held_out", n=current.held_out) if current.held_out else ""))
-    for code, params in my_data.warnings(current):
-        named = {k: text.md(v) if isinstance(v, str) else v for k, v in params.items()}
-        st.warning(tr(f"my_data.warn.{code}", **named), icon=":material/warning:")
+    found = my_data.warnings(current)
+    few = [params for code, params in found if code == "few"]
+    if few:   # one warning naming every class that has too few
+        listed = tr("my_data.list_separator").join(f"{text.md(p['name'])} ({p['count']})" for p in few)
+        st.warning(tr("my_data.warn.few", classes=listed, min=my_data.FEW), icon=":material/warning:")
+    for code, params in found:
+        if code != "few":
+            named = {k: text.md(v) if isinstance(v, str) else v for k, v in params.items()}
+            st.warning(tr(f"my_data.warn.{code}", **named), icon=":material/warning:")
 
 
 @errors.callback
