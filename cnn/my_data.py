@@ -445,14 +445,14 @@ def _commit(set_id: str, items: list[_Prepared], root: Path | None,
         channels = 3 if any(i.colour for i in items) else 1
     side = int(manifest.get("side", DEFAULT_SIDE))
     records = []
-    for n, item in enumerate(items, 1):
-        sample_id = uuid.uuid4().hex[:16]
-        (folder / f"{sample_id}.png").write_bytes(_png_bytes(_frame(item, channels, side)))
-        records.append({"id": sample_id, "label": item.label, "by": str(item.by)[:BY_MAX], "held_out": item.held_out,
-                        "source": item.source, "added": _now()})
-        if progress is not None and (n % 100 == 0 or n == len(items)):
-            progress(n, len(items))
-    try:
+    try:   # a progress callback may raise (the page was left mid-way): nothing half-added stays behind
+        for n, item in enumerate(items, 1):
+            sample_id = uuid.uuid4().hex[:16]
+            records.append({"id": sample_id, "label": item.label, "by": str(item.by)[:BY_MAX],
+                            "held_out": item.held_out, "source": item.source, "added": _now()})
+            (folder / f"{sample_id}.png").write_bytes(_png_bytes(_frame(item, channels, side)))
+            if progress is not None and (n % 100 == 0 or n == len(items)):
+                progress(n, len(items))
         with _changing(set_id, root) as (_folder, current):
             if current.get("channels") not in (1, 3):
                 current["channels"] = channels

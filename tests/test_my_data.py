@@ -474,3 +474,21 @@ def test_two_processes_adding_to_one_set_at_once_lose_nothing(root):
     assert sorted({s.by for s in my_data.samples(made.id, root)}) == ["student0", "student1"]
     manifest = json.loads((root / made.id / "manifest.json").read_text())
     assert len({s["id"] for s in manifest["samples"]}) == 80
+
+
+def test_an_import_stopped_midway_leaves_nothing_behind(root):
+    """The page's progress bar raises when the student leaves mid-import (Streamlit stops the script there)."""
+    made = _set(root)
+    files = {f"{c}/{i}.png": _noise(i) for c in ("cat", "dog") for i in range(150)}
+
+    def leave(done, total):
+        if done > total // 2 + 100:        # in the writing half
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        my_data.add_zip(made.id, _zip(files), root=root, progress=leave)
+    assert my_data.summary(made.id, root).counts == [0, 0]
+    assert not list((root / made.id).glob("*.png"))
+    with pytest.raises(KeyboardInterrupt):
+        my_data.import_zip(_zip(files), name="new", owner="t", root=root, progress=leave)
+    assert [s.id for s in my_data.list_sets(root)] == [made.id]

@@ -246,3 +246,31 @@ def test_a_hundred_samples_and_ten_classes_render(data_folder):
     assert not at.exception
     assert all(f"<b>class {i}</b> · samples: {10 + i}" in _html(at) for i in range(10))
     assert sum(len(element.proto.imgs) for element in at.get("image")) == sum(10 + i for i in range(10))
+
+
+def test_a_class_set_takes_every_students_drawings_and_the_teacher_sees_who_drew_each(data_folder, tmp_path,
+                                                                                      monkeypatch):
+    from cnn import classroom
+
+    monkeypatch.setenv("CNN_LAB_DATABASE", f"sqlite:///{tmp_path / 'class.sqlite'}")
+    room = classroom.Classroom(classroom.default_url())
+    teacher, student = "tok-teacher-cccccccccccc", "tok-student-dddddddddddd"
+    info = room.create_class("7B", "BIRDS7", "a long teacher secret", teacher)
+    room.join(student, info.code, MARKUP)
+    room.close()
+    made = my_data.create_set("class symbols", ["✓", "✗"], owner=teacher, class_code=info.code, root=data_folder)
+    pupil = _open("en", owner=student)
+    assert "only its owner" not in _messages(pupil)
+    pupil.session_state["my_data_pad"] = _pad(_bar())
+    pupil.button(key="my_data_save_drawing").click().run()
+    assert not pupil.exception
+    [sample] = my_data.samples(made.id, data_folder)
+    assert sample.by == student
+    assert not [b for b in pupil.button if b.key == f"my_data_del_{sample.id}"]     # a student deletes nothing
+    stranger = _open("en", owner="tok-stranger-eeeeeeeeeee")
+    assert "only its owner" in _messages(stranger)
+    lead = _open("en", owner=teacher)
+    captions = [img.caption for element in lead.get("image") for img in element.proto.imgs]
+    assert text.md(MARKUP) in captions                                             # who drew it, as text
+    lead.button(key=f"my_data_del_{sample.id}").click().run()
+    assert my_data.summary(made.id, data_folder).counts == [0, 0]
