@@ -4,7 +4,7 @@ pictures or a zip of folders; see every class as thumbnails, with counts and war
 import streamlit as st
 
 from cnn import my_data
-from pages.views import my_data_samples, my_data_sets
+from pages.views import my_data_samples, my_data_sets, my_data_tasks
 from pages.views.language import tr
 from pages.views.page import begin
 
@@ -17,6 +17,7 @@ with chooser:
 with making:
     my_data_sets.new_set(expanded=not sets)
     my_data_sets.import_set()
+my_data_tasks.watch()       # an import under way: its progress (it runs in a thread of its own)
 my_data_sets.show_flash()
 if current is None:
     st.info(tr("my_data.none"))

@@ -5,6 +5,7 @@ changes a set."""
 import base64
 import html
 import io
+import time
 import zipfile
 from pathlib import Path
 
@@ -44,6 +45,20 @@ def _open(lang: str = "en", owner: str = OWNER, **state) -> AppTest:
 def _messages(at: AppTest) -> str:
     parts = [e.value for e in at.error] + [w.value for w in at.warning] + [i.value for i in at.info]
     return "\n".join(parts + [s.value for s in at.success])
+
+
+def _settle(at: AppTest) -> AppTest:
+    """Wait until the import this session started (in a thread of its own) has ended, then run the page as its
+    progress fragment would (AppTest does not run `run_every` by itself)."""
+    if "my_data_task" not in at.session_state:       # it ended within the last run, which said what it gave
+        return at
+    deadline = time.monotonic() + 120
+    while not at.session_state["my_data_task"].finished:
+        assert time.monotonic() < deadline, "the import did not end"
+        time.sleep(0.02)
+    at.run()
+    assert not at.exception, at.exception
+    return at
 
 
 def _html(at: AppTest) -> str:
@@ -145,8 +160,7 @@ def test_every_bad_upload_says_why_and_good_ones_are_added(lang, data_folder):
     made = _own_set(data_folder)
     at = _open(lang)
     files = [(name, make(), "image/png") for name, make, _ in BAD_UPLOADS]
-    at.file_uploader(key="my_data_pictures_0").set_value(files).run()
-    assert not at.exception, at.exception
+    _settle(at.file_uploader(key="my_data_pictures_0").set_value(files).run())
     ok = sum(expected == "ok" for *_, expected in BAD_UPLOADS)
     assert my_data.summary(made.id, data_folder).counts == [ok, 0]
     shown = _messages(at)
@@ -154,7 +168,7 @@ def test_every_bad_upload_says_why_and_good_ones_are_added(lang, data_folder):
     for code in {expected for *_, expected in BAD_UPLOADS if expected != "ok"}:
         assert _t(lang, f"my_data.skip.{code}") in shown, code
     # One bad picture alone: its reason, as a sentence.
-    at.file_uploader(key="my_data_pictures_1").set_value(("notes.png", b"not a picture", "image/png")).run()
+    _settle(at.file_uploader(key="my_data_pictures_1").set_value(("notes.png", b"not a picture", "image/png")).run())
     assert _t(lang, "my_data.pictures.refused", reason=_t(lang, "my_data.skip.not_image")) in _messages(at)
 
 
@@ -174,12 +188,11 @@ def test_zips_into_a_set_say_why_they_are_refused(lang, data_folder):
              (_zip({"../../etc/cat.png": _png()}), "my_data.error.zip_unsafe_path", {"path": "../../etc/cat.png"}),
              (_zip({"cat/a.txt": b"x"}), "my_data.error.zip_no_pictures", {"files": 1})]
     for n, (body, key, params) in enumerate(cases):
-        at.file_uploader(key=f"my_data_zip_{n}").set_value(("set.zip", body, "application/zip")).run()
-        assert not at.exception, at.exception
+        _settle(at.file_uploader(key=f"my_data_zip_{n}").set_value(("set.zip", body, "application/zip")).run())
         params = {k: text.md(v) if isinstance(v, str) else v for k, v in params.items()}   # a path is shown as text
         assert _t(lang, key, **params) in _messages(at), (key, _messages(at))
-    at.file_uploader(key="my_data_zip_3").set_value(("set.zip", _zip({"cat/a.png": _png(), "dog/b.png": _png(seed=1)}),
-                                                      "application/zip")).run()
+    _settle(at.file_uploader(key="my_data_zip_3").set_value(
+        ("set.zip", _zip({"cat/a.png": _png(), "dog/b.png": _png(seed=1)}), "application/zip")).run())
     assert my_data.summary(made.id, data_folder).counts == [1, 1]
     assert _t(lang, "my_data.report.added", n=2) in _messages(at)
 
@@ -189,8 +202,7 @@ def test_a_zip_imports_as_a_new_set_with_its_progress(data_folder):
     at.file_uploader(key="my_data_import_file").set_value(
         ("animals.zip", _zip({f"animals/{c}/{i}.png": _png(seed=i) for c in ("猫", "狗") for i in range(12)}),
          "application/zip"))
-    at.button[[b.label for b in at.button].index("Import")].click().run()
-    assert not at.exception, at.exception
+    _settle(at.button[[b.label for b in at.button].index("Import")].click().run())
     [made] = my_data.list_sets(data_folder)
     assert made.name == "animals" and made.classes == ["狗", "猫"] and made.counts == [12, 12]
     assert "24 samples added." in _messages(at)
@@ -274,3 +286,42 @@ def test_a_class_set_takes_every_students_drawings_and_the_teacher_sees_who_drew
     assert text.md(MARKUP) in captions                                             # who drew it, as text
     lead.button(key=f"my_data_del_{sample.id}").click().run()
     assert my_data.summary(made.id, data_folder).counts == [0, 0]
+
+
+def _many(count: int) -> bytes:
+    rng = np.random.default_rng(0)
+    files = {}
+    for i in range(count):
+        buffer = io.BytesIO()
+        Image.fromarray(rng.integers(0, 256, (16, 16), dtype=np.uint8)).save(buffer, "PNG")
+        files[f"c{i % 3}/{i}.png"] = buffer.getvalue()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for name, body in files.items():
+            archive.writestr(name, body)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_ten_thousand_pictures_import_with_progress_and_the_page_keeps_working(lang, data_folder):
+    big = _many(10_000)
+    at = _open(lang)
+    at.file_uploader(key="my_data_import_file").set_value(("big.zip", big, "application/zip"))
+    started = time.monotonic()
+    at.button[[b.label for b in at.button].index(_t(lang, "my_data.import.go"))].click().run()
+    assert time.monotonic() - started < 10 and not at.exception          # the script did not wait for it
+    bars = [p.proto.text for p in at.get("progress")]
+    assert bars and bars[0].startswith(_t(lang, "my_data.progress", percent=0).split("0")[0])
+    assert _t(lang, "my_data.progress.busy") in _messages(at)             # one import at a time
+    at.run()                                                              # the page answers meanwhile
+    assert not at.exception
+    _settle(at)
+    [made] = my_data.list_sets(data_folder)
+    assert made.counts == [3334, 3333, 3333]
+    assert _t(lang, "my_data.report.added", n=10_000) in _messages(at)
+    # Stopped half-way, an import into the set adds nothing.
+    at.file_uploader(key="my_data_zip_0").set_value(("more.zip", big, "application/zip")).run()
+    at.button(key="my_data_stop").click().run()
+    _settle(at)
+    assert _t(lang, "my_data.progress.stopped") in _messages(at)
+    assert my_data.summary(made.id, data_folder).counts == [3334, 3333, 3333]

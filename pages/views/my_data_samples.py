@@ -7,10 +7,10 @@ import hashlib
 
 import streamlit as st
 
-from cnn import images, my_data
-from pages.views import controls, draw_pad, errors, identity, text
+from cnn import my_data
+from pages.views import controls, draw_pad, errors, identity, my_data_tasks, text
 from pages.views.language import tr
-from pages.views.my_data_sets import error_text, flash, progress_bar, report_text
+from pages.views.my_data_sets import error_text, flash
 
 PAD = "my_data_pad"
 PAD_RESETS = "my_data_pad_resets"     # bumped after each saved drawing: the pad wipes itself
@@ -79,41 +79,31 @@ def upload_pictures(current: my_data.SetSummary, label: int) -> None:
     if current.channels == 1 or not current.channels_chosen:
         as_drawing = controls.toggle(tr("my_data.pictures.as_drawing"), "my_data_as_drawing",
                                      help=tr("my_data.pictures.as_drawing_help"))
+    if my_data_tasks.running():
+        st.info(tr("my_data.progress.busy"))
+        return
     count = st.session_state.get(UPLOADS, 0)
     files = st.file_uploader(tr("my_data.pictures.label"), type=["png", "jpg", "jpeg"], accept_multiple_files=True,
                              key=f"my_data_pictures_{count}", help=tr("upload.help"))
     if not files:
         return
-    _bar, moved = progress_bar()
-    try:
-        report = my_data.add_pictures(current.id, label, [(f.name, f.getvalue()) for f in files], by=identity.me(),
-                                      as_drawing=as_drawing, progress=moved)
-    except (my_data.MyDataError, images.ImageError) as exc:
-        st.error(error_text(exc))
-        return
-    if len(files) == 1 and report.skipped:            # one picture: say exactly why, as every upload does
-        code = next(iter(report.skipped))
-        flash("warning", tr("my_data.pictures.refused", reason=tr(f"my_data.skip.{code}")))
-    else:
-        flash(*report_text(report))
-    st.session_state[UPLOADS] = count + 1
+    my_data_tasks.start(my_data.add_pictures, current.id, label, [(f.name, f.getvalue()) for f in files],
+                        by=identity.me(), as_drawing=as_drawing)
+    st.session_state[UPLOADS] = count + 1            # a fresh, empty uploader
     st.rerun()
 
 
 def upload_zip(current: my_data.SetSummary) -> None:
     """A zip of folders named like the classes: each folder's pictures into its class."""
     st.caption(tr("my_data.zip.help"))
+    if my_data_tasks.running():
+        st.info(tr("my_data.progress.busy"))
+        return
     count = st.session_state.get(UPLOADS, 0)
     file = st.file_uploader(tr("my_data.zip.label"), type=["zip"], key=f"my_data_zip_{count}")
     if file is None:
         return
-    _bar, moved = progress_bar()
-    try:
-        report = my_data.add_zip(current.id, file.getvalue(), by=identity.me(), progress=moved)
-    except (my_data.MyDataError, images.ImageError) as exc:
-        flash("error", error_text(exc))
-    else:
-        flash(*report_text(report))
+    my_data_tasks.start(my_data.add_zip, current.id, file.getvalue(), by=identity.me())
     st.session_state[UPLOADS] = count + 1
     st.rerun()
 

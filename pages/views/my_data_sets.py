@@ -40,6 +40,8 @@ def show_flash() -> None:
 
 def report_text(report: my_data.ImportReport) -> tuple[str, str]:
     """(kind, message) for what a batch of pictures or a zip gave."""
+    if not report.added and sum(report.skipped.values()) == 1 and not report.ignored:   # one picture: its reason
+        return "warning", tr("my_data.pictures.refused", reason=tr(f"my_data.skip.{next(iter(report.skipped))}"))
     parts = [tr("my_data.report.added", n=report.added)]
     parts += [tr("my_data.report.skipped", n=n, reason=tr(f"my_data.skip.{code}"))
               for code, n in sorted(report.skipped.items())]
@@ -49,16 +51,6 @@ def report_text(report: my_data.ImportReport) -> tuple[str, str]:
         parts.append(tr("my_data.report.unknown", folders=", ".join(text.md(f) for f in report.unknown_folders[:10])))
     kind = "success" if report.added and not report.skipped and not report.unknown_folders else "warning"
     return kind, " ".join(parts)
-
-
-def progress_bar():
-    """A progress bar and the callback that moves it (done of total steps)."""
-    bar = st.progress(0.0, text=tr("my_data.progress.start"))
-
-    def moved(done: int, total: int) -> None:
-        share = min(1.0, done / max(total, 1))
-        bar.progress(share, text=tr("my_data.progress", percent=round(100 * share)))
-    return bar, moved
 
 
 # ---------------------------------------------------------------- who
@@ -145,6 +137,11 @@ def import_set() -> None:
     """A new set from a zip: one folder per class (torchvision's ImageFolder), or a set exported here."""
     with st.expander(tr("my_data.import.title"), icon=":material/folder_zip:"):
         st.caption(tr("my_data.import.help"))
+        from pages.views import my_data_tasks
+
+        if my_data_tasks.running():
+            st.info(tr("my_data.progress.busy"))
+            return
         with st.form("my_data_import", border=False, clear_on_submit=True):
             file = st.file_uploader(tr("my_data.import.file"), type=["zip"], key="my_data_import_file")
             name = st.text_input(tr("my_data.new.name"), key="my_data_import_name",
@@ -153,15 +150,9 @@ def import_set() -> None:
                 if file is None:
                     st.warning(tr("my_data.import.no_file"))
                     return
-                _bar, moved = progress_bar()
-                try:
-                    made, report = my_data.import_zip(file.getvalue(), name=name.strip() or Path(file.name).stem,
-                                                      owner=identity.me(), progress=moved)
-                except (my_data.MyDataError, images.ImageError) as exc:
-                    st.error(error_text(exc))
-                    return
-                _choose(made.id)
-                flash(*report_text(report))
+                # In a thread of its own: 10,000 pictures take seconds, and the page stays usable meanwhile.
+                my_data_tasks.start(my_data.import_zip, file.getvalue(),
+                                    name=name.strip() or Path(file.name).stem, owner=identity.me())
                 st.rerun()
 
 
