@@ -4,7 +4,9 @@ grow and the pad wipe itself; the same page in Chinese; screenshots of both."""
 from __future__ import annotations
 
 import math
+import re
 
+import numpy as np
 import pytest
 from harness import open_page, screenshot_whole, streamlit_server, wait_idle
 from playwright.sync_api import expect
@@ -83,3 +85,25 @@ def test_draw_samples_and_see_the_counts_grow(server, chromium):
     assert my_data.summary(made.id, folder).counts == [3, 1, 1]
     screenshot_whole(zh, str(SHOTS / "my-data-zh.png"))
     context.close()
+
+
+MARKUP = "![x](http://127.0.0.1:9/x) [CLICK](http://x) <b>b</b> **bold**"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_names_with_markup_are_shown_as_typed(server, chromium, lang):
+    url, folder = server
+    made = my_data.create_set(MARKUP, [MARKUP, "plain"], owner="", root=folder)
+    bar = np.zeros((280, 280, 4), np.uint8)
+    bar[..., 3] = 255
+    bar[40:240, 130:150, :3] = 255
+    my_data.add_drawing(made.id, 0, bar, root=folder)
+    page = open_page(chromium, f"{url}/my_data?lang={lang}", viewport=(1500, 1300))
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_role("heading", name=MARKUP)).to_be_visible()            # the header, as typed
+    expect(main.get_by_text(MARKUP, exact=True).first).to_be_visible()
+    assert main.locator('a[href="http://x"], a[href^="http://127"]').count() == 0   # no link ...
+    assert main.locator('img[src^="http://127.0.0.1:9"]').count() == 0              # ... no image ...
+    assert main.locator("b, strong").filter(has_text=re.compile(r"^b$|^bold$")).count() == 0   # ... no <b>, no **
+    screenshot_whole(page, str(SHOTS / f"my-data-markup-{lang}.png"))
+    page.close()
