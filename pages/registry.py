@@ -22,6 +22,7 @@ PAGES = (
     PageEntry("pages/learn.py", "learn", "learn", ":material/trending_down:"),
     PageEntry("pages/draw.py", "draw", "draw", ":material/draw:", card=True),
     PageEntry("pages/train.py", "train", "train", ":material/model_training:", card=True),
+    PageEntry("pages/my_data.py", "my_data", "my_data", ":material/photo_library:"),
     PageEntry("pages/inside.py", "inside", "inside", ":material/layers:", card=True),
     PageEntry("pages/class.py", "class", "class", ":material/groups:"),
 )

@@ -34,11 +34,14 @@ def _decode(png: str) -> np.ndarray | None:
         return None
 
 
-def draw_pad(key: str, stroke_width: int) -> tuple[np.ndarray | None, int]:
+def draw_pad(key: str, stroke_width: int, *, reset: int | None = None) -> tuple[np.ndarray | None, int]:
     """(The drawing as (280, 280, 4) RGBA or None while the pad is empty, the number of the send it came
-    in: the page echoes it, so a benchmark knows which drawing an answer is for)."""
-    result = _pad(key=key, data={"width": int(stroke_width),
-                                 "labels": {"undo": tr("draw.undo"), "clear": tr("draw.clear")}},
+    in: the page echoes it, so a benchmark knows which drawing an answer is for). A `reset` that differs
+    from the last one wipes the pad (My data, once it has saved a drawing)."""
+    data = {"width": int(stroke_width), "labels": {"undo": tr("draw.undo"), "clear": tr("draw.clear")}}
+    if reset is not None:
+        data["reset"] = int(reset)
+    result = _pad(key=key, data=data,
                   on_drawing_change=lambda: None, width="content")
     drawing = result.get("drawing") if result is not None else None
     if not isinstance(drawing, dict):

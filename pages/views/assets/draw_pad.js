@@ -1,6 +1,6 @@
 // Draw & Predict's canvas: white ink on black, 280x280 like MNIST's 28x28 scaled by ten. It sends the
 // picture at once when the pen lifts and about every 150 ms while it moves, so the prediction follows
-// the pen. Mouse, pen and touch alike (pointer events); undo and clear.
+// the pen. Mouse, pen and touch alike (pointer events); undo and clear; Python may wipe it (`reset`).
 
 const SIDE = 280, EVERY_MS = 150;
 
@@ -67,6 +67,11 @@ export default function ({ data, parentElement, setStateValue }) {
     root.querySelector(".clear").addEventListener("click", () => { if (s.strokes.length) { s.strokes = []; paint(s); send(s); } });
   }
   const s = root.__pad;
+  // A new `reset` from Python (My data, after it saved the drawing) wipes the pad for the next one.
+  if (data.reset !== undefined && data.reset !== s.reset) {
+    if (s.reset !== undefined && s.strokes.length) { s.strokes = []; paint(s); }
+    s.reset = data.reset;
+  }
   s.setStateValue = setStateValue;
   s.width = data.width;
   root.querySelector(".undo").textContent = data.labels.undo;

@@ -1,0 +1,153 @@
+"""My data: add samples to a class (drawn on the Draw page's own pad, pictures, a zip of folders), and every class
+as a grid of thumbnails, newest first, each with its delete button for whoever may change the set."""
+
+from __future__ import annotations
+
+import hashlib
+
+import streamlit as st
+
+from cnn import my_data
+from pages.views import controls, draw_pad, errors, identity, my_data_tasks, text
+from pages.views.language import tr
+from pages.views.my_data_sets import error_text, flash
+
+PAD = "my_data_pad"
+PAD_RESETS = "my_data_pad_resets"     # bumped after each saved drawing: the pad wipes itself
+PAD_SAVED = "my_data_pad_saved"       # the drawing saved last, as (its send's number, digest): the pad
+                                      # still reports it after the wipe; a later one, even identical, has a new number
+UPLOADS = "my_data_uploads"           # bumped after each batch: a fresh, empty uploader
+SHOWN = 30                            # thumbnails a class shows (its newest)
+COLUMNS = 10
+
+
+def _mark(raw, seq: int) -> tuple[int, str]:
+    return seq, hashlib.blake2s(raw.tobytes(), digest_size=12).hexdigest()
+
+
+def pick_class(current: my_data.SetSummary) -> int:
+    """The class new samples go into."""
+    options = list(range(len(current.classes)))
+    return controls.select(tr("my_data.add.class"), options, f"my_data_class_{current.id}", widget=st.radio,
+                           horizontal=True,
+                           format_func=lambda i: f"{text.md(current.classes[i])} ({current.counts[i]})")
+
+
+def add(current: my_data.SetSummary) -> None:
+    st.subheader(tr("my_data.add.title"))
+    label = pick_class(current)
+    draw, pictures, archive = st.tabs([tr("my_data.add.draw"), tr("my_data.add.pictures"), tr("my_data.add.zip")])
+    with draw:
+        drawing(current.id, label, current.classes[label])
+    with pictures:
+        upload_pictures(current, label)
+    with archive:
+        upload_zip(current)
+
+
+@errors.fragment
+def drawing(set_id: str, label: int, class_name: str) -> None:
+    """The pad; "Save drawing" puts it into the class at once and wipes the pad for the next one. A fragment:
+    the pad's sends while the pen moves rerun only this."""
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        stroke = controls.slider(tr("draw.stroke"), 6, 40, "my_data_stroke", default=20)
+        raw, seq = draw_pad.draw_pad(PAD, stroke, reset=st.session_state.get(PAD_RESETS, 0))
+    if raw is not None and _mark(raw, seq) == st.session_state.get(PAD_SAVED):
+        raw = None                                    # the one just saved: the pad is already wiped
+    with right:
+        text.say(tr("my_data.draw.into"), name=class_name)
+        st.caption(tr("my_data.draw.help"))
+        if st.button(tr("my_data.draw.save"), key="my_data_save_drawing", type="primary", icon=":material/save:"):
+            if raw is None:
+                st.info(tr("my_data.error.drawing_empty"))
+                return
+            try:
+                my_data.add_drawing(set_id, label, raw, by=identity.me())
+            except my_data.MyDataError as exc:
+                st.info(error_text(exc))
+                return
+            st.session_state[PAD_SAVED] = _mark(raw, seq)
+            st.session_state[PAD_RESETS] = st.session_state.get(PAD_RESETS, 0) + 1
+            flash("success", tr("my_data.draw.saved", name=text.md(class_name)))
+            st.rerun()
+
+
+def upload_pictures(current: my_data.SetSummary, label: int) -> None:
+    """PNG or JPEG pictures, several at once, into the chosen class; each checked like every upload."""
+    as_drawing = False
+    if current.channels == 1 or not current.channels_chosen:
+        as_drawing = controls.toggle(tr("my_data.pictures.as_drawing"), "my_data_as_drawing",
+                                     help=tr("my_data.pictures.as_drawing_help"))
+    if my_data_tasks.running():
+        st.info(tr("my_data.progress.busy"))
+        return
+    count = st.session_state.get(UPLOADS, 0)
+    files = st.file_uploader(tr("my_data.pictures.label"), type=["png", "jpg", "jpeg"], accept_multiple_files=True,
+                             key=f"my_data_pictures_{count}", help=tr("upload.help"))
+    if not files:
+        return
+    my_data_tasks.start(my_data.add_pictures, current.id, label, [(f.name, f.getvalue()) for f in files],
+                        by=identity.me(), as_drawing=as_drawing)
+    st.session_state[UPLOADS] = count + 1            # a fresh, empty uploader
+    st.rerun()
+
+
+def upload_zip(current: my_data.SetSummary) -> None:
+    """A zip of folders named like the classes: each folder's pictures into its class."""
+    st.caption(tr("my_data.zip.help"))
+    if my_data_tasks.running():
+        st.info(tr("my_data.progress.busy"))
+        return
+    count = st.session_state.get(UPLOADS, 0)
+    file = st.file_uploader(tr("my_data.zip.label"), type=["zip"], key=f"my_data_zip_{count}")
+    if file is None:
+        return
+    my_data_tasks.start(my_data.add_zip, current.id, file.getvalue(), by=identity.me())
+    st.session_state[UPLOADS] = count + 1
+    st.rerun()
+
+
+@errors.callback
+def _delete(set_id: str, sample_id: str) -> None:
+    try:
+        my_data.delete_sample(set_id, sample_id)
+    except my_data.MyDataError as exc:
+        flash("warning", error_text(exc))
+
+
+def grid(current: my_data.SetSummary, deletable: bool) -> None:
+    """Each class: its name and count, then its newest samples as thumbnails (with who added each, for a
+    class's set), each with a delete button where this browser may change the set."""
+    st.subheader(tr("my_data.samples.title"))
+    by_class: dict[int, list[my_data.Sample]] = {i: [] for i in range(len(current.classes))}
+    for sample in my_data.samples(current.id):
+        by_class.setdefault(sample.label, []).append(sample)
+    nicknames: dict[str, str] = {}
+
+    def who(token: str) -> str:
+        if token not in nicknames:
+            nicknames[token] = identity.room().person(token).nickname or "" if token else ""
+        return nicknames[token]
+
+    for label, name in enumerate(current.classes):
+        items = by_class.get(label, [])[::-1]
+        with st.container(border=True, key=f"my_data_class_box_{label}"):
+            text.say(tr("my_data.samples.class"), name=name, n=len(items))
+            if not items:
+                st.caption(tr("my_data.samples.none"))
+                continue
+            if len(items) > SHOWN:
+                st.caption(tr("my_data.samples.newest", shown=SHOWN, n=len(items)))
+            cells = st.columns(COLUMNS)
+            for k, sample in enumerate(items[:SHOWN]):
+                with cells[k % COLUMNS]:
+                    try:
+                        picture = my_data.thumbnail(current.id, sample.id, 56)
+                    except (OSError, my_data.MyDataError):
+                        continue                      # deleted by someone else while we drew
+                    caption = text.md(who(sample.by)) if current.class_code and who(sample.by) else None
+                    st.image(picture, width=56, caption=caption)
+                    if deletable:
+                        st.button("", key=f"my_data_del_{sample.id}", icon=":material/delete:",
+                                  help=tr("my_data.samples.delete"), on_click=_delete, args=(current.id, sample.id))
