@@ -34,19 +34,23 @@ class Framing:
 
 
 MNIST = Framing()
-FRAMINGS = {
-    "mnist": MNIST,
-    "mnist-5k": MNIST,
-    "fashion-mnist": Framing(28, 28, "box"),
-    "shapes": Framing(72, None, "box"),   # shapes lie anywhere in the picture: keep where they are
-}
 
 
 def framing_for(dataset: str | None, side: int = 28) -> Framing:
-    """The framing of a known data set; otherwise MNIST's, scaled to a `side`-pixel input."""
-    if dataset in FRAMINGS and FRAMINGS[dataset].side == side:
-        return FRAMINGS[dataset]
-    return Framing(side, round(side * 20 / 28), "mass")
+    """The framing of a known data set (its description in cnn.datasets says it); otherwise MNIST's, scaled
+    to a `side`-pixel input."""
+    from cnn import datasets
+
+    return datasets.framing(dataset, side)
+
+
+def __getattr__(name: str):
+    # FRAMINGS, read as before: each built-in data set's framing, from its one description.
+    if name == "FRAMINGS":
+        from cnn import datasets
+
+        return {key: info.framing for key, info in datasets.BUILTINS.items()}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def to_gray(image) -> np.ndarray:
