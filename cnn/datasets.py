@@ -257,9 +257,12 @@ def is_builtin(name: str | None) -> bool:
 
 
 def subject(name: str | None) -> str:
-    """What one image of `name` shows ("digit", "clothing", "shape", "sample"); a digit for an unknown name."""
+    """What one image of `name` shows ("digit", "clothing", "shape", "sample"); a digit for an unknown name,
+    a sample for a source's set that is gone (a deleted own set: its model still reads its classes)."""
     info = find(name)
-    return info.subject if info is not None else "digit"
+    if info is not None:
+        return info.subject
+    return "sample" if source_for(name) is not None else "digit"
 
 
 def framing(name: str | None, side: int = 28) -> Framing:

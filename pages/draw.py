@@ -5,17 +5,18 @@ import html
 import numpy as np
 import streamlit as st
 
-from cnn import data, preprocess, viz
+from cnn import datasets, preprocess, viz
 from pages.views import bars, controls, draw_pad, errors, explain, layers, legend, model_menu, phone, sidebar, sources
 from pages.views.language import tr
 from pages.views.page import begin
+from pages.views.text import md
 
 begin("draw", "nav.draw", subtitle_key="", help_key="")
 
 model, spec, sidecar = model_menu.current_model_or_stop()
 dataset = sidecar.get("dataset")
-subject = data.subject(dataset)      # "Draw a digit" or "Draw a shape": what this model's images show
-st.caption(tr(f"draw.subtitle.{subject}"))
+subject = datasets.subject(dataset)    # "Draw a digit", "Draw a shape", "Draw one of your classes (✓, ✗, ○)"
+st.caption(tr(f"draw.subtitle.{subject}", classes=tr("list_separator").join(md(c) for c in spec.classes)))
 sidebar.help_box("draw", f"draw.help.{subject}")
 framing = preprocess.framing_for(dataset, spec.input_shape[-1])
 model_menu.caption(spec, sidecar)
@@ -57,19 +58,28 @@ def top_label_html(label: str) -> str:
             f"overflow-wrap:normal;word-break:keep-all;hyphens:none'>{spans}</div></div>")
 
 
+def _colour_sample(raw, spec) -> bool:
+    """An (H, W, 3) sample of the model's own colour data set, at its input size."""
+    return (raw is not None and np.ndim(raw) == 3 and np.shape(raw)[-1] == 3 and spec.input_shape[0] == 3
+            and tuple(np.shape(raw)[:2]) == tuple(spec.input_shape[1:]))
+
+
 def read(raw, model, spec, framing, subject: str, seq: int = 0) -> None:
     """The top guess, every class's probability, the preprocessing steps and a glimpse inside."""
     if raw is None:
         st.info(tr(f"draw.empty.{subject}"))
         return
-    try:
-        stages = preprocess.steps(raw, framing)
-    except preprocess.EmptyDrawing as exc:
-        st.info(tr(f"draw.{exc.code}.{subject}"))
-        return
-    x = stages[-1][1]
-    if spec.input_shape[0] > 1:
-        x = np.repeat(x[None], spec.input_shape[0], axis=0)
+    if _colour_sample(raw, spec):     # a sample of a colour data set is already framed: read it in colour
+        stages, x = [("drawn", raw.mean(-1))], np.asarray(raw, dtype=np.float64).transpose(2, 0, 1)
+    else:
+        try:
+            stages = preprocess.steps(raw, framing)
+        except preprocess.EmptyDrawing as exc:
+            st.info(tr(f"draw.{exc.code}.{subject}"))
+            return
+        x = stages[-1][1]
+        if spec.input_shape[0] > 1:      # a drawing is gray: the same in each colour channel of an RGB model
+            x = np.repeat(x[None], spec.input_shape[0], axis=0)
     look = explain.trace(model_menu.current_choice(), model, spec, x)
     probs, top = look.probabilities, look.top
     st.session_state.drawn_input = x   # the Inside page starts from what was drawn here
