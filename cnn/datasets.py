@@ -44,6 +44,7 @@ class DatasetInfo:
     offline: bool = True            # whether it can be had with no network
     own: bool = False               # a user's own data set (a registered source), not one CNN Lab ships
     about: str = ""                 # one English line about it (the CLI's help)
+    version: str = field(default="", compare=False)   # changes whenever its images do (own sets): for caches
 
     def __post_init__(self):
         # Shared by every session: its splits are read-only, like the rest of it.

@@ -110,7 +110,7 @@ def read(raw, model, spec, framing, subject: str, seq: int = 0) -> None:
                     caption=tr("draw.first_maps", n=first.values.shape[0],
                                shape="×".join(map(str, first.values.shape))))
             layers.own_scale(bool(first.values.min() < 0), where=a)
-            b.image(viz.overlay(x, cam["map"], side=168), caption=tr("draw.gradcam", label=spec.classes[top]))
+            b.image(viz.overlay(x, cam["map"], side=168), caption=tr("draw.gradcam", label=md(spec.classes[top])))
             legend.colour_bar("heat", "0", "1", tr("legend.gradcam"), where=b, width=168)
         st.page_link("pages/inside.py", label=tr("draw.open_inside"), icon=":material/layers:")
 
