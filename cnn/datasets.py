@@ -7,14 +7,16 @@ Inside the Network and the filter gallery all read, so that no page spells a dat
 Data sets that come from elsewhere (a student's own, prefix "own-") are plugged in with
 `register_source(prefix, names=..., describe=..., load=...)`; cnn.data.load_dataset and split_sizes then
 hand their names to that source. A source must be registered in every process that meets its names (the
-app, the training worker and the filter search are separate processes): a module that registers one when
-it is imported is listed in SOURCE_MODULES, and this module imports them all before its first answer.
+app and the training worker are separate processes): a module that registers one when it is imported is
+listed in SOURCE_MODULES (or named in the environment's CNN_LAB_DATASET_SOURCES), and this module imports
+them all before its first answer about a name that is not a built-in.
 """
 
 from __future__ import annotations
 
 import copy
 import importlib
+import os
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -189,11 +191,14 @@ def source_split_sizes(source: Source, name: str, *, validation: bool = True) ->
 
 
 def _import_sources() -> None:
+    """Import the modules that register sources: SOURCE_MODULES, then those named in CNN_LAB_DATASET_SOURCES
+    (comma-separated; a server's own setting, which its training worker and filter searches inherit)."""
     global _imported
     if _imported:
         return
     _imported = True
-    for module in SOURCE_MODULES:
+    extra = [m.strip() for m in os.environ.get("CNN_LAB_DATASET_SOURCES", "").split(",") if m.strip()]
+    for module in (*SOURCE_MODULES, *extra):
         importlib.import_module(module)
 
 

@@ -70,9 +70,8 @@ def fake_set(*, channels: int = 3, side: int = 28, per_class: int = 15, classes=
     return FakeSet(label, tuple(classes), images, labels.astype(np.int64))
 
 
-@contextlib.contextmanager
-def own_sets(sets: dict[str, FakeSet], prefix: str = "own-"):
-    """Register `sets` (name -> FakeSet) as the source of `prefix` names for the duration."""
+def register(sets: dict[str, FakeSet], prefix: str = "own-") -> None:
+    """Register `sets` (name -> FakeSet) as the source of `prefix` names, as an own data sets' adapter does."""
 
     def describe(name: str):
         found = sets.get(name)
@@ -92,6 +91,12 @@ def own_sets(sets: dict[str, FakeSet], prefix: str = "own-"):
                             torch.from_numpy(found.labels[pick].copy()), list(found.classes))
 
     datasets.register_source(prefix, names=lambda: list(sets), describe=describe, load=load)
+
+
+@contextlib.contextmanager
+def own_sets(sets: dict[str, FakeSet], prefix: str = "own-"):
+    """Register `sets` (name -> FakeSet) as the source of `prefix` names for the duration."""
+    register(sets, prefix)
     try:
         yield sets
     finally:

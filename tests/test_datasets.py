@@ -193,3 +193,22 @@ def test_the_command_line_knows_own_sets(tmp_path, capsys):
         assert json.loads((tmp_path / "cli" / "model.json").read_text())["spec"]["input_shape"] == [3, 28, 28]
     with pytest.raises(SystemExit):
         train.main(["--dataset", "own-rgb", "--out", str(tmp_path / "gone")])
+
+
+def test_a_process_of_the_server_imports_the_sources_its_environment_names(tmp_path):
+    """The training worker and the filter search are processes of their own: CNN_LAB_DATASET_SOURCES makes
+    each import the modules that register a server's sources, as SOURCE_MODULES does."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    tests = Path(__file__).resolve().parent
+    env = {**os.environ, "CNN_LAB_DATASET_SOURCES": "fake_own_sets",
+           "PYTHONPATH": os.pathsep.join([str(tests), str(tests.parent)])}
+    script = ("from cnn import data, datasets; print(datasets.names()[-1], len(data.load_dataset('own-symbols', "
+              "split='test')), datasets.describe('own-symbols').input_shape)")
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["own-symbols", "12", "(3,", "28,", "28)"]
+    assert "own-symbols" not in datasets.names()          # this process was not told
