@@ -104,6 +104,18 @@ def shrink(gray: np.ndarray, side: int) -> np.ndarray:
     return np.clip(_resize(np.asarray(gray, dtype=np.float64), side, side), 0.0, 1.0)
 
 
+def colour_picture(rgb, side: int) -> np.ndarray:
+    """A colour picture (3, H, W) in [0, 1] -> (3, side, side) for a colour model: centre-cropped to a square,
+    then each channel resized (area averaging), its colours kept as they are (no inverting, no framing)."""
+    rgb = np.clip(np.asarray(rgb, dtype=np.float64), 0.0, 1.0)
+    if rgb.ndim != 3 or rgb.shape[0] != 3:
+        raise ValueError(f"Expected a (3, H, W) colour picture; got shape {rgb.shape}.")
+    height, width = rgb.shape[1:]
+    square = min(height, width)
+    top, left = (height - square) // 2, (width - square) // 2
+    return np.stack([shrink(channel[top:top + square, left:left + square], side) for channel in rgb])
+
+
 def _centre_of_mass(gray: np.ndarray) -> tuple[float, float]:
     total = gray.sum()
     rows, cols = np.indices(gray.shape)

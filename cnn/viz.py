@@ -361,16 +361,17 @@ def overlay(image: np.ndarray, heat: np.ndarray, *, alpha: float = 0.55, side: i
 
 
 def enlarge(image: np.ndarray, side: int = 112) -> np.ndarray:
-    """A gray (H, W) in [0, 1] -> square uint8 thumbnail: padded with black to a square (so thumbnails of
-    any aspect line up), then enlarged with hard pixel edges."""
+    """A gray (H, W) or colour (H, W, 3) picture in [0, 1] -> square uint8 thumbnail: padded with black to a
+    square (so thumbnails of any aspect line up), then enlarged with hard pixel edges."""
     image = np.clip(np.asarray(image, dtype=np.float64), 0, 1)
-    h, w = image.shape
+    h, w = image.shape[:2]
     if h != w:
-        square = np.zeros((max(h, w), max(h, w)))
+        square = np.zeros((max(h, w), max(h, w)) + image.shape[2:])
         square[(max(h, w) - h) // 2:(max(h, w) - h) // 2 + h, (max(h, w) - w) // 2:(max(h, w) - w) // 2 + w] = image
         image = square
-    scale = max(1, side // max(image.shape))
-    return np.kron((image * 255).round().astype(np.uint8), np.ones((scale, scale), dtype=np.uint8))
+    scale = max(1, side // max(h, w))
+    block = np.ones((scale, scale) + (1,) * (image.ndim - 2), dtype=np.uint8)
+    return np.kron((image * 255).round().astype(np.uint8), block)
 
 
 def mosaic_picture(maps: np.ndarray, *, side: int = 360) -> np.ndarray:

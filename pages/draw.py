@@ -40,7 +40,10 @@ def reader(source: str, model, spec, dataset, framing, subject: str) -> None:
             if raw is not None and raw.ndim == 3:          # (C, H, W) colour -> (H, W, C), as a picture
                 raw = raw.transpose(1, 2, 0)
         else:
-            raw = sources.upload("draw_upload")
+            colour = spec.input_shape[0] == 3      # a colour model reads a colour picture in colour
+            raw = sources.upload("draw_upload", rgb=colour)
+            if raw is not None and colour:
+                raw = preprocess.colour_picture(raw, spec.input_shape[-1]).transpose(1, 2, 0)
     with right:
         read(raw, model, spec, framing, subject, seq)
 
@@ -59,7 +62,7 @@ def top_label_html(label: str) -> str:
 
 
 def _colour_sample(raw, spec) -> bool:
-    """An (H, W, 3) sample of the model's own colour data set, at its input size."""
+    """An (H, W, 3) picture for a colour model at its input size: a sample of its set, or an upload made so."""
     return (raw is not None and np.ndim(raw) == 3 and np.shape(raw)[-1] == 3 and spec.input_shape[0] == 3
             and tuple(np.shape(raw)[:2]) == tuple(spec.input_shape[1:]))
 
@@ -69,8 +72,8 @@ def read(raw, model, spec, framing, subject: str, seq: int = 0) -> None:
     if raw is None:
         st.info(tr(f"draw.empty.{subject}"))
         return
-    if _colour_sample(raw, spec):     # a sample of a colour data set is already framed: read it in colour
-        stages, x = [("drawn", raw.mean(-1))], np.asarray(raw, dtype=np.float64).transpose(2, 0, 1)
+    if _colour_sample(raw, spec):     # a colour sample or upload, already at the input size: read in colour
+        stages, x = [("drawn", raw)], np.asarray(raw, dtype=np.float64).transpose(2, 0, 1)
     else:
         try:
             stages = preprocess.steps(raw, framing)

@@ -20,7 +20,8 @@ with source_col:
 if x is None:
     st.stop()
 look = explain.trace(choice, model, spec, x)
-picture_col.image(viz.enlarge(x if x.ndim == 2 else x.mean(0), 140),
+shown = x if x.ndim == 2 else x.transpose(1, 2, 0) if x.shape[0] == 3 else x.mean(0)   # colour stays colour
+picture_col.image(viz.enlarge(shown, 140),
                   caption=tr("inside.input", shape=layers.shape_of(x)), width=140)
 with guess_col:
     guess = tr("inside.guess", label=text.md(spec.classes[look.top]),

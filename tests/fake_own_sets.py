@@ -2,7 +2,7 @@
 data set in every process of a test's server: the app, its training worker and its filter searches. For the
 browser tests of own data sets; unit tests use own_source.own_sets directly."""
 
-from own_source import fake_set, register
+from own_source import SYMBOLS, fake_set, register
 
-SETS = {"own-symbols": fake_set(channels=3, per_class=20, classes=("✓", "✗", "○"), label="My symbols 我的符号")}
+SETS = {"own-symbols": fake_set(**SYMBOLS)}
 register(SETS)

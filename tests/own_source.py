@@ -19,6 +19,7 @@ from cnn.preprocess import Framing
 
 CLASSES = ("✓", "✗", "○")   # what a student might name three symbols
 SPLIT_SHARES = {"train": 0.6, "val": 0.2, "test": 0.2}
+SYMBOLS = dict(channels=3, per_class=20, classes=CLASSES, label="My symbols 我的符号")   # the browser tests' set
 
 
 @dataclass

@@ -244,10 +244,12 @@ def inside_input(spec, dataset: str | None) -> np.ndarray | None:
     elif source == "sample":
         x = sample(spec, dataset, "inside_sample")
     else:
-        picture = upload("inside_upload")
+        colour = spec.input_shape[0] == 3       # a colour model reads a colour picture in colour
+        picture = upload("inside_upload", rgb=colour)
         if picture is not None:
             try:
-                x = preprocess.to_model_input(picture, framing)
+                x = preprocess.colour_picture(picture, spec.input_shape[-1]) if colour else \
+                    preprocess.to_model_input(picture, framing)
             except preprocess.EmptyDrawing as exc:
                 st.error(tr(f"draw.{exc.code}.{datasets.subject(dataset)}"))
     if x is None:

@@ -7,17 +7,23 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from harness import open_page, screenshot_whole, streamlit_server, wait_idle
+from PIL import Image
 from playwright.sync_api import expect
 from test_browser import SHOTS, _box
 from test_draw_browser import draw_stroke, top_guess
 
 TESTS = Path(__file__).resolve().parents[1]
-CLASSES = ("✓", "✗", "○")
-LABEL = "My symbols 我的符号"
+sys.path.insert(0, str(TESTS))
+from own_source import SYMBOLS, fake_set  # noqa: E402  (the server's set, made again here: not registered)
+
+CLASSES = SYMBOLS["classes"]
+LABEL = SYMBOLS["label"]
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +40,7 @@ def _choose(page, label: str, option: str) -> None:
     wait_idle(page)
 
 
-def test_train_on_an_own_set_then_draw_and_look_inside(chromium, own_url):
+def test_train_on_an_own_set_then_draw_and_look_inside(chromium, own_url, tmp_path):
     page = open_page(chromium, own_url + "/train", viewport=(1600, 1400))
     _choose(page, "Data set", f"{LABEL} (your own · 3 classes)")
     expect(page.get_by_text("Your data set's pictures are 3×28×28")).to_be_visible()
@@ -66,6 +72,18 @@ def test_train_on_an_own_set_then_draw_and_look_inside(chromium, own_url):
     expect(top_guess(page)).to_have_text(re.compile("^[✓✗○]$"))
     wait_idle(page)
     page.screenshot(path=str(SHOTS / "own-draw-en.png"))
+    # A colour picture uploaded for this colour model is read in colour: one of the set's test pictures,
+    # enlarged 4x as a PNG, shrinks back to itself and is read as its class.
+    fake = fake_set(**SYMBOLS)
+    row = fake.split("test")[5]
+    picture = np.kron(fake.images[row].transpose(1, 2, 0), np.ones((4, 4, 1), dtype=np.uint8))
+    Image.fromarray(picture, "RGB").save(tmp_path / "mine.png")
+    page.get_by_text("Upload", exact=True).click()
+    wait_idle(page)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(tmp_path / "mine.png"))
+    expect(top_guess(page)).to_have_text(CLASSES[fake.labels[row]])
+    wait_idle(page)
+    page.screenshot(path=str(SHOTS / "own-draw-upload-en.png"))
 
     page.locator('[data-testid="stSidebarNav"]').get_by_text("Inside the Network").click()
     expect(page.get_by_role("heading", name="Inside the Network")).to_be_visible()
@@ -79,12 +97,14 @@ def test_train_on_an_own_set_then_draw_and_look_inside(chromium, own_url):
     expect(page.get_by_role("heading", name="网络内部")).to_be_visible()
     page.locator('[data-testid="stSidebarNav"]').get_by_text("手写识别").click()
     expect(page.get_by_text("画出你的一个类别（✓、✗、○）")).to_be_visible()
+    page.get_by_text("手写", exact=True).click()              # the input was left on the upload
+    wait_idle(page)
     draw_stroke(page, [(30, 30), (110, 30), (110, 110), (30, 110), (30, 30)])
     expect(top_guess(page)).to_have_text(re.compile("^[✓✗○]$"))
     wait_idle(page)
     page.screenshot(path=str(SHOTS / "own-draw-zh.png"))
     page.locator('[data-testid="stSidebarNav"]').get_by_text("训练", exact=True).click()
-    expect(page.get_by_role("heading", name="训练")).to_be_visible()
+    expect(page.get_by_role("heading", name="训练", exact=True)).to_be_visible()
     _choose(page, "数据集", f"{LABEL}（你的数据集 · 3 类）")
     expect(page.get_by_text("你的数据集里的图片是 3×28×28")).to_be_visible()
     wait_idle(page)
