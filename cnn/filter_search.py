@@ -48,7 +48,10 @@ def search(model_path: str, layer: int, dataset: str | None, out: str, *, sample
 
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
     model, spec = models.load(model_path)
-    images = filter_view.search_images(spec, dataset, samples)
+    if dataset and dataset.startswith("@"):     # the images themselves, written by the server (an own set's)
+        images = np.load(dataset[1:], allow_pickle=False)
+    else:
+        images = filter_view.search_images(spec, dataset, samples)
     budget = budget_mb * 2**20
     per_image = filter_view.bytes_per_image(spec, layer)
     batch = int(max(1, min(256, budget // per_image)))
@@ -149,9 +152,12 @@ class Searches:
         self.samples, self.steps, self.budget_mb, self.rss_limit_mb, self.keep = \
             samples, steps, budget_mb, rss_limit_mb, keep
 
-    def get(self, key: str, model_path: str | os.PathLike, layer: int, dataset: str | None) -> Search:
+    def get(self, key: str, model_path: str | os.PathLike, layer: int, dataset: str | None,
+            images: np.ndarray | None = None) -> Search:
         """The search of (key, layer): started the first time anyone asks (again after it failed or was
-        cancelled), the same object for everyone after. `key` names the model file's version."""
+        cancelled), the same object for everyone after. `key` names the model file's version (and, with
+        `images`, which images: the search then looks through these, handed to its process in a file, rather
+        than loading `dataset` itself, which its process may not know: an own set's source lives here)."""
         with self._lock:
             found = self._searches.get((key, layer))
             if found is None or found.failed:
@@ -159,28 +165,32 @@ class Searches:
                 ended = [k for k, v in self._searches.items() if v.state in (DONE, FAILED, CANCELLED)]
                 for old in ended[:max(0, len(self._searches) - self.keep)]:
                     del self._searches[old]
-                threading.Thread(target=self._run, args=(found, str(model_path), layer, dataset),
+                threading.Thread(target=self._run, args=(found, str(model_path), layer, dataset, images),
                                  name=f"cnn-lab-filters-{layer}", daemon=True).start()
             return found
 
-    def _run(self, found: Search, model_path: str, layer: int, dataset: str | None) -> None:
+    def _run(self, found: Search, model_path: str, layer: int, dataset: str | None, images=None) -> None:
         while not self._slots.acquire(timeout=0.2):
             if found._cancel.is_set():
                 found.state = CANCELLED
                 return
         try:
-            self._process(found, model_path, layer, dataset)
+            self._process(found, model_path, layer, dataset, images)
         except Exception as exc:     # a search must never take its thread's server down
             found.state, found.reason = FAILED, f"{type(exc).__name__}: {exc}"
         finally:
             self._slots.release()
 
-    def _process(self, found: Search, model_path: str, layer: int, dataset: str | None) -> None:
+    def _process(self, found: Search, model_path: str, layer: int, dataset: str | None, images=None) -> None:
         if found._cancel.is_set():
             found.state = CANCELLED
             return
         out = self._folder / f"{abs(hash(found.key))}-{time.monotonic_ns()}.npz"
         log = out.with_suffix(".log")
+        given = out.with_suffix(".images.npy")
+        if images is not None:
+            np.save(given, np.asarray(images, dtype=np.float64), allow_pickle=False)
+            dataset = f"@{given}"
         found.state = RUNNING
         with open(log, "w") as errors:      # a file, not a pipe: a chatty search can never block on it
             process = subprocess.Popen(
@@ -202,6 +212,7 @@ class Searches:
         elif found.state == RUNNING:
             found.state, found.reason = FAILED, error.strip().splitlines()[-1] if error.strip() else "no result"
         out.unlink(missing_ok=True)
+        given.unlink(missing_ok=True)
 
     def _watch(self, found: Search, process: subprocess.Popen) -> None:
         """Kill the search when it is cancelled or passes its memory limit."""

@@ -238,11 +238,14 @@ def centre_field(model, spec: ModelSpec, layer: int) -> tuple[int, int, int, int
 def search_images(spec: ModelSpec, dataset: str | None, samples: int = 1000,
                   test_split: Callable | None = None) -> np.ndarray:
     """The images a filter search looks through, scaled to [0, 1]: the sample digits for a digit model, else
-    the first test images of its data set; repeated over the channels a colour model expects.
+    the first test images of its data set (an own set's through its source); repeated over the channels a
+    colour model expects.
     `test_split(name)`: how to load a test split (a page passes its cached one)."""
-    from cnn import data
+    from cnn import data, datasets
 
-    if tuple(spec.input_shape[1:]) == (28, 28) and dataset in (None, "mnist", "mnist-5k"):
+    info = datasets.find(dataset)
+    digits = info.builtin and info.subject == "digit" if info is not None else dataset is None
+    if tuple(spec.input_shape[1:]) == (28, 28) and digits:
         images = data.sample_digits().images[:samples] / 255.0
     else:
         split = (test_split or (lambda name: data.load_dataset(name, split="test")))(dataset)

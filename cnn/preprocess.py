@@ -34,19 +34,23 @@ class Framing:
 
 
 MNIST = Framing()
-FRAMINGS = {
-    "mnist": MNIST,
-    "mnist-5k": MNIST,
-    "fashion-mnist": Framing(28, 28, "box"),
-    "shapes": Framing(72, None, "box"),   # shapes lie anywhere in the picture: keep where they are
-}
 
 
 def framing_for(dataset: str | None, side: int = 28) -> Framing:
-    """The framing of a known data set; otherwise MNIST's, scaled to a `side`-pixel input."""
-    if dataset in FRAMINGS and FRAMINGS[dataset].side == side:
-        return FRAMINGS[dataset]
-    return Framing(side, round(side * 20 / 28), "mass")
+    """The framing of a known data set (its description in cnn.datasets says it); otherwise MNIST's, scaled
+    to a `side`-pixel input."""
+    from cnn import datasets
+
+    return datasets.framing(dataset, side)
+
+
+def __getattr__(name: str):
+    # FRAMINGS, read as before: each built-in data set's framing, from its one description.
+    if name == "FRAMINGS":
+        from cnn import datasets
+
+        return {key: info.framing for key, info in datasets.BUILTINS.items()}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def to_gray(image) -> np.ndarray:
@@ -98,6 +102,18 @@ def _resize(gray: np.ndarray, height: int, width: int) -> np.ndarray:
 def shrink(gray: np.ndarray, side: int) -> np.ndarray:
     """A whole gray picture resized to side x side (area averaging), in [0, 1]: no cropping or centring."""
     return np.clip(_resize(np.asarray(gray, dtype=np.float64), side, side), 0.0, 1.0)
+
+
+def colour_picture(rgb, side: int) -> np.ndarray:
+    """A colour picture (3, H, W) in [0, 1] -> (3, side, side) for a colour model: centre-cropped to a square,
+    then each channel resized (area averaging), its colours kept as they are (no inverting, no framing)."""
+    rgb = np.clip(np.asarray(rgb, dtype=np.float64), 0.0, 1.0)
+    if rgb.ndim != 3 or rgb.shape[0] != 3:
+        raise ValueError(f"Expected a (3, H, W) colour picture; got shape {rgb.shape}.")
+    height, width = rgb.shape[1:]
+    square = min(height, width)
+    top, left = (height - square) // 2, (width - square) // 2
+    return np.stack([shrink(channel[top:top + square, left:left + square], side) for channel in rgb])
 
 
 def _centre_of_mass(gray: np.ndarray) -> tuple[float, float]:

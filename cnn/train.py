@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from cnn import data, models, runs
+from cnn import data, datasets, models, runs
 
 
 @dataclass
@@ -509,7 +509,8 @@ class _Printer(RunEvents):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cnn.train", description="Train a CNN Lab model.")
     parser.add_argument("--preset", default="seed-mnist", choices=list(models.PRESETS))
-    parser.add_argument("--dataset", default="mnist-5k", choices=list(data.DATASETS))
+    parser.add_argument("--dataset", default="mnist-5k", choices=list(datasets.names()),
+                        help="a built-in data set, or an own one (own-<id>)")
     parser.add_argument("--data-root", default=None, help="folder holding MNIST/raw etc. (torchvision layout)")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=64)
@@ -535,7 +536,10 @@ def main(argv: list[str] | None = None) -> int:
         config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer,
                              weight_decay=args.weight_decay, schedule=args.schedule, augment=args.augment,
                              validation=args.validation, seed=args.seed, device=args.device, precision=args.precision)
-        plan = RunPlan(args.preset, models.preset(args.preset), config, args.dataset, args.data_root)
+        # An own set's network is the preset made for its input (channels, side) and its classes.
+        spec = datasets.preset_spec(args.dataset, args.preset) if datasets.describe(args.dataset).own \
+            else models.preset(args.preset)
+        plan = RunPlan(args.preset, spec, config, args.dataset, args.data_root)
     lock = runs.RunLock(folder)
     if not lock.acquire():
         print(f"error: {folder} is being trained by another process.", file=sys.stderr)

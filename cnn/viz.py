@@ -361,16 +361,17 @@ def overlay(image: np.ndarray, heat: np.ndarray, *, alpha: float = 0.55, side: i
 
 
 def enlarge(image: np.ndarray, side: int = 112) -> np.ndarray:
-    """A gray (H, W) in [0, 1] -> square uint8 thumbnail: padded with black to a square (so thumbnails of
-    any aspect line up), then enlarged with hard pixel edges."""
+    """A gray (H, W) or colour (H, W, 3) picture in [0, 1] -> square uint8 thumbnail: padded with black to a
+    square (so thumbnails of any aspect line up), then enlarged with hard pixel edges."""
     image = np.clip(np.asarray(image, dtype=np.float64), 0, 1)
-    h, w = image.shape
+    h, w = image.shape[:2]
     if h != w:
-        square = np.zeros((max(h, w), max(h, w)))
+        square = np.zeros((max(h, w), max(h, w)) + image.shape[2:])
         square[(max(h, w) - h) // 2:(max(h, w) - h) // 2 + h, (max(h, w) - w) // 2:(max(h, w) - w) // 2 + w] = image
         image = square
-    scale = max(1, side // max(image.shape))
-    return np.kron((image * 255).round().astype(np.uint8), np.ones((scale, scale), dtype=np.uint8))
+    scale = max(1, side // max(h, w))
+    block = np.ones((scale, scale) + (1,) * (image.ndim - 2), dtype=np.uint8)
+    return np.kron((image * 255).round().astype(np.uint8), block)
 
 
 def mosaic_picture(maps: np.ndarray, *, side: int = 360) -> np.ndarray:
@@ -404,7 +405,8 @@ def confusion_figure(confusion: np.ndarray, hover: str, classes=None, *, x_title
                      count_title: str = "", height: int = 460) -> go.Figure:
     """A confusion matrix (rows true, columns answered) with counts written in, the classes named on both
     axes, a colour bar of counts, and a clickable marker per cell; `hover` is a plotly template that may use
-    %{y}, %{x} and %{customdata} (the count)."""
+    %{y} and %{x} (the true and the answered class's names) and %{customdata} (the count). `classes` are
+    shown as given: escape names that users typed (plotly reads HTML in them)."""
     confusion = np.asarray(confusion)
     n = confusion.shape[0]
     names = [str(c) for c in (classes if classes is not None else range(n))]
@@ -416,8 +418,13 @@ def confusion_figure(confusion: np.ndarray, hover: str, classes=None, *, x_title
                       showscale=True, colorbar=dict(title=dict(text=count_title, side="right"), thickness=12,
                                                     tickvals=np.log1p(counts).tolist(),
                                                     ticktext=[str(c) for c in counts]))
-    fig.update_traces(selector=dict(type="scatter"), customdata=confusion.ravel(),
-                      hovertemplate=hover + "<extra></extra>")
+    # Each cell's hover names its classes (%{y} and %{x} would be the row's and column's numbers): the count,
+    # the true class and the answered class ride along in customdata.
+    rows, cols = np.indices(confusion.shape)
+    cells = [[int(count), names[r], names[c]] for count, r, c in zip(confusion.ravel(), rows.ravel(), cols.ravel())]
+    template = hover.replace("%{customdata}", "%{customdata[0]}").replace("%{y}", "%{customdata[1]}")
+    fig.update_traces(selector=dict(type="scatter"), customdata=cells,
+                      hovertemplate=template.replace("%{x}", "%{customdata[2]}") + "<extra></extra>")
     ticks = dict(visible=True, tickmode="array", tickvals=list(range(n)), ticktext=names, tickfont=dict(size=12),
                  showgrid=False, zeroline=False)
     fig.update_layout(margin=dict(l=10, r=10, t=10, b=10),

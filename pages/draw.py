@@ -5,17 +5,18 @@ import html
 import numpy as np
 import streamlit as st
 
-from cnn import data, preprocess, viz
+from cnn import datasets, preprocess, viz
 from pages.views import bars, controls, draw_pad, errors, explain, layers, legend, model_menu, phone, sidebar, sources
 from pages.views.language import tr
 from pages.views.page import begin
+from pages.views.text import md
 
 begin("draw", "nav.draw", subtitle_key="", help_key="")
 
 model, spec, sidecar = model_menu.current_model_or_stop()
 dataset = sidecar.get("dataset")
-subject = data.subject(dataset)      # "Draw a digit" or "Draw a shape": what this model's images show
-st.caption(tr(f"draw.subtitle.{subject}"))
+subject = datasets.subject(dataset)    # "Draw a digit", "Draw a shape", "Draw one of your classes (✓, ✗, ○)"
+st.caption(tr(f"draw.subtitle.{subject}", classes=tr("list_separator").join(md(c) for c in spec.classes)))
 sidebar.help_box("draw", f"draw.help.{subject}")
 framing = preprocess.framing_for(dataset, spec.input_shape[-1])
 model_menu.caption(spec, sidecar)
@@ -39,7 +40,10 @@ def reader(source: str, model, spec, dataset, framing, subject: str) -> None:
             if raw is not None and raw.ndim == 3:          # (C, H, W) colour -> (H, W, C), as a picture
                 raw = raw.transpose(1, 2, 0)
         else:
-            raw = sources.upload("draw_upload")
+            colour = spec.input_shape[0] == 3      # a colour model reads a colour picture in colour
+            raw = sources.upload("draw_upload", rgb=colour)
+            if raw is not None and colour:
+                raw = preprocess.colour_picture(raw, spec.input_shape[-1]).transpose(1, 2, 0)
     with right:
         read(raw, model, spec, framing, subject, seq)
 
@@ -57,19 +61,28 @@ def top_label_html(label: str) -> str:
             f"overflow-wrap:normal;word-break:keep-all;hyphens:none'>{spans}</div></div>")
 
 
+def _colour_sample(raw, spec) -> bool:
+    """An (H, W, 3) picture for a colour model at its input size: a sample of its set, or an upload made so."""
+    return (raw is not None and np.ndim(raw) == 3 and np.shape(raw)[-1] == 3 and spec.input_shape[0] == 3
+            and tuple(np.shape(raw)[:2]) == tuple(spec.input_shape[1:]))
+
+
 def read(raw, model, spec, framing, subject: str, seq: int = 0) -> None:
     """The top guess, every class's probability, the preprocessing steps and a glimpse inside."""
     if raw is None:
         st.info(tr(f"draw.empty.{subject}"))
         return
-    try:
-        stages = preprocess.steps(raw, framing)
-    except preprocess.EmptyDrawing as exc:
-        st.info(tr(f"draw.{exc.code}.{subject}"))
-        return
-    x = stages[-1][1]
-    if spec.input_shape[0] > 1:
-        x = np.repeat(x[None], spec.input_shape[0], axis=0)
+    if _colour_sample(raw, spec):     # a colour sample or upload, already at the input size: read in colour
+        stages, x = [("drawn", raw)], np.asarray(raw, dtype=np.float64).transpose(2, 0, 1)
+    else:
+        try:
+            stages = preprocess.steps(raw, framing)
+        except preprocess.EmptyDrawing as exc:
+            st.info(tr(f"draw.{exc.code}.{subject}"))
+            return
+        x = stages[-1][1]
+        if spec.input_shape[0] > 1:      # a drawing is gray: the same in each colour channel of an RGB model
+            x = np.repeat(x[None], spec.input_shape[0], axis=0)
     look = explain.trace(model_menu.current_choice(), model, spec, x)
     probs, top = look.probabilities, look.top
     st.session_state.drawn_input = x   # the Inside page starts from what was drawn here
@@ -100,7 +113,7 @@ def read(raw, model, spec, framing, subject: str, seq: int = 0) -> None:
                     caption=tr("draw.first_maps", n=first.values.shape[0],
                                shape="×".join(map(str, first.values.shape))))
             layers.own_scale(bool(first.values.min() < 0), where=a)
-            b.image(viz.overlay(x, cam["map"], side=168), caption=tr("draw.gradcam", label=spec.classes[top]))
+            b.image(viz.overlay(x, cam["map"], side=168), caption=tr("draw.gradcam", label=md(spec.classes[top])))
             legend.colour_bar("heat", "0", "1", tr("legend.gradcam"), where=b, width=168)
         st.page_link("pages/inside.py", label=tr("draw.open_inside"), icon=":material/layers:")
 

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from cnn import inspect, viz
-from pages.views import arithmetic, bars, controls, explain, filter_gallery, layers, model_menu, sources
+from pages.views import arithmetic, bars, controls, explain, filter_gallery, layers, model_menu, sources, text
 from pages.views.language import tr
 from pages.views.page import begin
 
@@ -20,10 +20,12 @@ with source_col:
 if x is None:
     st.stop()
 look = explain.trace(choice, model, spec, x)
-picture_col.image(viz.enlarge(x if x.ndim == 2 else x.mean(0), 140),
+shown = x if x.ndim == 2 else x.transpose(1, 2, 0) if x.shape[0] == 3 else x.mean(0)   # colour stays colour
+picture_col.image(viz.enlarge(shown, 140),
                   caption=tr("inside.input", shape=layers.shape_of(x)), width=140)
 with guess_col:
-    guess = tr("inside.guess", label=spec.classes[look.top], p=viz.probability_text(look.probabilities[look.top]))
+    guess = tr("inside.guess", label=text.md(spec.classes[look.top]),
+               p=viz.probability_text(look.probabilities[look.top]))
     st.markdown(f"**{tr('inside.softmax')}** — {guess}")
     bars.probability_bars(look.probabilities, spec.classes, look.top)
 

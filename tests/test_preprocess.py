@@ -166,3 +166,15 @@ def test_without_preprocessing_the_same_drawings_are_misread(shipped, digits):
     labels = [label for _, label in digits]
     naive = [preprocess.shrink(_redraw(d, **DRAWN["small, top-left"]) / 255.0, 28) for d, _ in digits]
     assert _accuracy(model, spec, naive, labels) < 0.6
+
+
+def test_a_colour_picture_is_centre_cropped_and_shrunk_keeping_its_colours():
+    rng = np.random.default_rng(4)
+    picture = rng.uniform(size=(3, 40, 60))                   # wider than high: 10 columns off each side
+    out = preprocess.colour_picture(picture, 20)
+    crop = picture[:, :, 10:50]
+    np.testing.assert_allclose(out, crop.reshape(3, 20, 2, 20, 2).mean(axis=(2, 4)), atol=1e-6)
+    white = np.ones((3, 30, 30))                              # a light picture is not inverted, as drawings are
+    np.testing.assert_allclose(preprocess.colour_picture(white, 28), 1.0, atol=1e-6)
+    with pytest.raises(ValueError):
+        preprocess.colour_picture(np.ones((30, 30)), 28)

@@ -221,3 +221,13 @@ def test_the_conv_matrix_colour_bar_names_each_shared_weight():
     assert figure.data[0].showscale and list(bar.tickvals) == [0, 1, 2, 3]
     assert list(bar.ticktext) == ["w[0,0] = 1", "w[0,1] = -2", "w[1,0] = 0.5", "w[1,1] = 3"]
     assert figure.layout.yaxis.title.text == "输出单元" and figure.layout.xaxis.title.text == "输入像素"
+
+
+def test_a_colour_thumbnail_keeps_its_colours_and_pads_to_a_square():
+    picture = np.zeros((2, 4, 3))
+    picture[0, 0] = (1.0, 0.5, 0.0)
+    big = viz.enlarge(picture, 8)
+    assert big.shape == (8, 8, 3) and big.dtype == np.uint8
+    np.testing.assert_array_equal(big[2, 0], [255, 128, 0])          # row 0 moved down by 1 cell (2 px) to centre
+    np.testing.assert_array_equal(big[:2], 0)
+    np.testing.assert_array_equal(viz.enlarge(picture[..., 0], 8), big[..., 0])   # gray as before

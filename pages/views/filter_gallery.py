@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from cnn import filter_search, filter_view, inspect
-from pages.views import controls, errors, explain, legend, model_menu
+from cnn import data, datasets, filter_search, filter_view, inspect
+from pages.views import controls, errors, explain, legend, model_menu, sources, text
 from pages.views.language import tr
 
 SAMPLES = 1000            # images searched for the strongest patches
@@ -24,8 +24,14 @@ def searches() -> filter_search.Searches:
     return filter_search.Searches(concurrent=1, samples=SAMPLES)
 
 
-def search(choice: str, layer: int, dataset: str | None) -> filter_search.Search:
-    """The search of (model file, layer): started the first time anyone asks, the same for everyone after."""
+def search(choice: str, layer: int, dataset: str | None, images: np.ndarray) -> filter_search.Search:
+    """The search of (model file, layer): started the first time anyone asks, the same for everyone after.
+    An own set's search is handed the images shown here (its source is this process's), and is redone when
+    its set has changed."""
+    info = datasets.find(dataset)
+    if info is not None and info.own:
+        key = f"{explain._key(choice)}|{dataset}|{len(images)}|{float(np.asarray(images).sum()):.6g}"
+        return searches().get(key, model_menu.model_path(choice), layer, dataset, images)
     return searches().get(explain._key(choice), model_menu.model_path(choice), layer, dataset)
 
 
@@ -41,10 +47,11 @@ def _gray(image: np.ndarray) -> np.ndarray:
 
 
 def _outlined(image: np.ndarray, box) -> np.ndarray:
-    """The image as RGB uint8, enlarged, with the box drawn around the patch."""
+    """The image as RGB uint8 (a colour image in its colours), enlarged, with the box drawn around the patch."""
     gray = _gray(image)
     scale = max(1, THUMB // max(gray.shape))
-    rgb = np.repeat((np.clip(gray, 0, 1) * 255).astype(np.uint8)[..., None], 3, axis=2)
+    colour = image.transpose(1, 2, 0) if image.ndim == 3 and image.shape[0] == 3 else gray[..., None]
+    rgb = np.repeat((np.clip(colour, 0, 1) * 255).astype(np.uint8), 3 // colour.shape[-1], axis=2)
     rgb = np.kron(rgb, np.ones((scale, scale, 1), dtype=np.uint8))
     top, left, bottom, right = (v * scale for v in box)
     bottom, right = bottom + scale - 1, right + scale - 1
@@ -103,8 +110,15 @@ def filter_gallery(choice: str, model, spec, dataset: str | None) -> None:
         return
     layer = controls.select(tr("filters.layer"), convs, f"filters_layer_{spec.name}",
                             format_func=lambda i: tr("filters.layer_name", n=convs.index(i) + 1, index=i + 1))
-    images = _images(spec, dataset)
-    found = search(choice, layer, dataset)
+    try:
+        images = _images(spec, dataset)
+    except data.DatasetUnavailable as exc:
+        st.warning(tr("sample.unavailable", reason=sources.dataset_error(exc)))
+        return
+    if len(images) == 0:
+        st.info(tr("sample.unavailable", reason=tr("dataset_error.no_test", name=text.md(text.dataset(dataset)))))
+        return
+    found = search(choice, layer, dataset, images)
     if found.result is None:
         _progress(found)
         return

@@ -12,7 +12,7 @@ import streamlit as st
 
 from cnn import data, invariance, viz
 from cnn import training_basics as basics
-from pages.views import bars, controls, explain, legend, model_menu
+from pages.views import bars, controls, explain, legend, model_menu, text
 from pages.views.language import tr
 
 SHIFT_RANGE = 6           # the shift sliders go from −6 to +6 pixels
@@ -115,7 +115,7 @@ def _shift_view() -> None:
     with pictures[3]:
         guess = after.top
         p = viz.probability_text(after.probabilities[guess])
-        st.markdown(tr("ideas.shift.guess", label=spec.classes[guess], p=p))
+        st.markdown(tr("ideas.shift.guess", label=text.md(spec.classes[guess]), p=p))
         bars.probability_bars(after.probabilities, spec.classes, guess)
     rows = [(tr("ideas.shift.stage.input"), invariance.relative_change(image, moved))]
     rows += [(tr("ideas.shift.stage.layer", n=i + 1, kind=tr(f"inside.kind.{spec.layers[i]['type']}"),
@@ -337,7 +337,7 @@ def view_9() -> None:
     look = explain._trace(model_key, model, spec, image)
     worked = basics.loss_by_hand(look.logits, true)
     picture, numbers, curve = st.columns([0.5, 2.1, 1.3], gap="small")
-    picture.image(_png(image), caption=tr("ideas.loss.image", label=spec.classes[label]), width="stretch")
+    picture.image(_png(image), caption=tr("ideas.loss.image", label=text.md(spec.classes[label])), width="stretch")
     with numbers:
         table = pd.DataFrame({tr("ideas.loss.class"): spec.classes,
                               tr("ideas.loss.score"): [f"{v:.3f}" for v in worked.logits],
@@ -347,8 +347,8 @@ def view_9() -> None:
                                        axis=1), hide_index=True, height=388)
     with curve:
         p_true = worked.probabilities[true]
-        st.markdown(tr("ideas.loss.formula", label=spec.classes[true], p=f"{p_true:.4g}", loss=f"{worked.loss:.4g}",
-                       total=f"{worked.exps.sum():.4g}", exp=f"{worked.exps[true]:.4g}"))
+        st.markdown(tr("ideas.loss.formula", label=text.md(spec.classes[true]), p=f"{p_true:.4g}",
+                       loss=f"{worked.loss:.4g}", total=f"{worked.exps.sum():.4g}", exp=f"{worked.exps[true]:.4g}"))
         st.plotly_chart(_loss_figure(float(p_true), min(worked.loss, 5.3)), key="ideas_loss", config=CHART)
     st.caption(tr("ideas.loss.help"))
 

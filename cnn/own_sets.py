@@ -1,0 +1,80 @@
+"""Own data sets (cnn.my_data) as cnn.datasets knows data sets: "own-<id>" for every set in the data folder.
+
+Imported through cnn.datasets.SOURCE_MODULES in every process that meets such a name (the app, its training
+worker, a filter search), so the engine and every page read a student's set like a built-in one.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from cnn import data, datasets, my_data
+from cnn.preprocess import Framing
+
+_cache: dict[Path, tuple[tuple, dict[str, tuple[my_data.SetSummary, str]]]] = {}
+_lock = threading.Lock()
+
+
+def _signature(root: Path) -> tuple:
+    """What changes when a set is made, changed or deleted: each set folder's manifest's size and time."""
+    found = []
+    try:
+        entries = list(os.scandir(root))
+    except OSError:
+        return ()
+    for entry in entries:
+        try:
+            stat = os.stat(os.path.join(entry.path, my_data.MANIFEST))
+        except OSError:
+            continue
+        found.append((entry.name, stat.st_mtime_ns, stat.st_size))
+    return tuple(sorted(found))
+
+
+def _sets() -> dict[str, tuple[my_data.SetSummary, str]]:
+    """name -> (summary, version) for the sets in the data folder; read again only when a manifest changed
+    (the pages ask on every rerun)."""
+    root = Path(my_data.default_root())
+    signature = _signature(root)
+    with _lock:
+        cached = _cache.get(root)
+        if cached is not None and cached[0] == signature:
+            return cached[1]
+    versions = {name: f"{mtime}-{size}" for name, mtime, size in signature}
+    sets = {s.dataset: (s, versions.get(s.id, "")) for s in my_data.list_sets(root)}
+    with _lock:
+        _cache[root] = (signature, sets)
+    return sets
+
+
+def names() -> list[str]:
+    return list(_sets())
+
+
+def describe(name: str) -> datasets.DatasetInfo | None:
+    found = _sets().get(name)
+    if found is None:
+        return None
+    summary, version = found
+    try:
+        splits = my_data.split_sizes(summary.id)
+    except data.DatasetUnavailable:
+        return None
+    side = summary.side
+    # Drawings are framed as Draw & Predict frames them (MNIST's way, scaled to the set's side).
+    return datasets.DatasetInfo(name, summary.name, tuple(summary.classes), summary.channels, side,
+                                Framing(side, round(side * 20 / 28), "mass"), "sample", splits,
+                                flips=False, offline=True, own=True, version=version)
+
+
+def load(name: str, split: str, *, validation: bool = True) -> data.Dataset:
+    return my_data.load_split(name, split, validation=validation)
+
+
+def sizes(name: str, *, validation: bool = True) -> dict[str, int]:
+    return my_data.split_sizes(name, validation=validation)
+
+
+datasets.register_source(my_data.PREFIX, names=names, describe=describe, load=load, sizes=sizes)

@@ -1,0 +1,83 @@
+"""A data set made on the My data page is a data set like the built-ins: cnn.datasets describes it, cnn.data
+loads it, it trains in the server's worker process (which finds it through cnn.own_sets by itself), and its
+description follows the set as samples are added and when it is deleted."""
+
+import numpy as np
+import pytest
+import torch
+
+from cnn import data, datasets, jobs, models, my_data, train
+
+CLASSES = ["✓", "✗", "○"]
+
+
+def _stroke(kind: int, jitter: np.random.Generator) -> np.ndarray:
+    """A 140x140 RGBA drawing of a tick, a cross or a ring, a little different each time."""
+    pad = np.zeros((140, 140, 4), np.uint8)
+    yy, xx = np.mgrid[0:140, 0:140]
+    dx, dy = jitter.integers(-12, 13, 2)
+
+    def line(x0, y0, x1, y1):
+        t = np.clip(((xx - x0) * (x1 - x0) + (yy - y0) * (y1 - y0)) / ((x1 - x0) ** 2 + (y1 - y0) ** 2), 0, 1)
+        return np.hypot(xx - (x0 + t * (x1 - x0)), yy - (y0 + t * (y1 - y0))) < 6
+
+    if kind == 0:
+        ink = line(30 + dx, 70 + dy, 60 + dx, 105 + dy) | line(60 + dx, 105 + dy, 115 + dx, 30 + dy)
+    elif kind == 1:
+        ink = line(30 + dx, 30 + dy, 110 + dx, 110 + dy) | line(110 + dx, 30 + dy, 30 + dx, 110 + dy)
+    else:
+        ink = np.abs(np.hypot(xx - 70 - dx, yy - 70 - dy) - 40) < 6
+    pad[ink] = (255, 255, 255, 255)
+    return pad
+
+
+@pytest.fixture()
+def symbols(tmp_path, monkeypatch):
+    monkeypatch.setenv("CNN_LAB_MY_DATA", str(tmp_path / "my-data"))
+    made = my_data.create_set("Symbols 符号", CLASSES, owner="ana")
+    rng = np.random.default_rng(0)
+    for i in range(36):
+        my_data.add_drawing(made.id, i % 3, _stroke(i % 3, rng), by="ana")
+    return made
+
+
+def test_an_own_set_is_described_and_loaded_like_a_builtin(symbols):
+    name = symbols.dataset
+    assert name in datasets.names() and name not in datasets.builtin_names()
+    info = datasets.describe(name)
+    assert (info.label, info.classes, info.channels, info.side, info.own) == ("Symbols 符号", tuple(CLASSES), 1, 28,
+                                                                              True)
+    assert info.framing.side == 28 and info.presets, "a network suits it"
+    assert data.split_sizes(name) == my_data.split_sizes(symbols.id)
+    for split in data.SPLITS:
+        ours, theirs = data.load_dataset(name, split=split), my_data.load_split(symbols.id, split)
+        assert torch.equal(ours.images, theirs.images) and torch.equal(ours.labels, theirs.labels)
+        assert ours.classes == CLASSES
+
+
+def test_the_description_follows_the_set(symbols):
+    name = symbols.dataset
+    before = datasets.describe(name)
+    my_data.add_drawing(symbols.id, 2, _stroke(2, np.random.default_rng(9)), by="ben")
+    after = datasets.describe(name)
+    assert after.version != before.version
+    assert sum(after.splits.values()) == sum(before.splits.values()) + 1
+    my_data.delete_set(symbols.id)
+    assert datasets.find(name) is None and name not in datasets.names()
+    with pytest.raises(data.DatasetUnavailable):
+        data.load_dataset(name, split="train")
+
+
+def test_an_own_set_trains_in_the_servers_worker(symbols, tmp_path):
+    name = symbols.dataset
+    spec = datasets.preset_spec(name, datasets.describe(name).presets[0])
+    manager = jobs.JobManager(runs_root=tmp_path / "runs", preload=())
+    try:
+        plan = train.RunPlan("symbols", spec, train.TrainConfig(epochs=2, batch_size=8), name)
+        job = manager.wait(manager.submit(plan, "ana"), timeout=240)
+        assert job.state == jobs.FINISHED, job.message
+        _, saved = models.load(tmp_path / "runs" / job.run_id / "model")
+        assert saved.classes == CLASSES and tuple(saved.input_shape) == (1, 28, 28)
+        assert sum(map(sum, job.test["confusion"])) == data.split_sizes(name)["test"]
+    finally:
+        manager.shutdown()
