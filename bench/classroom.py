@@ -139,13 +139,25 @@ STATIC_REF = re.compile(r'(?:src|href)="\./((?:static/|favicon)[^"]+)"')
 MEDIA_REF = re.compile(rb"/media/[0-9a-f]{16,64}\.[a-z0-9]{2,5}")
 
 
+# What Chromium sends with each request (the server parses them all): as many headers, as long.
+BROWSER_HEADERS = {
+    "Accept": "*/*", "Accept-Encoding": "gzip, deflate, br, zstd", "Accept-Language": "en-US,en;q=0.9",
+    "Connection": "keep-alive", "Sec-Fetch-Dest": "script", "Sec-Fetch-Mode": "cors", "Sec-Fetch-Site": "same-origin",
+    "sec-ch-ua": '"Chromium";v="156", "Not-A.Brand";v="24"', "sec-ch-ua-mobile": "?0",
+    "sec-ch-ua-platform": '"Linux"',
+    "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 "
+                  "Safari/537.36",
+    "Cookie": "cnn_lab_owner=" + "0" * 32,
+}
+
+
 def _get_many(netloc: str, paths: list[str]) -> int:
     """GET each path over one kept-alive connection, as a browser's connection does; the bytes received."""
     received = 0
     conn = http.client.HTTPConnection(netloc, timeout=STEP_TIMEOUT_S)
     try:
         for path in paths:
-            conn.request("GET", path, headers={"Accept-Encoding": "gzip, deflate, br", "Accept": "*/*"})
+            conn.request("GET", path, headers=BROWSER_HEADERS)
             response = conn.getresponse()
             received += len(response.read())
     finally:
