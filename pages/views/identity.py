@@ -55,3 +55,17 @@ def may_manage(run_owner: str) -> bool:
 def teaches() -> bool:
     """This browser is the teacher of a class (its runs may go ahead of the students' waiting runs)."""
     return bool(room().teacher_classes(me()))
+
+
+def sees_set(set_owner: str, class_code: str | None) -> bool:
+    """Whether this browser sees a data set of someone's own (My data, the Train page's menu): its owner, the
+    owner's teacher, and, for a class's set, every student and the teacher of that class. A set made by no one
+    (a script's) is everyone's. Another student's private set stays theirs."""
+    if not set_owner or may_manage(set_owner):
+        return True
+    if not class_code:
+        return False
+    mine = my_class()
+    if mine is not None and mine.code == class_code:
+        return True
+    return any(c.code == class_code for c in room().teacher_classes(me()))
