@@ -46,12 +46,14 @@ def table(entries: list[leaderboard.Entry], nicknames: dict[str, str], final: bo
     for entry in entries:
         scored = entry.problem is None and (entry.score.private if final else entry.score.public) is not None
         rank += scored
-        row = {tr("board.rank"): str(rank) if scored else "—", tr("class.nickname"): nicknames.get(entry.owner, ""),
-               tr("board.run"): entry.name, tr("board.network"): entry.network,
-               tr("board.public"): _percent(entry.score.public)}
+        # The scores first, so a narrow column (a phone, a projector at large fonts) still shows them.
+        row = {tr("board.rank"): str(rank) if scored else "—", tr("class.nickname"): nicknames.get(entry.owner, "")}
         if final:
             row[tr("board.private")] = _percent(entry.score.private)
+        row[tr("board.public")] = _percent(entry.score.public)
+        row[tr("board.network")] = entry.network
         row[tr("board.time")] = _clock(entry.seconds)
+        row[tr("board.run")] = entry.name
         row[tr("board.note")] = tr(f"board.problem.{entry.problem}") if entry.problem else ""
         rows.append(row)
     return pd.DataFrame(rows)
@@ -83,8 +85,9 @@ def board(info: classroom.ClassInfo, current: my_data.SetSummary, *, key: str) -
             if final:
                 st.success(tr("board.final"), icon=":material/emoji_events:")
             if entries:
+                names = {tr(k): st.column_config.TextColumn(width="medium") for k in ("class.nickname", "board.run")}
                 st.dataframe(table(entries, nicknames, final), hide_index=True, width="stretch",
-                             key=f"board_table_{key}_{current.id}")
+                             column_config=names, key=f"board_table_{key}_{current.id}")
             else:
                 st.caption(tr("board.none"))
             if teacher:
