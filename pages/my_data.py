@@ -23,6 +23,7 @@ if current is None:
     st.info(tr("my_data.none"))
     st.stop()
 
+current = my_data_sets.training_view(current)   # counts without the held-out part (no run trains on it)
 my_data_sets.header(current)
 if my_data_sets.may_add(current):
     my_data_samples.add(current)

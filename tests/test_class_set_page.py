@@ -97,6 +97,7 @@ def test_the_teacher_draws_the_held_out_part_and_a_student_sees_only_its_count(w
     assert "my_data_held_out" not in {t.key for t in ann.toggle}, "a student draws no held-out sample"
     assert _images(ann) == 0, "the teacher's held-out drawing is not shown to a student"
     assert i18n.t("my_data.held_out.hidden", lang, n=1) in _messages(ann)
+    assert ann.radio(key=f"my_data_class_{made.id}").options == ["✓ (0)", "✗ (0)"], "counts to train on"
     ann.session_state["my_data_pad"] = _pad(_shape(1))
     ann.button(key="my_data_save_drawing").click().run()
     assert not ann.exception, ann.exception
@@ -170,27 +171,31 @@ def test_the_leaderboard_ranks_by_the_public_part_then_by_the_private_one_after_
     _held_out_part(made.id)
     _constant_run(ANN, made.id, 0, HOSTILE)         # "always ✓": 75% public, 25% private
     _constant_run(BOB, made.id, 1, "bob's net")     # "always ✗": 25% public, 75% private
+    damaged = _constant_run(BOB, made.id, 1, "broken")
+    (runs.run_dir(damaged) / "model.safetensors").write_bytes(b"\x80\x04 a pickle under the name")
     nickname, public, private = (i18n.t(k, lang) for k in ("class.nickname", "board.public", "board.private"))
 
     teacher = _open(TEACHER, "pages/class.py", lang)
     shown = _board(teacher, lang)
-    assert list(shown[nickname]) == [HOSTILE, "Bob"], "names as text, ranked by the public part"
-    assert list(shown[i18n.t("board.run", lang)]) == [HOSTILE, "bob's net"]
-    assert list(shown[public]) == ["75.0%", "25.0%"] and private not in shown.columns
-    assert list(shown[i18n.t("board.time", lang)]) == ["1:15", "1:15"]
-    assert list(shown[i18n.t("board.network", lang)]) == ["tiny-conv", "tiny-conv"]
+    assert list(shown[nickname]) == [HOSTILE, "Bob", "Bob"], "names as text, ranked by the public part"
+    assert list(shown[i18n.t("board.run", lang)]) == [HOSTILE, "bob's net", "broken"]
+    assert list(shown[public]) == ["75.0%", "25.0%", "—"] and private not in shown.columns
+    assert list(shown[i18n.t("board.rank", lang)]) == ["1", "2", "—"]
+    assert list(shown[i18n.t("board.note", lang)]) == ["", "", i18n.t("board.problem.damaged", lang)]
+    assert list(shown[i18n.t("board.time", lang)]) == ["1:15"] * 3
+    assert list(shown[i18n.t("board.network", lang)]) == ["tiny-conv"] * 3
     assert sentence(i18n.t("board.title", lang), name=HOSTILE) in "\n".join(h.proto.body for h in teacher.get("html"))
     student = _open(ANN, "pages/class.py", lang)
-    assert list(_board(student, lang)[nickname]) == [HOSTILE, "Bob"]
+    assert list(_board(student, lang)[nickname]) == [HOSTILE, "Bob", "Bob"]
     assert f"board_reveal_student_{made.id}" not in {b.key for b in student.button}, "only the teacher reveals"
 
     teacher.button(key=f"board_reveal_teacher_{made.id}").click().run()
     assert not teacher.exception, teacher.exception
     assert classroom.Classroom(room.url).revealed(info.id, made.id), "kept in the database"
     final = _board(teacher, lang)
-    assert list(final[nickname]) == ["Bob", HOSTILE] and list(final[private]) == ["75.0%", "25.0%"]
+    assert list(final[nickname]) == ["Bob", HOSTILE, "Bob"] and list(final[private]) == ["75.0%", "25.0%", "—"]
     assert i18n.t("board.final", lang) in _messages(teacher)
     student.run()                                   # another session sees it too
-    assert list(_board(student, lang)[nickname]) == ["Bob", HOSTILE]
+    assert list(_board(student, lang)[nickname]) == ["Bob", HOSTILE, "Bob"]
     on_my_data = _open(BOB, "pages/my_data.py", lang)
-    assert list(_board(on_my_data, lang)[nickname]) == ["Bob", HOSTILE]
+    assert list(_board(on_my_data, lang)[nickname]) == ["Bob", HOSTILE, "Bob"]

@@ -96,7 +96,7 @@ def test_a_class_builds_a_data_set_together_and_sees_its_leaderboard(chromium, f
             expect(_said(teacher, "Held out")).to_have_text("Held out for scoring, not for training: 8")
 
             # The students draw from their own browsers ...
-            for page, strokes, label in ((ana, [TICK], "✓ (4)"), (ben, CROSS, "✗ (4)")):
+            for page, strokes, label in ((ana, [TICK], "✓ (0)"), (ben, CROSS, "✗ (0)")):
                 page.goto(url + "/my_data?lang=en")
                 page.wait_for_selector('[data-testid="stApp"]')
                 wait_idle(page)
