@@ -82,7 +82,7 @@ def _captions(at: AppTest) -> list[str]:
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_the_teacher_draws_the_held_out_part_and_a_student_sees_only_its_count(world, lang):
-    _room, _info, made = world
+    made = world[2]
     teacher = _open(TEACHER, "pages/my_data.py", lang)
     assert teacher.toggle(key="my_data_held_out").label == i18n.t("my_data.held_out.toggle", lang)
     teacher.toggle(key="my_data_held_out").set_value(True)
@@ -116,6 +116,13 @@ def test_the_teacher_draws_the_held_out_part_and_a_student_sees_only_its_count(w
     assert {s.id: s.held_out for s in my_data.samples(made.id)} == {held.id: False, drawn.id: True}
     ann.run()
     assert _images(ann) == 1 and i18n.t("my_data.held_out.hidden", lang, n=1) in _messages(ann)
+    # The teacher in another browser (the projector's), opened with the class secret: the same teacher's view.
+    room, info, _made = world
+    room.open_as_teacher(info.code, "a long teacher secret", "tok-projector-dddddddd")
+    projector = _open("tok-projector-dddddddd", "pages/my_data.py", lang)
+    assert "my_data_held_out" in {t.key for t in projector.toggle}
+    assert _images(projector) == 2 and text.md(HOSTILE) in _captions(projector)
+    assert {f"my_data_unhold_{drawn.id}", f"my_data_del_{held.id}"} <= {b.key for b in projector.button}
     assert not [b for b in ann.button if b.key and b.key.startswith(("my_data_hold_", "my_data_unhold_"))]
 
 

@@ -66,8 +66,15 @@ def owner_label(owner: str) -> str:
 
 
 def may_change(current: my_data.SetSummary) -> bool:
-    """Rename, delete, remove samples: the set's owner, or the teacher of the owner's class."""
-    return identity.may_manage(current.owner)
+    """Rename, delete, remove samples: the set's owner, or the teacher of the owner's class; for a class's set,
+    also its class's teacher in another browser (opened with the teacher secret)."""
+    if identity.may_manage(current.owner):
+        return True
+    if not current.class_code:
+        return False
+    room = identity.room()
+    made_for = room.class_by_code(current.class_code)
+    return made_for is not None and room.is_teacher(identity.me(), made_for.id)
 
 
 def may_add(current: my_data.SetSummary) -> bool:
