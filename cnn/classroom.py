@@ -86,6 +86,12 @@ started_runs = sa.Table(
     sa.Column("name", sa.String(80), nullable=False),
     sa.Column("started", sa.Float, nullable=False),
 )
+leaderboards = sa.Table(   # one row per class data set whose final ranking the teacher revealed
+    "leaderboards", metadata,
+    sa.Column("set_id", sa.String(64), primary_key=True),
+    sa.Column("class_id", sa.Integer, sa.ForeignKey("classes.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("revealed", sa.Float),                  # when the private ranking was revealed; NULL: not yet
+)
 
 
 class ClassroomError(ValueError):
@@ -379,6 +385,22 @@ class Classroom:
                 writer.writerow([_csv_text(student.nickname), lesson, exercise, status,
                                  cell["attempts"] if cell else 0, seconds])
         return out.getvalue()
+
+    # ---- a class data set's leaderboard
+    def reveal(self, class_id: int, set_id: str, revealed: bool = True) -> None:
+        """Show (or hide again) the final ranking of a class data set's leaderboard, for every session."""
+        with self._write() as conn:
+            self._upsert(conn, leaderboards, ("set_id",),
+                         {"set_id": set_id, "class_id": class_id, "revealed": self.clock() if revealed else None},
+                         {"class_id": class_id, "revealed": self.clock() if revealed else None})
+
+    def revealed(self, class_id: int, set_id: str) -> bool:
+        """Whether the teacher of `class_id` revealed the final ranking of this set (a set made for another
+        class never counts as revealed here)."""
+        with self._read() as conn:
+            when = conn.execute(sa.select(leaderboards.c.revealed).where(
+                leaderboards.c.set_id == set_id, leaderboards.c.class_id == class_id)).scalar()
+        return when is not None
 
     # ---- runs
     def record_run(self, run_id: str, token: str, name: str) -> None:

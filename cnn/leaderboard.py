@@ -9,12 +9,15 @@ on each drawing's own id, so a drawing keeps its part when the teacher adds more
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from cnn import data, models
+from cnn import data, models, runs
 
 PUBLIC_SHARE = 0.5      # of the held-out drawings, the part whose score is shown while the class trains
 
@@ -75,3 +78,117 @@ def ranking(scores: list[Score], *, final: bool = False) -> list[Score]:
         return (s.problem is not None, -(first if first is not None else -1.0),
                 -(second if second is not None else -1.0), s.run_id)
     return sorted(scores, key=key)
+
+
+# ---------------------------------------------------------------- a class data set's leaderboard
+
+PROBLEMS = ("damaged", "classes", "shape", "not_yet")   # why a run has no score (locale "board.problem.<code>")
+_CACHE_SIZE = 2048
+_scores: OrderedDict[tuple, Score] = OrderedDict()      # (run id, its files' stamps, held-out digest) -> Score
+_holdouts: OrderedDict[str, tuple] = OrderedDict()      # held-out digest -> (Dataset, sample ids)
+_lock = threading.Lock()
+stats = {"scored": 0, "cached": 0}                      # how often a score was computed or found (for tests)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One run on a class data set's leaderboard."""
+
+    run_id: str
+    owner: str                  # the owner's token (the page shows their nickname)
+    name: str                   # the run's name, as its owner typed it
+    network: str
+    seconds: float | None       # training time so far
+    score: Score
+    problem: str | None = None  # one of PROBLEMS, or None when scored
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
+def _remember(cache: OrderedDict, key, value) -> None:
+    with _lock:
+        cache[key] = value
+        cache.move_to_end(key)
+        while len(cache) > _CACHE_SIZE:
+            cache.popitem(last=False)
+
+
+def _holdout(set_id: str, digest: str, data_root: Path | None):
+    with _lock:
+        found = _holdouts.get(digest)
+    if found is None:
+        from cnn import my_data
+
+        found = my_data.held_out_part(set_id, root=data_root)
+        _remember(_holdouts, digest, found)
+    return found
+
+
+def _trained_on(folder: Path) -> str | None:
+    """The data set a run folder trained on: its model's (model.json), else its plan's (info.json)."""
+    for name in ("model.json", "info.json"):
+        value = runs.read_json(folder / name)
+        if isinstance(value, dict) and isinstance(value.get("dataset"), str):
+            return value["dataset"]
+    return None
+
+
+def class_board(set_id: str, owners: Mapping[str, object], *, final: bool = False, runs_root: Path | None = None,
+                data_root: Path | None = None) -> list[Entry]:
+    """Every run trained on the own data set `set_id` ("own-<id>") whose owner is one of `owners` (the class's
+    students), scored on the set's held-out drawings and ranked (by the private part once `final`). Scores are
+    cached by the run's files and by what the held-out part holds, so asking again costs a few file stats."""
+    from cnn import my_data
+
+    dataset_name = my_data.PREFIX + set_id
+    digest = my_data.held_out_key(set_id, root=data_root)
+    base = Path(runs_root or runs.default_root())
+    entries = []
+    folders = sorted(base.iterdir(), reverse=True) if base.is_dir() else []
+    for folder in folders:
+        if not runs.RUN_ID.match(folder.name) or not folder.is_dir():
+            continue
+        owner = runs.read_owner(folder)
+        if not owner or owner not in owners or _trained_on(folder) != dataset_name:
+            continue
+        run = runs.read_run(folder)
+        sidecar = runs.read_json(folder / "model.json")
+        spec = sidecar.get("spec") if isinstance(sidecar, dict) else None
+        network = run.model or (str(spec.get("name", "")) if isinstance(spec, dict) else "")
+        seconds = sum(float(e.get("seconds", 0.0)) for e in run.epochs) or None
+        problem = None
+        if run.problem is not None:
+            problem = "damaged"
+        elif not (folder / "model.safetensors").exists():
+            problem = "not_yet"
+        if problem is not None:
+            found = Score(run.id, None, None, 0, 0, problem=problem)
+        else:
+            key = (run.id, _stamp(folder / "model.safetensors"), _stamp(folder / "model.json"), digest)
+            with _lock:
+                found = _scores.get(key)
+            if found is None:
+                holdout, ids = _holdout(set_id, digest, data_root)
+                found = score(run.id, folder / "model", holdout, ids)
+                if found.problem is not None and found.problem not in PROBLEMS:
+                    found = Score(run.id, None, None, found.n_public, found.n_private, problem="damaged")
+                _remember(_scores, key, found)
+                stats["scored"] += 1
+            else:
+                stats["cached"] += 1
+            problem = found.problem
+        entries.append(Entry(run.id, owner, run.name, network, seconds, found, problem))
+    order = {s.run_id: i for i, s in enumerate(ranking([e.score for e in entries], final=final))}
+    return sorted(entries, key=lambda e: order[e.run_id])
+
+
+def clear_cache() -> None:
+    with _lock:
+        _scores.clear()
+        _holdouts.clear()

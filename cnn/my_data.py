@@ -826,12 +826,29 @@ def load_split(set_id: str, split: str, *, validation: bool = True, root: Path |
 
 def load_held_out(set_id: str, *, root: Path | None = None):
     """The held-out samples (the class leaderboard's part) as a cnn.data.Dataset, split "test"."""
+    return held_out_part(set_id, root=root)[0]
+
+
+def held_out_part(set_id: str, *, root: Path | None = None):
+    """(the held-out samples as a cnn.data.Dataset, their sample ids in the same order): the leaderboard splits
+    them into its public and private parts by id."""
     folder, manifest = _manifest_for_data(set_id, root)
     records = [r for r in manifest.get("samples", []) if r.get("held_out")]
-    return _as_dataset(folder, manifest, records, "test")
+    return _as_dataset(folder, manifest, records, "test", with_ids=True)
 
 
-def _as_dataset(folder: Path, manifest: dict, records: list[dict], split: str):
+def held_out_key(set_id: str, *, root: Path | None = None) -> str:
+    """A digest of what the held-out part holds (its samples' ids and labels, the class names, the shape):
+    it changes whenever a score on it could. Cheap: the manifest only, no picture is read."""
+    folder = set_dir(set_id, root)
+    manifest = _read_manifest(folder)
+    part = sorted((str(r.get("id")), r.get("label")) for r in manifest.get("samples", []) if r.get("held_out"))
+    current = _summary(folder.name, manifest)
+    token = json.dumps([part, current.classes, current.channels, current.side], ensure_ascii=False)
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _as_dataset(folder: Path, manifest: dict, records: list[dict], split: str, with_ids: bool = False):
     from PIL import Image
 
     from cnn import data
@@ -850,7 +867,10 @@ def _as_dataset(folder: Path, manifest: dict, records: list[dict], split: str):
             continue
         pixels[i] = arr.transpose(2, 0, 1) if c == 3 else arr[None]
         labels[i] = int(record["label"])
-    return data._dataset(PREFIX + folder.name, split, pixels[keep], labels[keep], current.classes)
+    dataset = data._dataset(PREFIX + folder.name, split, pixels[keep], labels[keep], current.classes)
+    if with_ids:
+        return dataset, [str(r["id"]) for r, kept in zip(records, keep) if kept]
+    return dataset
 
 
 def thumbnail(set_id: str, sample_id: str, side: int = 84, root: Path | None = None) -> np.ndarray:

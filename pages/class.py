@@ -4,7 +4,7 @@ assigns a lesson, locks the Train page's limits, exports the results, projects t
 
 import streamlit as st
 
-from pages.views import class_forms, class_view, identity, projector, shared
+from pages.views import class_board, class_forms, class_view, identity, projector, shared
 from pages.views.language import tr
 from pages.views.page import begin
 
@@ -21,6 +21,7 @@ if taught:
     top[1].toggle(tr("class.projector"), value=projector.on(), key="projector_toggle",
                   on_change=class_view.toggle_projector, help=tr("class.projector_help"))
     class_view.live(room, shared.job_manager(), info.id)
+    class_board.boards(info, key="teacher")      # each class data set's leaderboard, with Reveal
     left, right = st.columns(2, gap="large")
     with left.container(border=True):
         class_view.assign(room, info)
@@ -35,3 +36,6 @@ if not projector.on():
         class_forms.student(room, me)
     with teacher.container(border=True):
         class_forms.teacher(room, me, has_classes=bool(taught))
+    mine = identity.my_class()
+    if mine is not None and mine.id not in {c.id for c in taught}:
+        class_board.boards(mine, key="student")   # the student's class's leaderboards

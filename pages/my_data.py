@@ -4,7 +4,7 @@ pictures or a zip of folders; see every class as thumbnails, with counts and war
 import streamlit as st
 
 from cnn import my_data
-from pages.views import my_data_samples, my_data_sets, my_data_tasks
+from pages.views import class_board, identity, my_data_samples, my_data_sets, my_data_tasks
 from pages.views.language import tr
 from pages.views.page import begin
 
@@ -23,6 +23,7 @@ if current is None:
     st.info(tr("my_data.none"))
     st.stop()
 
+current = my_data_sets.training_view(current)   # counts without the held-out part (no run trains on it)
 my_data_sets.header(current)
 if my_data_sets.may_add(current):
     my_data_samples.add(current)
@@ -38,3 +39,7 @@ deletable = my_data_sets.may_change(current)
 my_data_samples.grid(current, deletable)
 if deletable:
     my_data_sets.manage(current)
+if current.class_code:                       # a class's set: its leaderboard (the class's runs on it)
+    made_for = identity.room().class_by_code(current.class_code)
+    if made_for is not None:
+        class_board.board(made_for, current, key="my_data")

@@ -3,6 +3,7 @@ messages every part of the page shares. Names users typed are shown as text (pag
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import streamlit as st
@@ -65,8 +66,15 @@ def owner_label(owner: str) -> str:
 
 
 def may_change(current: my_data.SetSummary) -> bool:
-    """Rename, delete, remove samples: the set's owner, or the teacher of the owner's class."""
-    return identity.may_manage(current.owner)
+    """Rename, delete, remove samples: the set's owner, or the teacher of the owner's class; for a class's set,
+    also its class's teacher in another browser (opened with the teacher secret)."""
+    if identity.may_manage(current.owner):
+        return True
+    if not current.class_code:
+        return False
+    room = identity.room()
+    made_for = room.class_by_code(current.class_code)
+    return made_for is not None and room.is_teacher(identity.me(), made_for.id)
 
 
 def may_add(current: my_data.SetSummary) -> bool:
@@ -157,6 +165,23 @@ def import_set() -> None:
 
 
 # ---------------------------------------------------------------- one set
+
+
+def training_view(current: my_data.SetSummary) -> my_data.SetSummary:
+    """The set as its trainers see it: the counts (in the header, the class picker, the warnings) without the
+    held-out drawings, which no run trains on (the header says how many are held out)."""
+    if not current.held_out:
+        return current
+    counts = list(current.counts)
+    try:
+        every = my_data.samples(current.id)
+    except my_data.MyDataError:          # deleted a moment ago: the page says so further down
+        return current
+    for sample in every:
+        if sample.held_out and 0 <= sample.label < len(counts):
+            counts[sample.label] -= 1
+    return dataclasses.replace(current, counts=counts)
+
 
 
 def header(current: my_data.SetSummary) -> None:
