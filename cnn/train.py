@@ -3,7 +3,7 @@
     python -m cnn.train --preset seed-mnist --dataset mnist-5k --epochs 3 --out runs/x
 
 No DataLoader and no per-sample PIL work: the whole data set sits in memory as uint8, batches are
-sliced from it, scaled to [0, 1] and (optionally) augmented on the whole batch at once.
+sliced from it, scaled to [0, 1] and (optionally) augmented on the whole batch at once (cnn.augment).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from cnn import data, models, runs
+from cnn import augment, data, models, runs
 
 
 @dataclass
@@ -35,7 +35,8 @@ class TrainConfig:
     momentum: float = 0.9
     weight_decay: float = 0.0
     schedule: str = "none"           # or "onecycle": warm up, then anneal to almost zero
-    augment: bool = False            # small random affine: rotation, scale, shift
+    augment: bool = False            # small random affine: rotation, scale, shift (cnn.augment)
+    flips: bool = False              # with augment, mirror half the images too (not for digits, ✓ or ✗)
     validation: bool = True          # hold 1/12 of the training images out to validate each epoch; False: train
                                      # on all of them (Keras' classic recipes do) and record no val metrics
     seed: int = 0
@@ -99,22 +100,6 @@ def pick_device(name: str = "auto") -> torch.device:
 def _batch(ds: data.Dataset, index: torch.Tensor, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
     x = ds.images[index].to(device, non_blocking=True).float().div_(255.0)   # (B, C, H, W) in [0, 1]
     return x, ds.labels[index].to(device, non_blocking=True)
-
-
-def augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Random small affine per image (±12°, scale 0.85–1.15, shift ±12%), for the whole batch at once.
-
-    Digits people draw are tilted, off-centre, bigger or smaller than MNIST's: this teaches the model that.
-    """
-    n = x.shape[0]
-    rand = torch.rand(n, 4, generator=generator).to(x.device)
-    angle = (rand[:, 0] - 0.5) * math.radians(24)
-    scale = 0.85 + 0.3 * rand[:, 1]
-    shift = (rand[:, 2:] - 0.5) * 0.24                       # in [-1, 1] grid units: ±12% of the side
-    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
-    theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1)
-    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-    return F.grid_sample(x, grid, align_corners=False, padding_mode="zeros")
 
 
 @torch.no_grad()
@@ -240,7 +225,7 @@ def _train(model, train_ds, val_ds, config, on_batch, on_epoch, should_stop, on_
                 return history
             x, y = _batch(train_ds, order[(step - 1) * config.batch_size: step * config.batch_size], device)
             if config.augment:
-                x = augment(x, generator)
+                x = augment.augment_batch(x, generator, flips=config.flips)
             x = x.contiguous(memory_format=memory_format)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=mixed):
                 logits = model(x)
@@ -518,6 +503,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--weight-decay", type=float, default=0.0)
     parser.add_argument("--schedule", default="none", choices=["none", "onecycle"])
     parser.add_argument("--augment", action="store_true", help="small random affine on every batch")
+    parser.add_argument("--flips", action="store_true", help="with --augment, mirror half the images left-right")
     parser.add_argument("--no-validation", dest="validation", action="store_false",
                         help="train on every training image (MNIST: all 60,000) and hold none out for validation")
     parser.add_argument("--seed", type=int, default=0)
@@ -534,6 +520,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.resume:
         config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer,
                              weight_decay=args.weight_decay, schedule=args.schedule, augment=args.augment,
+                             flips=args.flips,
                              validation=args.validation, seed=args.seed, device=args.device, precision=args.precision)
         plan = RunPlan(args.preset, models.preset(args.preset), config, args.dataset, args.data_root)
     lock = runs.RunLock(folder)
