@@ -148,7 +148,7 @@ class JobManager:
         job = Job(runs.new_id(plan.name), plan, owner, priority=priority, estimate_s=found.seconds)
         folder = runs.run_dir(job.id, self.runs_root)
         runs.RunWriter(folder).start(name=plan.name, spec=plan.spec, config=plan.config, dataset=plan.dataset,
-                                     data=plan.data)
+                                     data=plan.data, transfer=plan.transfer)
         try:
             return self._enqueue(job, folder)
         except QueueFull:       # another tab of the same owner was quicker: this folder was never a run

@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from cnn import augment, data, models, runs
+from cnn import augment, data, models, runs, transfer
 
 
 @dataclass
@@ -352,6 +352,8 @@ class RunPlan:
     data_root: str | None = None
     count: int | None = None      # generated data sets (shapes): training images; val and test get a fifth
     size: int = 72                # generated data sets: pixels a side
+    start_from: str | None = None # "shipped" (or a model's path): copy its conv layers first (cnn.transfer)
+    freeze: bool = False          # with start_from: do not train the copied layers
 
     def count_for(self, split: str) -> int | None:
         if self.count is None:
@@ -362,6 +364,11 @@ class RunPlan:
     def data(self) -> dict:
         return {"data_root": self.data_root, "count": self.count, "size": self.size}
 
+    @property
+    def transfer(self) -> dict | None:
+        """What config.json keeps of start_from and freeze (None: a network started from random weights)."""
+        return {"start_from": self.start_from, "freeze": self.freeze} if self.start_from else None
+
     @classmethod
     def from_folder(cls, folder: Path) -> RunPlan:
         """The plan a run folder was started with (its config.json), to resume it."""
@@ -369,9 +376,10 @@ class RunPlan:
         info = runs.read_json(Path(folder) / "info.json", {}) or {}
         settings = {k: v for k, v in config["train"].items() if k in TrainConfig.__dataclass_fields__}
         extra = config.get("data") or {}
+        start = config.get("transfer") or {}
         return cls(info.get("name") or Path(folder).name, models.ModelSpec.from_dict(config["spec"]),
                    TrainConfig(**settings), config["dataset"], extra.get("data_root"), extra.get("count"),
-                   extra.get("size", 72))
+                   extra.get("size", 72), start.get("start_from"), bool(start.get("freeze", False)))
 
 
 class RunEvents:
@@ -416,7 +424,8 @@ def run(folder: Path, plan: RunPlan | None = None, *, resume: bool = False, load
         if (folder / "checkpoint.safetensors").exists():
             checkpoint = load_checkpoint(folder / "checkpoint.safetensors")
     elif not started:
-        writer.start(name=plan.name, spec=plan.spec, config=plan.config, dataset=plan.dataset, data=plan.data)
+        writer.start(name=plan.name, spec=plan.spec, config=plan.config, dataset=plan.dataset, data=plan.data,
+                     transfer=plan.transfer)
     events.status("preparing")
     writer.set_status("preparing")
     try:
@@ -437,6 +446,8 @@ def run(folder: Path, plan: RunPlan | None = None, *, resume: bool = False, load
         spec.classes = list(train_ds.classes)
         torch.manual_seed(plan.config.seed)   # the same seed, the same initial weights: runs are reproducible
         model = models.build(spec)
+        if plan.start_from:       # the shipped model's conv layers (then a resumed checkpoint's weights over them)
+            transfer.start_from(model, spec, plan.start_from, freeze=plan.freeze)
     except (data.DatasetUnavailable, models.SpecError) as exc:
         writer.finish(status="failed", model=None, spec=plan.spec, dataset=plan.dataset, epochs=[], report=None,
                       message=str(exc))
@@ -491,6 +502,15 @@ class _Printer(RunEvents):
         return self.interrupted
 
 
+def _fitted(spec: models.ModelSpec, dataset: str, data_root: str | None) -> models.ModelSpec:
+    """A small-data preset takes the data set's input and classes (its last layer gets one unit a class); the
+    other presets are made for their data set and stay as they are."""
+    if not spec.name.startswith("small-"):
+        return spec
+    test = data.load_dataset(dataset, data_root, "test", count=30)
+    return models.for_data(spec, test.input_shape, test.classes)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cnn.train", description="Train a CNN Lab model.")
     parser.add_argument("--preset", default="seed-mnist", choices=list(models.PRESETS))
@@ -506,6 +526,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--flips", action="store_true", help="with --augment, mirror half the images left-right")
     parser.add_argument("--no-validation", dest="validation", action="store_false",
                         help="train on every training image (MNIST: all 60,000) and hold none out for validation")
+    parser.add_argument("--start-from", default=None, metavar="shipped|PATH",
+                        help="copy the convolution layers of the shipped model (or of a model's files) first")
+    parser.add_argument("--freeze", action="store_true", help="with --start-from: do not train the copied layers")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
     parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
@@ -522,7 +545,16 @@ def main(argv: list[str] | None = None) -> int:
                              weight_decay=args.weight_decay, schedule=args.schedule, augment=args.augment,
                              flips=args.flips,
                              validation=args.validation, seed=args.seed, device=args.device, precision=args.precision)
-        plan = RunPlan(args.preset, models.preset(args.preset), config, args.dataset, args.data_root)
+        if args.freeze and not args.start_from:
+            parser.error("--freeze needs --start-from")
+        spec = models.preset(args.preset)
+        try:
+            spec = _fitted(spec, args.dataset, args.data_root)
+        except (data.DatasetUnavailable, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        plan = RunPlan(args.preset, spec, config, args.dataset, args.data_root, start_from=args.start_from,
+                       freeze=args.freeze)
     lock = runs.RunLock(folder)
     if not lock.acquire():
         print(f"error: {folder} is being trained by another process.", file=sys.stderr)
