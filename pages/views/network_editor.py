@@ -11,8 +11,8 @@ import math
 import pandas as pd
 import streamlit as st
 
-from cnn import cost, models, ops, train
-from pages.views import controls
+from cnn import cost, data, models, ops, train, transfer
+from pages.views import augment_preview, controls
 from pages.views.language import tr
 
 DATASETS = ("mnist-5k", "shapes", "mnist", "fashion-mnist")   # the offline ones first
@@ -90,6 +90,16 @@ def network() -> tuple[str, models.ModelSpec, str | None]:
     choices = [n for n, s in models.PRESETS.items() if tuple(s.input_shape) == INPUT_SHAPES[dataset]]
     preset = controls.select(tr("train.preset"), choices, f"train_preset_{dataset}", widget=top[1].selectbox)
     spec = models.preset(preset)
+    samples = preview_set(dataset)
+    if spec.name.startswith("small-") and samples is not None:    # made for any classes: one unit a class
+        spec = models.for_data(spec, spec.input_shape, samples.classes)
+    with st.expander(tr("augment.title"), expanded=train_images(dataset, samples) <= train.SMALL_DATA,
+                     icon=":material/shuffle:"):
+        if isinstance(samples, data.Dataset):
+            augment_preview.augment_preview(samples, flips=bool(controls.get("train_flips", False)),
+                                            key=f"augment_{dataset}")
+        else:
+            st.info(samples_problem(dataset))
     st.caption(tr("train.layers_help"))
     edited = st.data_editor(_table(spec), num_rows="dynamic", key=f"layers_{preset}", hide_index=True,
                             column_config=column_config(), placeholder="")   # an empty cell shows nothing
@@ -104,6 +114,34 @@ def network() -> tuple[str, models.ModelSpec, str | None]:
     st.success(tr("train.valid", params=f"{sum(r.parameters for r in rows):,}",
                   macs=f"{sum(r.mult_adds for r in rows):,}"))
     return dataset, spec, None
+
+
+PREVIEW_SAMPLES = 40       # a preview needs a few of each class, not the whole data set
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def preview_set(name: str) -> data.Dataset | None:
+    """A few training samples of a data set (shared read-only by every session), None where it cannot be had
+    here (not downloaded: a preview never downloads)."""
+    try:
+        found = data.load_dataset(name, None, "train", download=False, count=12 if name == "shapes" else None)
+    except (data.DatasetUnavailable, ValueError, OSError):
+        return None
+    picked = augment_preview._rows(found.labels.numpy(), len(found.classes), PREVIEW_SAMPLES)
+    return data.Dataset(found.name, found.split, found.images[picked].clone(), found.labels[picked].clone(),
+                        list(found.classes))
+
+
+def samples_problem(dataset: str) -> str:
+    return tr("augment.unavailable", dataset=tr(f"dataset.{dataset}") if dataset in DATASETS else dataset)
+
+
+def train_images(dataset: str, samples: data.Dataset | None = None) -> int:
+    """How many images a run trains on per epoch (the split's size, without loading it where it can)."""
+    try:
+        return data.split_sizes(dataset)["train"]
+    except ValueError:
+        return len(samples) if samples is not None else train.SMALL_DATA + 1
 
 
 def summary_table(rows: list[models.LayerSummary]) -> None:
@@ -150,11 +188,37 @@ def cost_line(found: cost.Estimate) -> str | None:
 LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 1.0]
 
 
-def settings() -> train.TrainConfig:
-    epochs = controls.slider(tr("train.epochs"), 1, 30, "train_epochs", default=3)
-    batch = controls.choice_slider(tr("train.batch"), [16, 32, 64, 128, 256], "train_batch", default=64)
-    lr = controls.choice_slider(tr("train.lr"), LEARNING_RATES, "train_lr", default=1e-3, help=tr("train.lr_help"))
+def settings(images: int | None = None) -> train.TrainConfig:
+    """The training settings. `images`: the data set's training images; a small set (a few dozen drawings)
+    gets its own defaults (more, shorter epochs, small batches, augmentation) and controls of its own."""
+    small = images is not None and images <= train.SMALL_DATA
+    defaults, suffix = train.defaults_for(images or train.SMALL_DATA + 1), "_small" if small else ""
+    epochs = controls.slider(tr("train.epochs"), 1, train.max_epochs(images or train.SMALL_DATA + 1),
+                             f"train_epochs{suffix}", default=defaults.epochs)
+    batch = controls.choice_slider(tr("train.batch"), [8, 16, 32, 64, 128, 256] if small else [16, 32, 64, 128, 256],
+                                   f"train_batch{suffix}", default=defaults.batch_size)
+    lr = controls.choice_slider(tr("train.lr"), LEARNING_RATES, f"train_lr{suffix}", default=defaults.lr,
+                                help=tr("train.lr_help"))
     optimizer = controls.select(tr("train.optimizer"), ("adam", "sgd"), "train_optimizer", widget=st.radio,
                                 horizontal=True, format_func=lambda o: tr(f"train.optimizer.{o}"))
-    augment = controls.toggle(tr("train.augment"), "train_augment", help=tr("train.augment_help"))
-    return train.TrainConfig(epochs=epochs, batch_size=batch, lr=lr, optimizer=optimizer, augment=augment)
+    augment = controls.toggle(tr("train.augment"), f"train_augment{suffix}", default=defaults.augment,
+                              help=tr("train.augment_help"))
+    flips = controls.toggle(tr("train.flips"), "train_flips", help=tr("train.flips_help"), disabled=not augment)
+    return train.TrainConfig(epochs=epochs, batch_size=batch, lr=lr, optimizer=optimizer, augment=augment,
+                             flips=flips and augment, schedule=defaults.schedule)
+
+
+def start_from(spec: models.ModelSpec) -> tuple[str | None, bool, str | None]:
+    """The "start from the shipped model" choice: (start_from or None, freeze, why it cannot or None)."""
+    on = controls.toggle(tr("train.start_from"), "train_start_from", help=tr("train.start_from_help"))
+    if not on:
+        return None, False, None
+    freeze = controls.toggle(tr("train.freeze"), "train_freeze", help=tr("train.freeze_help"))
+    try:
+        copied = transfer.check(spec)
+    except models.SpecError as exc:
+        message = spec_error(exc)
+        st.error(message, icon=":material/block:")
+        return transfer.SHIPPED, freeze, message
+    st.caption(tr("train.start_from_copied", layers=tr("list_separator").join(str(i + 1) for i in copied)))
+    return transfer.SHIPPED, freeze, None
