@@ -50,3 +50,36 @@ def test_transfer_and_its_refusal_read_in_chinese():
 def test_small_data_gets_its_own_defaults_on_the_page():
     assert network_editor.train_images("mnist-5k") == 3500
     assert network_editor.train_images("own-unknown") > 1000      # unknown here: treated as big until it loads
+
+
+def test_the_two_runs_on_the_same_data_are_compared_side_by_side(runs_folder):
+    """One run from random weights, one from the shipped model, on the same (own) data: the Train page's
+    comparison lists both by name and overlays their validation accuracy."""
+    import torch
+
+    from cnn import data, models, runs, train
+
+    g = torch.Generator().manual_seed(0)
+    sets = {split: data.Dataset("own-ticks", split, torch.randint(0, 256, (12, 1, 28, 28), dtype=torch.uint8,
+                                                                  generator=g), torch.arange(12) % 3, ["✓", "✗", "○"])
+            for split in data.SPLITS}
+    spec = models.for_data(models.preset("small-gray"), (1, 28, 28), ["✓", "✗", "○"])
+    config = train.TrainConfig(epochs=2, batch_size=8)
+    names = {"small-gray": None, "small-gray · from the shipped model": "shipped"}
+    for name, start in names.items():
+        plan = train.RunPlan(name, spec, config, "own-ticks", start_from=start)
+        train.run(runs.run_dir(runs.new_id(name)), plan, load=lambda _n, _r, split, **_: sets[split])
+    at = train_page()
+    options = at.multiselect(key="compare_runs").options
+    for name in names:
+        assert any(o.startswith(f"{name} · own-ticks · ") for o in options), options
+    ids = [r.id for r in runs.list_runs() if r.dataset == "own-ticks"]
+    at = at.multiselect(key="compare_runs").set_value(ids).run()
+    assert not at.exception, at.exception
+    ours = [o for o in at.multiselect(key="compare_runs").options if "own-ticks" in o]
+    chart = [el for el in at.get("plotly_chart")]
+    assert chart, "no comparison chart"
+    import json
+
+    figure = json.loads(chart[-1].proto.spec)
+    assert sorted(trace["name"] for trace in figure["data"]) == sorted(ours)
