@@ -85,6 +85,21 @@ def for_plan(plan, *, speed: float | None = None, max_seconds: float = DEFAULT_M
                     count=plan.count, speed=speed, max_seconds=max_seconds, batch_size=plan.config.batch_size)
 
 
+MIN_SPEED_IMAGES = 1000         # an epoch on fewer images says more about its steps' overhead than about speed
+
+
+def epoch_speed(spec: models.ModelSpec, record: dict) -> float | None:
+    """The multiply-adds per second an epoch record (cnn.train's: images_per_s, seconds) shows this machine
+    trained at; None for an epoch too small to tell (a few dozen drawings: their steps' own cost dominates,
+    and taking it as the speed would make every later estimate of a big run far too long)."""
+    rate, seconds = record.get("images_per_s"), record.get("seconds")
+    if not all(isinstance(v, (int, float)) and v > 0 for v in (rate, seconds)):
+        return None
+    if round(rate * seconds) < MIN_SPEED_IMAGES:      # rate * seconds: the epoch's images (rounded: floats)
+        return None
+    return BACKWARD_FACTOR * forward_macs(spec) * rate
+
+
 def check(found: Estimate) -> Estimate:
     """`found` when it fits the limit; TooCostly (with the numbers a page needs) when it does not."""
     if found.allowed:

@@ -68,3 +68,12 @@ def test_the_cost_of_small_data_counts_its_many_short_steps():
         3 * (55 * cost.STEP_SECONDS + cost.EPOCH_SECONDS), rel=1e-6)
     plan = train.RunPlan("x", models.for_data(spec, (1, 28, 28), list("abc")), train.defaults_for(60), "mnist-5k")
     assert cost.for_plan(plan, speed=1e9).overhead > 0
+
+
+def test_only_epochs_big_enough_teach_the_server_its_speed():
+    spec = models.preset("small-gray")
+    forward = cost.forward_macs(spec)
+    assert cost.epoch_speed(spec, {"images_per_s": 500.0, "seconds": 7.0}) == 3 * forward * 500.0
+    assert cost.epoch_speed(spec, {"images_per_s": 200.0, "seconds": 0.3}) is None     # 60 drawings
+    assert cost.epoch_speed(spec, {"images_per_s": 0, "seconds": 1.0}) is None
+    assert cost.epoch_speed(spec, {}) is None
