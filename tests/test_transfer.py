@@ -142,3 +142,16 @@ def test_the_command_line_needs_start_from_for_freeze(capsys):
     with pytest.raises(SystemExit):
         train.main(["--preset", "small-gray", "--dataset", "mnist-5k", "--freeze", "--out", "/nonexistent/x"])
     assert "--freeze needs --start-from" in capsys.readouterr().err
+
+
+def test_the_command_line_starts_a_small_preset_from_the_shipped_model(tmp_path, shipped):
+    weights, _ = shipped
+    code = train.main(["--preset", "small-gray", "--dataset", "mnist-5k", "--epochs", "1", "--batch-size", "128",
+                       "--start-from", "shipped", "--freeze", "--out", str(tmp_path / "run")])
+    assert code == 0
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["transfer"] == {"start_from": "shipped", "freeze": True}
+    assert config["spec"]["classes"] == [str(d) for d in range(10)]       # fitted: one unit a digit
+    model, _ = models.load(tmp_path / "run" / "model")
+    assert torch.equal(model.state_dict()["4.weight"], weights["4.weight"])
+    assert json.loads((tmp_path / "run" / "info.json").read_text())["status"] == "finished"
