@@ -54,7 +54,7 @@ def test_names_are_text_and_the_sentence_reads_in_chinese():
 def test_colour_samples_stay_colour_and_flips_are_said():
     at = run(colour=True, flips=True)
     assert not at.exception, at.exception
-    assert any("mirrored" in c.value for c in at.caption)
+    assert any("mirrored" in c.value for c in at.caption) and not at.warning
     assert len(images(at)) == view.ROWS * (view.COPIES + 1)
 
 
@@ -70,6 +70,12 @@ def test_the_pictures_are_the_samples_moved_by_cnn_augment():
     assert view._rows(np.array([1, 1, 1]), 3, rows=2) == [0, 1]
     moved = augment.augment_batch(sample, torch.Generator().manual_seed(0))
     assert moved.shape == sample.shape
+
+
+def test_without_augmentation_it_says_the_network_sees_only_the_originals():
+    at = run(augmented=False, lang="zh")
+    assert not at.exception, at.exception
+    assert "没有开启数据增强" in at.warning[0].value
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

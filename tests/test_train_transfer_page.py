@@ -29,6 +29,9 @@ def test_the_preview_shows_the_chosen_data_set_and_transfer_is_checked_before_st
     images = [img for el in at.get("imgs") + at.get("image") for img in el.proto.imgs]
     assert sum(img.caption.endswith("original") for img in images) == augment_preview.ROWS
     assert any(img.caption.startswith("0 ·") for img in images)          # mnist-5k's classes, by name
+    assert any("Augmentation is off for this run" in w.value for w in at.warning)   # off by default here
+    at.toggle(key="train_augment").set_value(True).run()
+    assert not any("Augmentation is off" in w.value for w in at.warning)
     at.selectbox(key="train_preset_mnist-5k").set_value("small-gray").run()
     assert "52,938 parameters" in at.success[0].value                    # its last layer: 10 digits
     at.toggle(key="train_start_from").set_value(True).run()

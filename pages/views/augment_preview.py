@@ -45,14 +45,17 @@ def _new_batch(key: str) -> None:
     st.session_state[f"{key}_batch"] = batch_number(key) + 1
 
 
-def augment_preview(dataset, *, flips: bool = False, key: str = "augment_preview") -> None:
+def augment_preview(dataset, *, flips: bool = False, key: str = "augment_preview", augmented: bool = True) -> None:
     """`dataset` (a cnn.data.Dataset) as training sees it: ROWS samples, each original, then COPIES moved
-    copies; the sentence that says why that helps; a "New batch" button. `flips`: mirror too."""
+    copies; the sentence that says why that helps; a "New batch" button. `flips`: mirror too. `augmented`:
+    False where the run's augmentation is off (then it says the network would see only the originals)."""
     import torch
 
     from cnn import augment
 
     st.markdown(tr("augment.why"))
+    if not augmented:
+        st.warning(tr("augment.off"), icon=":material/info:")
     if dataset is None or len(dataset) == 0:
         st.info(tr("augment.empty"))
         return

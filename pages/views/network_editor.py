@@ -93,11 +93,12 @@ def network() -> tuple[str, models.ModelSpec, str | None]:
     samples = preview_set(dataset)
     if spec.name.startswith("small-") and samples is not None:    # made for any classes: one unit a class
         spec = models.for_data(spec, spec.input_shape, samples.classes)
-    with st.expander(tr("augment.title"), expanded=train_images(dataset, samples) <= train.SMALL_DATA,
-                     icon=":material/shuffle:"):
+    images = train_images(dataset, samples)
+    with st.expander(tr("augment.title"), expanded=images <= train.SMALL_DATA, icon=":material/shuffle:"):
         if isinstance(samples, data.Dataset):
+            augmented = bool(controls.get(augment_key(images), train.defaults_for(images).augment))
             augment_preview.augment_preview(samples, flips=bool(controls.get("train_flips", False)),
-                                            key=f"augment_{dataset}")
+                                            key=f"augment_{dataset}", augmented=augmented)
         else:
             st.info(samples_problem(dataset))
     st.caption(tr("train.layers_help"))
@@ -188,6 +189,11 @@ def cost_line(found: cost.Estimate) -> str | None:
 LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 1.0]
 
 
+def augment_key(images: int | None) -> str:
+    """The augmentation toggle's key: small data sets have their own (on by default)."""
+    return "train_augment_small" if images is not None and images <= train.SMALL_DATA else "train_augment"
+
+
 def settings(images: int | None = None) -> train.TrainConfig:
     """The training settings. `images`: the data set's training images; a small set (a few dozen drawings)
     gets its own defaults (more, shorter epochs, small batches, augmentation) and controls of its own."""
@@ -201,7 +207,7 @@ def settings(images: int | None = None) -> train.TrainConfig:
                                 help=tr("train.lr_help"))
     optimizer = controls.select(tr("train.optimizer"), ("adam", "sgd"), "train_optimizer", widget=st.radio,
                                 horizontal=True, format_func=lambda o: tr(f"train.optimizer.{o}"))
-    augment = controls.toggle(tr("train.augment"), f"train_augment{suffix}", default=defaults.augment,
+    augment = controls.toggle(tr("train.augment"), augment_key(images), default=defaults.augment,
                               help=tr("train.augment_help"))
     flips = controls.toggle(tr("train.flips"), "train_flips", help=tr("train.flips_help"), disabled=not augment)
     return train.TrainConfig(epochs=epochs, batch_size=batch, lr=lr, optimizer=optimizer, augment=augment,

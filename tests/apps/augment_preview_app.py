@@ -27,4 +27,5 @@ def sample_set(colour: bool) -> data.Dataset:
     return data._dataset("own-preview", "train", images, np.arange(24) % 3, ["bar <b>", "✗ *x*", "ring"])
 
 
-augment_preview(sample_set(st.session_state.get("colour", False)), flips=st.session_state.get("flips", False))
+augment_preview(sample_set(st.session_state.get("colour", False)), flips=st.session_state.get("flips", False),
+                augmented=st.session_state.get("augmented", True))
