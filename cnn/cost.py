@@ -11,6 +11,11 @@ times less. Time follows multiply-adds.
                each forward one: the gradient with respect to the layer's input and to its weights)
     run      = epochs × (train images × training + validation images × forward) + test images × forward
     seconds  = run / speed (multiply-adds per second, measured by training the seed network here)
+               + steps × STEP_SECONDS + epochs × EPOCH_SECONDS (when the batch size is known)
+
+Why the last line: on a few dozen images a step's work is tiny and what stays is the cost of any step (a
+batch sliced, augmented, the optimiser's pass over every weight) and of any epoch (validation, a checkpoint
+on disk). Sixty drawings for 40 epochs are 160 steps and 40 checkpoints, seconds that multiply-adds miss.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from cnn import data, models
 BACKWARD_FACTOR = 3              # forward + backward ≈ 3 × forward (tested against torch's FLOP counter)
 DEFAULT_MAX_SECONDS = 600.0      # about 10 minutes of this machine's time, at most, per run
 FALLBACK_SPEED = 5e9             # multiply-adds per second until the machine has been measured (cautious)
+STEP_SECONDS = 0.01              # any training step, however small (cautious: 2-5 ms on an idle 2-core machine)
+EPOCH_SECONDS = 0.1              # any epoch: a validation pass, the checkpoint, the model and the metrics on disk
 
 
 class TooCostly(models.SpecError):
@@ -40,10 +47,11 @@ class Estimate:
     epochs: int
     speed: float                 # multiply-adds per second this estimate assumed
     max_seconds: float
+    overhead: float = 0.0        # seconds every step and epoch cost besides their multiply-adds
 
     @property
     def seconds(self) -> float:
-        return self.total / self.speed
+        return self.total / self.speed + self.overhead
 
     @property
     def allowed(self) -> bool:
@@ -57,20 +65,39 @@ def forward_macs(spec: models.ModelSpec) -> int:
 
 def estimate(spec: models.ModelSpec, dataset: str, epochs: int, *, validation: bool = True,
              count: int | None = None, speed: float | None = None,
-             max_seconds: float = DEFAULT_MAX_SECONDS) -> Estimate:
-    """The cost of training `spec` on `dataset` for `epochs` (count: generated shapes' training images)."""
+             max_seconds: float = DEFAULT_MAX_SECONDS, batch_size: int | None = None) -> Estimate:
+    """The cost of training `spec` on `dataset` for `epochs` (count: generated shapes' training images);
+    with `batch_size`, the steps' and epochs' own cost too."""
     forward = forward_macs(spec)
     sizes = data.split_sizes(dataset, count=count, validation=validation)
     per_image = BACKWARD_FACTOR * forward
     total = epochs * (sizes["train"] * per_image + sizes["val"] * forward) + sizes["test"] * forward
+    overhead = 0.0
+    if batch_size:
+        overhead = epochs * (math.ceil(sizes["train"] / batch_size) * STEP_SECONDS + EPOCH_SECONDS)
     return Estimate(forward, per_image, total, sizes["train"], epochs, float(speed or FALLBACK_SPEED),
-                    float(max_seconds))
+                    float(max_seconds), overhead)
 
 
 def for_plan(plan, *, speed: float | None = None, max_seconds: float = DEFAULT_MAX_SECONDS) -> Estimate:
     """The estimate of a cnn.train.RunPlan."""
     return estimate(plan.spec, plan.dataset, plan.config.epochs, validation=plan.config.validation,
-                    count=plan.count, speed=speed, max_seconds=max_seconds)
+                    count=plan.count, speed=speed, max_seconds=max_seconds, batch_size=plan.config.batch_size)
+
+
+MIN_SPEED_IMAGES = 1000         # an epoch on fewer images says more about its steps' overhead than about speed
+
+
+def epoch_speed(spec: models.ModelSpec, record: dict) -> float | None:
+    """The multiply-adds per second an epoch record (cnn.train's: images_per_s, seconds) shows this machine
+    trained at; None for an epoch too small to tell (a few dozen drawings: their steps' own cost dominates,
+    and taking it as the speed would make every later estimate of a big run far too long)."""
+    rate, seconds = record.get("images_per_s"), record.get("seconds")
+    if not all(isinstance(v, (int, float)) and v > 0 for v in (rate, seconds)):
+        return None
+    if round(rate * seconds) < MIN_SPEED_IMAGES:      # rate * seconds: the epoch's images (rounded: floats)
+        return None
+    return BACKWARD_FACTOR * forward_macs(spec) * rate
 
 
 def check(found: Estimate) -> Estimate:

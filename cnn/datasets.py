@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import json
 import os
 import threading
 from collections.abc import Callable, Iterable
@@ -106,9 +107,18 @@ def suiting_presets(channels: int, side: int, classes: int) -> tuple[str, ...]:
     and last layer adapted where they differ); when none is, those that still build once adapted."""
     from cnn import models
 
-    same_side = tuple(n for n, s in models.PRESETS.items() if tuple(s.input_shape[1:]) == (side, side))
+    same_side = [n for n, s in models.PRESETS.items() if tuple(s.input_shape[1:]) == (side, side)]
     if same_side:
-        return same_side
+        # Presets that differ only in their input channels (small-gray, small-rgb) become the same network
+        # once adapted: offer the one made for these channels.
+        first = sorted(same_side, key=lambda n: models.PRESETS[n].input_shape[0] != channels)
+        seen, kept = set(), set()
+        for name in first:
+            layers = json.dumps(models.PRESETS[name].layers, sort_keys=True)
+            if layers not in seen:
+                seen.add(layers)
+                kept.add(name)
+        return tuple(n for n in same_side if n in kept)
     fitting = []
     for preset_name, spec in models.PRESETS.items():
         try:
@@ -137,7 +147,7 @@ def preset_spec(dataset: str, preset: str):
 
     info = describe(dataset)
     spec = models.preset(preset)
-    if tuple(spec.input_shape) == info.input_shape and len(spec.classes) == len(info.classes):
+    if tuple(spec.input_shape) == info.input_shape and list(spec.classes) == list(info.classes):
         return spec      # a built-in's own preset, untouched
     return adapt(spec, info.channels, info.side, info.classes)
 

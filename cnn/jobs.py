@@ -148,7 +148,7 @@ class JobManager:
         job = Job(runs.new_id(plan.name), plan, owner, priority=priority, estimate_s=found.seconds)
         folder = runs.run_dir(job.id, self.runs_root)
         runs.RunWriter(folder).start(name=plan.name, spec=plan.spec, config=plan.config, dataset=plan.dataset,
-                                     data=plan.data)
+                                     data=plan.data, transfer=plan.transfer)
         try:
             return self._enqueue(job, folder)
         except QueueFull:       # another tab of the same owner was quicker: this folder was never a run
@@ -364,9 +364,9 @@ class JobManager:
             elif kind == "epoch":
                 with job._lock:
                     job.epochs.append(message[1])
-                rate = message[1].get("images_per_s")
-                if isinstance(rate, (int, float)) and rate > 0:     # how fast this machine really trained
-                    self._speeds.append(cost.BACKWARD_FACTOR * cost.forward_macs(job.plan.spec) * rate)
+                speed = cost.epoch_speed(job.plan.spec, message[1])   # how fast this machine really trained
+                if speed is not None:
+                    self._speeds.append(speed)
             elif kind == "done":
                 _, status, epochs, report, text, reason = message
                 if status == STOPPED and not text:

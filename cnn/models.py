@@ -95,6 +95,13 @@ def _dense(units):
 
 
 FLATTEN = {"type": "flatten"}
+
+
+def _small(classes: int = 3) -> list[dict]:
+    """The small-data network on 28x28: conv 32@5 -> 12x12, conv 64@5 -> 4x4, max over the map, dense."""
+    return [_conv(32, 5), {"type": "batchnorm"}, _act(), _pool(),          # 32x12x12
+            _conv(64, 5), {"type": "batchnorm"}, _act(), _pool(),          # 64x4x4
+            _pool(size=4), FLATTEN, {"type": "dropout", "p": 0.2}, _dense(classes)]
 DIGITS = [str(d) for d in range(10)]   # class names of the digit data sets (cnn.data uses these)
 
 PRESETS: dict[str, ModelSpec] = {
@@ -136,6 +143,12 @@ PRESETS: dict[str, ModelSpec] = {
                                  _conv(64, 3, padding=1), {"type": "batchnorm"}, _act(), _pool(size=9),
                                  FLATTEN, _dense(3)],                                               # 64 -> 3
                                 ["triangle", "circle", "rectangle"]),
+    # Small data (a few dozen drawings or pictures a class, cnn.my_data): the shipped model's two convolution
+    # blocks, same shapes (so "start from the shipped model" can copy them, cnn.transfer), then a maximum over
+    # the whole 4x4 map and one dense layer: 52,483 parameters for 3 classes, 99% of them in the convolutions
+    # that transfer can bring ready-made. The colour one learns an RGB first layer (3 channels a filter).
+    "small-gray": ModelSpec("small-gray", (1, 28, 28), _small(), ["class 1", "class 2", "class 3"]),
+    "small-rgb": ModelSpec("small-rgb", (3, 28, 28), _small(), ["class 1", "class 2", "class 3"]),
 }
 
 
@@ -143,6 +156,18 @@ def preset(name: str) -> ModelSpec:
     if name not in PRESETS:
         raise SpecError(f"Unknown preset {name!r}; choose one of {', '.join(PRESETS)}.", "preset", name=str(name))
     return copy.deepcopy(PRESETS[name])
+
+
+def for_data(spec: ModelSpec, input_shape: tuple[int, int, int], classes: list[str]) -> ModelSpec:
+    """A copy of `spec` for a data set: its input shape, its classes, and a last dense layer with one unit a
+    class (the only layer that changes; summary says if the rest no longer fits the input)."""
+    fitted = copy.deepcopy(spec)
+    fitted.input_shape = tuple(int(v) for v in input_shape)
+    fitted.classes = [str(c) for c in classes]
+    dense = [i for i, layer in enumerate(fitted.layers) if isinstance(layer, dict) and layer.get("type") == "dense"]
+    if dense:
+        fitted.layers[dense[-1]] = {**fitted.layers[dense[-1]], "units": len(fitted.classes)}
+    return fitted
 
 
 # ---------------------------------------------------------------- shapes, parameters, multiply-adds

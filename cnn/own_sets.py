@@ -78,3 +78,9 @@ def sizes(name: str, *, validation: bool = True) -> dict[str, int]:
 
 
 datasets.register_source(my_data.PREFIX, names=names, describe=describe, load=load, sizes=sizes)
+
+
+def summary(name: str) -> my_data.SetSummary | None:
+    """The set behind an "own-<id>" name (its owner, its class), None for another name or a deleted set."""
+    found = _sets().get(name)
+    return found[0] if found else None

@@ -261,13 +261,17 @@ class RunWriter:
     def __init__(self, path: Path):
         self.path = Path(path)
 
-    def start(self, *, name: str, spec, config, dataset: str, data: dict | None = None) -> None:
-        """A new run: its description, settings and status, before any training."""
+    def start(self, *, name: str, spec, config, dataset: str, data: dict | None = None,
+              transfer: dict | None = None) -> None:
+        """A new run: its description, settings and status, before any training. `transfer`: what it starts
+        from besides random weights ({"start_from", "freeze"}, cnn.transfer), kept to resume it."""
         from dataclasses import asdict
 
         self.path.mkdir(parents=True, exist_ok=True)
-        write_json(self.path / "config.json", {"spec": spec.to_dict(), "train": asdict(config),
-                                               "dataset": dataset, "data": data or {}})
+        described = {"spec": spec.to_dict(), "train": asdict(config), "dataset": dataset, "data": data or {}}
+        if transfer:
+            described["transfer"] = transfer
+        write_json(self.path / "config.json", described)
         write_json(self.path / "metrics.json", {"status": "queued", "epochs": []})
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         write_json(self.path / "info.json", {"format": FORMAT, "name": name, "dataset": dataset, "model": spec.name,

@@ -10,7 +10,7 @@ from pages.views.page import begin
 
 begin("my_data")
 
-sets = my_data.list_sets()
+sets = [s for s in my_data.list_sets() if identity.sees_set(s.owner, s.class_code)]   # another's stays theirs
 chooser, making = st.columns([3, 2], gap="large")
 with chooser:
     current = my_data_sets.pick(sets)
@@ -30,10 +30,7 @@ if my_data_sets.may_add(current):
 else:
     st.info(tr("my_data.read_only"))
 
-# ── The augmentation preview goes here ─────────────────────────────────────────────────────────────────
-# pages/views/augment_preview.py (written by another helper) takes a cnn.data.Dataset, e.g.
-#     augment_preview.preview(my_data.load_split(current.id, "train"))
-# ────────────────────────────────────────────────────────────────────────────────────────────────────────
+my_data_samples.augmentation(current)       # what training will make of these samples
 
 deletable = my_data_sets.may_change(current)
 my_data_samples.grid(current, deletable)

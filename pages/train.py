@@ -24,8 +24,12 @@ with setup.container(border=True):
     dataset, spec, problem = network_editor.network()
 with settings.container(border=True):
     st.subheader(tr("train.settings"))
-    config = network_editor.settings()
-    plan = train.RunPlan(spec.name, spec, config, dataset)
+    config = network_editor.settings(network_editor.train_images(dataset, network_editor.preview_set(dataset)))
+    start_from, freeze, refused = network_editor.start_from(spec)
+    problem = problem or refused
+    # A run that starts from the shipped model says so in its name: the comparison below tells the two apart.
+    name = spec.name if not start_from else tr("train.name_frozen" if freeze else "train.name_shipped", name=spec.name)
+    plan = train.RunPlan(name, spec, config, dataset, start_from=start_from, freeze=freeze)
     if problem is None:     # the time it would take, beside Start, redone as the table and the settings change
         problem = network_editor.cost_line(manager.estimate(plan, limit_s))
     # Not a callback: a callback's arguments are the settings of the run before the click, and a student

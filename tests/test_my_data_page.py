@@ -230,7 +230,8 @@ def test_only_the_owner_may_change_a_set(data_folder):
     my_data.add_drawing(made.id, 0, np.dstack([_bar()] * 3 + [np.full((280, 280), 255, np.uint8)]), root=data_folder)
     sample = my_data.samples(made.id, data_folder)[0]
     other = _open("en", owner="tok-someone-else-bbbbbbbb")
-    assert "only its owner" in _messages(other)
+    assert _t("en", "my_data.none") in _messages(other), "another student's set is not even listed"
+    assert made.name not in _html(other) + _messages(other)
     assert not [b for b in other.button if b.key == f"my_data_del_{sample.id}"]
     assert not [b for b in other.button if b.key == "my_data_save_drawing"]
     owner = _open("en")
@@ -280,7 +281,7 @@ def test_a_class_set_takes_every_students_drawings_and_the_teacher_sees_who_drew
     assert sample.by == student
     assert not [b for b in pupil.button if b.key == f"my_data_del_{sample.id}"]     # a student deletes nothing
     stranger = _open("en", owner="tok-stranger-eeeeeeeeeee")
-    assert "only its owner" in _messages(stranger)
+    assert _t("en", "my_data.none") in _messages(stranger), "a class's set is the class's"
     lead = _open("en", owner=teacher)
     captions = [img.caption for element in lead.get("image") for img in element.proto.imgs]
     assert text.md(MARKUP) in captions                                             # who drew it, as text
@@ -325,3 +326,18 @@ def test_ten_thousand_pictures_import_with_progress_and_the_page_keeps_working(l
     _settle(at)
     assert _t(lang, "my_data.progress.stopped") in _messages(at)
     assert my_data.summary(made.id, data_folder).counts == [3334, 3333, 3333]
+
+
+def test_a_script_made_set_is_everyones_and_its_augmentation_is_shown_when_asked(data_folder):
+    made = my_data.create_set("by a script", ["a", "b"], owner="", root=data_folder)
+    for label in (0, 1):
+        my_data.add_drawing(made.id, label, np.dstack([_bar()] * 3 + [np.full((280, 280), 255, np.uint8)]),
+                            root=data_folder)
+    at = _open("zh", owner="tok-anyone-ffffffffffff")
+    assert "by a script" in _html(at) + str([h.value for h in at.get("heading")]) + _messages(at), "listed for all"
+    at.toggle(key=f"augment_show_{made.id}").set_value(True).run()
+    assert not at.exception, at.exception
+    shown = [img.caption for element in at.get("image") for img in element.proto.imgs]
+    originals = [c for c in shown if c.endswith(_t("zh", "augment.original"))]
+    assert [c.split(" · ")[0] for c in originals] == ["a", "b"], shown   # one of each class, then its copies
+    assert shown.count(_t("zh", "augment.seen", n=1)) == 2

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import numpy as np
 import streamlit as st
 
 from cnn import my_data
@@ -219,3 +220,34 @@ def _thumbnails(root: str, set_id: str, items: list[my_data.Sample], deletable: 
                           icon=":material/school:" if held_out else ":material/visibility_off:",
                           help=tr("my_data.held_out.give_back" if held_out else "my_data.held_out.move"),
                           on_click=_hold_out, args=(set_id, sample.id, not held_out))
+
+
+def augmentation(current: my_data.SetSummary) -> None:
+    """What a network trained on this set will see (pages/views/augment_preview.py), for a few of its samples:
+    one of each class in turn, read alone (never the whole set on every rerun). Shown when asked for."""
+    import torch
+
+    from cnn import data
+    from pages.views import augment_preview
+
+    if not st.toggle(tr("augment.title"), key=f"augment_show_{current.id}"):
+        return
+    kept = [s for s in my_data.samples(current.id) if not s.held_out]
+    picked: list = []
+    for turn in range(augment_preview.ROWS):
+        for label in range(len(current.classes)):
+            of_class = [s for s in kept if s.label == label]
+            if len(of_class) > turn and len(picked) < augment_preview.ROWS:
+                picked.append(of_class[turn])
+    if not picked:
+        st.info(tr("augment.empty"))
+        return
+    pictures = []
+    for sample in picked:
+        picture = my_data.read_sample(current.id, sample.id)
+        pictures.append(picture[None] if picture.ndim == 2 else picture.transpose(2, 0, 1))
+    channels = max(p.shape[0] for p in pictures)
+    images = torch.from_numpy(np.stack([np.repeat(p, channels // p.shape[0], 0) for p in pictures]))
+    few = data.Dataset(current.dataset, "train", images, torch.tensor([s.label for s in picked]),
+                       list(current.classes))
+    augment_preview.augment_preview(few, key=f"augment_{current.id}")

@@ -11,8 +11,8 @@ import math
 import pandas as pd
 import streamlit as st
 
-from cnn import cost, datasets, models, ops, train
-from pages.views import controls, text
+from cnn import cost, data, datasets, models, my_data, ops, own_sets, train, transfer
+from pages.views import augment_preview, controls, identity, text
 from pages.views.language import tr
 
 COLUMNS = ("type", "filters", "kernel", "stride", "padding", "units", "name", "mode", "size", "p")
@@ -83,8 +83,9 @@ def column_config() -> dict:
 def network() -> tuple[str, models.ModelSpec, str | None]:
     """(data set, the network as edited, what is wrong with it or None), with the summary shown."""
     top = st.columns(2)
-    # Every data set the description knows: the built-ins (offline ones first), then the registered own sets.
-    dataset = controls.select(tr("train.dataset"), datasets.names(), "train_dataset", widget=top[0].selectbox,
+    # Every data set the description knows: the built-ins (offline ones first), then the own sets this
+    # browser may see (its own, its class's).
+    dataset = controls.select(tr("train.dataset"), visible_datasets(), "train_dataset", widget=top[0].selectbox,
                               format_func=text.dataset_choice, help=tr("train.dataset_help"))
     info = datasets.describe(dataset)
     if not info.presets:      # an own set of a size no preset fits, even adapted
@@ -95,6 +96,15 @@ def network() -> tuple[str, models.ModelSpec, str | None]:
     spec = datasets.preset_spec(dataset, preset)      # made for the set's channels, side and classes
     if info.own:
         st.caption(tr("train.own_input", shape="×".join(map(str, info.input_shape)), n=len(info.classes)))
+    samples = preview_set(dataset)
+    images = train_images(dataset, samples)
+    with st.expander(tr("augment.title"), expanded=images <= train.SMALL_DATA, icon=":material/shuffle:"):
+        if isinstance(samples, data.Dataset):
+            augmented = bool(controls.get(augment_key(images), train.defaults_for(images).augment))
+            augment_preview.augment_preview(samples, flips=bool(controls.get("train_flips", False)),
+                                            key=f"augment_{dataset}", augmented=augmented)
+        else:
+            st.info(samples_problem(dataset))
     st.caption(tr("train.layers_help"))
     # An own set's table is its own (its last layer has one unit per class): a key per set and preset.
     key = f"layers_{dataset}_{preset}" if info.own else f"layers_{preset}"
@@ -111,6 +121,43 @@ def network() -> tuple[str, models.ModelSpec, str | None]:
     st.success(tr("train.valid", params=f"{sum(r.parameters for r in rows):,}",
                   macs=f"{sum(r.mult_adds for r in rows):,}"))
     return dataset, spec, None
+
+
+PREVIEW_SAMPLES = 40       # a preview needs a few of each class, not the whole data set
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def preview_set(name: str) -> data.Dataset | None:
+    """A few training samples of a data set (shared read-only by every session), None where it cannot be had
+    here (not downloaded: a preview never downloads)."""
+    try:
+        found = data.load_dataset(name, None, "train", download=False, count=12 if name == "shapes" else None)
+    except (data.DatasetUnavailable, ValueError, OSError):
+        return None
+    picked = augment_preview._rows(found.labels.numpy(), len(found.classes), PREVIEW_SAMPLES)
+    return data.Dataset(found.name, found.split, found.images[picked].clone(), found.labels[picked].clone(),
+                        list(found.classes))
+
+
+def samples_problem(dataset: str) -> str:
+    return tr("augment.unavailable", dataset=text.dataset(dataset))
+
+
+def visible_datasets() -> list[str]:
+    """The built-ins and the own sets this browser may see (identity.sees_set): another student's set stays
+    theirs."""
+    def sees(name: str) -> bool:
+        found = own_sets.summary(name)     # None: a set from another source (a test's), with no owner
+        return found is None or identity.sees_set(found.owner, found.class_code)
+    return [n for n in datasets.names() if not n.startswith(my_data.PREFIX) or sees(n)]
+
+
+def train_images(dataset: str, samples: data.Dataset | None = None) -> int:
+    """How many images a run trains on per epoch (the split's size, without loading it where it can)."""
+    try:
+        return data.split_sizes(dataset)["train"]
+    except (ValueError, data.DatasetUnavailable):     # unknown, or an own set deleted meanwhile
+        return len(samples) if samples is not None else train.SMALL_DATA + 1
 
 
 def summary_table(rows: list[models.LayerSummary]) -> None:
@@ -157,11 +204,42 @@ def cost_line(found: cost.Estimate) -> str | None:
 LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 1.0]
 
 
-def settings() -> train.TrainConfig:
-    epochs = controls.slider(tr("train.epochs"), 1, 30, "train_epochs", default=3)
-    batch = controls.choice_slider(tr("train.batch"), [16, 32, 64, 128, 256], "train_batch", default=64)
-    lr = controls.choice_slider(tr("train.lr"), LEARNING_RATES, "train_lr", default=1e-3, help=tr("train.lr_help"))
+def augment_key(images: int | None) -> str:
+    """The augmentation toggle's key: small data sets have their own (on by default)."""
+    return "train_augment_small" if images is not None and images <= train.SMALL_DATA else "train_augment"
+
+
+def settings(images: int | None = None) -> train.TrainConfig:
+    """The training settings. `images`: the data set's training images; a small set (a few dozen drawings)
+    gets its own defaults (more, shorter epochs, small batches, augmentation) and controls of its own."""
+    small = images is not None and images <= train.SMALL_DATA
+    defaults, suffix = train.defaults_for(images or train.SMALL_DATA + 1), "_small" if small else ""
+    epochs = controls.slider(tr("train.epochs"), 1, train.max_epochs(images or train.SMALL_DATA + 1),
+                             f"train_epochs{suffix}", default=defaults.epochs)
+    batch = controls.choice_slider(tr("train.batch"), [8, 16, 32, 64, 128, 256] if small else [16, 32, 64, 128, 256],
+                                   f"train_batch{suffix}", default=defaults.batch_size)
+    lr = controls.choice_slider(tr("train.lr"), LEARNING_RATES, f"train_lr{suffix}", default=defaults.lr,
+                                help=tr("train.lr_help"))
     optimizer = controls.select(tr("train.optimizer"), ("adam", "sgd"), "train_optimizer", widget=st.radio,
                                 horizontal=True, format_func=lambda o: tr(f"train.optimizer.{o}"))
-    augment = controls.toggle(tr("train.augment"), "train_augment", help=tr("train.augment_help"))
-    return train.TrainConfig(epochs=epochs, batch_size=batch, lr=lr, optimizer=optimizer, augment=augment)
+    augment = controls.toggle(tr("train.augment"), augment_key(images), default=defaults.augment,
+                              help=tr("train.augment_help"))
+    flips = controls.toggle(tr("train.flips"), "train_flips", help=tr("train.flips_help"), disabled=not augment)
+    return train.TrainConfig(epochs=epochs, batch_size=batch, lr=lr, optimizer=optimizer, augment=augment,
+                             flips=flips and augment, schedule=defaults.schedule)
+
+
+def start_from(spec: models.ModelSpec) -> tuple[str | None, bool, str | None]:
+    """The "start from the shipped model" choice: (start_from or None, freeze, why it cannot or None)."""
+    on = controls.toggle(tr("train.start_from"), "train_start_from", help=tr("train.start_from_help"))
+    if not on:
+        return None, False, None
+    freeze = controls.toggle(tr("train.freeze"), "train_freeze", help=tr("train.freeze_help"))
+    try:
+        copied = transfer.check(spec)
+    except models.SpecError as exc:
+        message = spec_error(exc)
+        st.error(message, icon=":material/block:")
+        return transfer.SHIPPED, freeze, message
+    st.caption(tr("train.start_from_copied", layers=tr("list_separator").join(str(i + 1) for i in copied)))
+    return transfer.SHIPPED, freeze, None
