@@ -81,3 +81,25 @@ def test_an_own_set_trains_in_the_servers_worker(symbols, tmp_path):
         assert sum(map(sum, job.test["confusion"])) == data.split_sizes(name)["test"]
     finally:
         manager.shutdown()
+
+
+def test_a_second_run_trains_on_the_set_as_it_is_now_not_as_the_worker_first_read_it(symbols, tmp_path):
+    """The worker process keeps the data sets it read; an own set changed since (samples added) must be read
+    again, or a student's second run silently trains and tests on the old samples."""
+    name = symbols.dataset
+    spec = datasets.preset_spec(name, datasets.describe(name).presets[0])
+    manager = jobs.JobManager(runs_root=tmp_path / "runs", preload=())
+    try:
+        plan = train.RunPlan("first", spec, train.TrainConfig(epochs=1, batch_size=8), name)
+        first = manager.wait(manager.submit(plan, "ana"), timeout=240)
+        assert first.state == jobs.FINISHED, first.message
+        rng = np.random.default_rng(5)
+        for i in range(30):
+            my_data.add_drawing(symbols.id, i % 3, _stroke(i % 3, rng), by="ana")
+        plan = train.RunPlan("second", spec, train.TrainConfig(epochs=1, batch_size=8), name)
+        second = manager.wait(manager.submit(plan, "ana"), timeout=240)
+        assert second.state == jobs.FINISHED, second.message
+        assert sum(map(sum, second.test["confusion"])) == data.split_sizes(name)["test"] > \
+            sum(map(sum, first.test["confusion"]))
+    finally:
+        manager.shutdown()
