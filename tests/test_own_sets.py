@@ -103,3 +103,33 @@ def test_a_second_run_trains_on_the_set_as_it_is_now_not_as_the_worker_first_rea
             sum(map(sum, first.test["confusion"]))
     finally:
         manager.shutdown()
+
+
+def test_a_set_with_nothing_to_train_on_says_so_and_its_preview_stays_empty(symbols, tmp_path):
+    """Every sample held out (the teacher's leaderboard part), or a set still empty: the run ends saying why
+    (in the user's language, a DatasetUnavailable code), never a ZeroDivisionError; the Train page's preview of
+    its samples is simply empty."""
+    from cnn import i18n
+    from pages.views import network_editor
+
+    my_data.set_held_out(symbols.id, [s.id for s in my_data.samples(symbols.id)])
+    empty = my_data.create_set("Empty", ["a", "b"], owner="ana")
+    for made in (symbols, empty):
+        name = made.dataset
+        spec = datasets.preset_spec(name, datasets.describe(name).presets[0])
+        plan = train.RunPlan("nothing", spec, train.TrainConfig(epochs=1, batch_size=8), name)
+        with pytest.raises(data.DatasetUnavailable) as caught:
+            train.run(tmp_path / "runs" / made.id, plan)
+        assert caught.value.code == "no_train"
+        for lang in ("en", "zh"):
+            said = i18n.t(f"dataset_error.{caught.value.code}", lang, **caught.value.params)
+            assert name in said and "{" not in said
+        shown = network_editor.preview_set(name)
+        assert shown is None or len(shown) == 0
+
+
+def test_a_deleted_set_is_named_once_in_its_refusal(symbols):
+    my_data.delete_set(symbols.id)
+    with pytest.raises(data.DatasetUnavailable) as caught:
+        data.load_dataset(symbols.dataset, split="train")
+    assert caught.value.params["name"] == symbols.dataset
