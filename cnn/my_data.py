@@ -793,6 +793,8 @@ def _split_of(manifest: dict, set_id: str, validation: bool) -> dict[str, list[d
 def _unavailable(set_id: str):
     from cnn.data import DatasetUnavailable
 
+    set_id = set_id[len(PREFIX):] if set_id.startswith(PREFIX) else set_id   # named once: "own-<id>"
+
     return DatasetUnavailable(f"The data set {PREFIX}{set_id} no longer exists (it was deleted).", "own_missing",
                               name=f"{PREFIX}{set_id}")
 

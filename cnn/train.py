@@ -455,6 +455,9 @@ def run(folder: Path, plan: RunPlan | None = None, *, resume: bool = False, load
             train_ds = load(plan.dataset, plan.data_root, "train", count=plan.count_for("train"), size=plan.size,
                             validation=False)
             val_ds = None
+        if not len(train_ds):    # an own set still empty, or all of it held out for a class leaderboard
+            raise data.DatasetUnavailable(f"The data set {plan.dataset} has no sample to train on.", "no_train",
+                                          name=plan.dataset)
         spec = plan.spec
         if tuple(spec.input_shape) != train_ds.input_shape or len(spec.classes) != len(train_ds.classes):
             raise models.SpecError(

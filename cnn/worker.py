@@ -153,8 +153,14 @@ def serve(commands: Connection, reports: Connection, preload: list[str]) -> None
     cache: dict[tuple, data.Dataset] = {}
 
     def load(name, root=None, split="train", **kwargs):
-        key = (name, root, split, tuple(sorted(kwargs.items())))
+        from cnn import datasets
+
+        found = datasets.find(name)      # an own set changes as samples are added: its version is in the key
+        version = found.version if found is not None else None
+        key = (name, root, split, tuple(sorted(kwargs.items())), version)
         if key not in cache:
+            for old in [k for k in cache if k[0] == name and k[4] != version]:   # an older read of it: gone
+                del cache[old]
             cache[key] = data.load_dataset(name, root, split, **kwargs)
         return cache[key]
 

@@ -81,3 +81,55 @@ def test_an_own_set_trains_in_the_servers_worker(symbols, tmp_path):
         assert sum(map(sum, job.test["confusion"])) == data.split_sizes(name)["test"]
     finally:
         manager.shutdown()
+
+
+def test_a_second_run_trains_on_the_set_as_it_is_now_not_as_the_worker_first_read_it(symbols, tmp_path):
+    """The worker process keeps the data sets it read; an own set changed since (samples added) must be read
+    again, or a student's second run silently trains and tests on the old samples."""
+    name = symbols.dataset
+    spec = datasets.preset_spec(name, datasets.describe(name).presets[0])
+    manager = jobs.JobManager(runs_root=tmp_path / "runs", preload=())
+    try:
+        plan = train.RunPlan("first", spec, train.TrainConfig(epochs=1, batch_size=8), name)
+        first = manager.wait(manager.submit(plan, "ana"), timeout=240)
+        assert first.state == jobs.FINISHED, first.message
+        rng = np.random.default_rng(5)
+        for i in range(30):
+            my_data.add_drawing(symbols.id, i % 3, _stroke(i % 3, rng), by="ana")
+        plan = train.RunPlan("second", spec, train.TrainConfig(epochs=1, batch_size=8), name)
+        second = manager.wait(manager.submit(plan, "ana"), timeout=240)
+        assert second.state == jobs.FINISHED, second.message
+        assert sum(map(sum, second.test["confusion"])) == data.split_sizes(name)["test"] > \
+            sum(map(sum, first.test["confusion"]))
+    finally:
+        manager.shutdown()
+
+
+def test_a_set_with_nothing_to_train_on_says_so_and_its_preview_stays_empty(symbols, tmp_path):
+    """Every sample held out (the teacher's leaderboard part), or a set still empty: the run ends saying why
+    (in the user's language, a DatasetUnavailable code), never a ZeroDivisionError; the Train page's preview of
+    its samples is simply empty."""
+    from cnn import i18n
+    from pages.views import network_editor
+
+    my_data.set_held_out(symbols.id, [s.id for s in my_data.samples(symbols.id)])
+    empty = my_data.create_set("Empty", ["a", "b"], owner="ana")
+    for made in (symbols, empty):
+        name = made.dataset
+        spec = datasets.preset_spec(name, datasets.describe(name).presets[0])
+        plan = train.RunPlan("nothing", spec, train.TrainConfig(epochs=1, batch_size=8), name)
+        with pytest.raises(data.DatasetUnavailable) as caught:
+            train.run(tmp_path / "runs" / made.id, plan)
+        assert caught.value.code == "no_train"
+        for lang in ("en", "zh"):
+            said = i18n.t(f"dataset_error.{caught.value.code}", lang, **caught.value.params)
+            assert name in said and "{" not in said
+        shown = network_editor.preview_set(name)
+        assert shown is None or len(shown) == 0
+
+
+def test_a_deleted_set_is_named_once_in_its_refusal(symbols):
+    my_data.delete_set(symbols.id)
+    with pytest.raises(data.DatasetUnavailable) as caught:
+        data.load_dataset(symbols.dataset, split="train")
+    assert caught.value.params["name"] == symbols.dataset
