@@ -133,3 +133,21 @@ def test_a_deleted_set_is_named_once_in_its_refusal(symbols):
     with pytest.raises(data.DatasetUnavailable) as caught:
         data.load_dataset(symbols.dataset, split="train")
     assert caught.value.params["name"] == symbols.dataset
+
+
+def test_a_set_deleted_while_a_run_trains_on_it_still_leaves_the_trained_model(symbols, tmp_path):
+    name = symbols.dataset
+    spec = datasets.preset_spec(name, "small-gray")
+
+    class DeleteOnFirstBatch(train.RunEvents):
+        def batch(self, progress):
+            if my_data.list_sets():
+                my_data.delete_set(symbols.id)      # the owner deletes the set while it trains
+
+    plan = train.RunPlan("symbols", spec, train.TrainConfig(epochs=2, batch_size=8), name)
+    outcome = train.run(tmp_path / "runs" / "deleted-meanwhile", plan, events=DeleteOnFirstBatch())
+    assert my_data.list_sets() == []
+    assert outcome.status == "finished" and outcome.report is not None
+    assert sum(map(sum, outcome.report["confusion"])) > 0
+    _, saved = models.load(tmp_path / "runs" / "deleted-meanwhile" / "model")
+    assert saved.classes == CLASSES
