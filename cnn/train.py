@@ -431,7 +431,8 @@ def run(folder: Path, plan: RunPlan | None = None, *, resume: bool = False, load
     after every epoch, then evaluate on the test split and write the results.
 
     A built-in's test split is loaded only after training, so the first step comes as soon as the training
-    data is there (an own set's, at the start: it may be deleted meanwhile). `started`: the folder was already written (the app writes it when the job is queued).
+    data is there (an own set's, at the start: it may be deleted meanwhile). `started`: the folder was
+    already written (the app writes it when the job is queued).
     DatasetUnavailable and SpecError propagate with their reason; a diverging loss ends as "failed".
     """
     events = events or RunEvents()
