@@ -35,6 +35,14 @@ def probability_text(p: float) -> str:
     return f"{percent:.1f}%"
 
 
+def accuracy_text(accuracy: float | None) -> str:
+    """An accuracy as "92.50%"; "—" where there is none (no run yet, or no test image: an own set whose classes
+    have one sample each trains on all of them)."""
+    if accuracy is None or not np.isfinite(float(accuracy)):
+        return "—"
+    return f"{100 * float(accuracy):.2f}%"
+
+
 def _range(values: np.ndarray, signed: bool) -> tuple[float, float]:
     if signed:
         m = float(np.max(np.abs(values))) or 1.0

@@ -24,7 +24,7 @@ with setup.container(border=True):
     dataset, spec, problem = network_editor.network()
 with settings.container(border=True):
     st.subheader(tr("train.settings"))
-    config = network_editor.settings(network_editor.train_images(dataset, network_editor.preview_set(dataset)))
+    config = network_editor.settings(network_editor.train_images(dataset))
     start_from, freeze, refused = network_editor.start_from(spec)
     problem = problem or refused
     # A run that starts from the shipped model says so in its name: the comparison below tells the two apart.

@@ -2,6 +2,8 @@
 loads it, it trains in the server's worker process (which finds it through cnn.own_sets by itself), and its
 description follows the set as samples are added and when it is deleted."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -151,3 +153,39 @@ def test_a_set_deleted_while_a_run_trains_on_it_still_leaves_the_trained_model(s
     assert sum(map(sum, outcome.report["confusion"])) > 0
     _, saved = models.load(tmp_path / "runs" / "deleted-meanwhile" / "model")
     assert saved.classes == CLASSES
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_train_page_says_an_empty_set_has_nothing_to_train_on_before_start(lang, tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from cnn import i18n
+    from pages.views import text
+
+    monkeypatch.setenv("CNN_LAB_MY_DATA", str(tmp_path / "my-data"))
+    empty = my_data.create_set("Empty **set**", ["a", "b"], owner="tok-ana-aaaaaaaaaaaaaa")
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=120)
+    at.query_params["lang"] = lang
+    at.session_state["owner"] = "tok-ana-aaaaaaaaaaaaaa"
+    at.session_state["train_dataset"] = empty.dataset
+    at.run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception, at.exception
+    said = i18n.t("dataset_error.no_train", lang, name=text.md("Empty **set**"))
+    assert said in [w.value for w in at.warning]
+    start = next(b for b in at.button if b.label == i18n.t("train.start", lang))
+    assert start.disabled
+
+
+def test_one_sample_a_class_trains_and_its_missing_test_accuracy_is_a_dash(tmp_path, monkeypatch):
+    from cnn import viz
+
+    monkeypatch.setenv("CNN_LAB_MY_DATA", str(tmp_path / "my-data"))
+    few = my_data.create_set("Few", CLASSES, owner="ana")
+    for label in range(3):
+        my_data.add_drawing(few.id, label, _stroke(label, np.random.default_rng(label)))
+    assert data.split_sizes(few.dataset) == {"train": 3, "val": 0, "test": 0}
+    spec = datasets.preset_spec(few.dataset, "small-gray")
+    plan = train.RunPlan("few", spec, train.TrainConfig(epochs=1), few.dataset)
+    outcome = train.run(tmp_path / "runs" / "few", plan)
+    assert outcome.status == "finished" and viz.accuracy_text(outcome.report["accuracy"]) == "—"

@@ -231,3 +231,8 @@ def test_a_colour_thumbnail_keeps_its_colours_and_pads_to_a_square():
     np.testing.assert_array_equal(big[2, 0], [255, 128, 0])          # row 0 moved down by 1 cell (2 px) to centre
     np.testing.assert_array_equal(big[:2], 0)
     np.testing.assert_array_equal(viz.enlarge(picture[..., 0], 8), big[..., 0])   # gray as before
+
+
+def test_an_accuracy_reads_as_a_percentage_or_a_dash_when_there_is_none():
+    assert viz.accuracy_text(0.925) == "92.50%" and viz.accuracy_text(1) == "100.00%"
+    assert viz.accuracy_text(None) == viz.accuracy_text(float("nan")) == "—"

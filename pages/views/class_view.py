@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 import pandas as pd
 import streamlit as st
 
-from cnn import classroom, jobs, lessons, runs
+from cnn import classroom, jobs, lessons, runs, viz
 from pages import registry
 from pages.views import errors, identity, projector
 from pages.views.errors import callback
@@ -186,7 +186,7 @@ def _best_runs(room: classroom.Classroom, class_id: int) -> None:
         st.caption(tr("class.best.none"))
         return
     table = pd.DataFrame([{tr("class.nickname"): r["nickname"], tr("class.best.run"): r["name"],
-                           tr("class.best.accuracy"): f"{100 * r['accuracy']:.2f}%",
+                           tr("class.best.accuracy"): viz.accuracy_text(r['accuracy']),
                            tr("class.best.network"): r["network"], tr("class.best.time"): _clock(r["seconds"])}
                           for r in sorted(best.values(), key=lambda r: -r["accuracy"])])
     st.dataframe(table, hide_index=True, width="stretch", key="class_best")
@@ -299,7 +299,7 @@ def exports(room: classroom.Classroom, manager, info: classroom.ClassInfo) -> No
         live = {job.id for job in manager.jobs() if job.state not in jobs.DONE}
         for r in rows[:60]:
             line = st.columns([5, 1.2], vertical_alignment="center")
-            accuracy = "" if r["accuracy"] is None else f" · {100 * r['accuracy']:.2f}%"
+            accuracy = "" if r["accuracy"] is None else " · " + viz.accuracy_text(r["accuracy"])
             line[0].text(f"{r['nickname']} · {r['name']} · {r['id'][:15]}{accuracy}")
             line[1].button(tr("train.delete"), key=f"class_delete_{r['id']}", on_click=callback(_delete),
                            args=(room, manager, r["id"]), disabled=r["id"] in live or r["status"] in runs.LIVE,

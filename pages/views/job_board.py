@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnn import classroom, jobs, runs
+from cnn import classroom, jobs, runs, viz
 from pages.views import errors, identity, model_menu, text
 from pages.views.errors import callback
 from pages.views.language import tr
@@ -167,7 +167,7 @@ def saved_runs(manager, me: str) -> None:
                  tr(f"train.state.{status}") if f"train.state.{status}" in _known_states() else status,
                  tr("train.epochs_done", done=len(run.epochs), planned=run.epochs_planned or "?")]
         if run.test_accuracy is not None and not run.problem:
-            facts.append(f"{100 * run.test_accuracy:.2f}%")
+            facts.append(viz.accuracy_text(run.test_accuracy))
         row[0].markdown(" · ".join(text.md(f) for f in facts if f))
         if owners[run.id]:
             row[0].text(whose(owners[run.id], me, nicknames))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from cnn import datasets, models, runs
+from cnn import datasets, models, runs, viz
 from pages.views.errors import callback
 from pages.views.language import lang, tr
 
@@ -58,7 +58,7 @@ def model_label(choice: str, language: str | None = None) -> str:
 
     if choice in SHIPPED_MODELS:
         accuracy = models.read_sidecar(model_path(choice))["metrics"]["test_accuracy"]
-        return say("sidebar.model_shipped", name=SHIPPED_MODELS[choice], acc=f"{100 * accuracy:.2f}%")
+        return say("sidebar.model_shipped", name=SHIPPED_MODELS[choice], acc=viz.accuracy_text(accuracy))
     try:
         run = runs.read_run(runs.run_dir(choice))
     except ValueError:
@@ -138,7 +138,7 @@ def caption(spec, sidecar: dict, choice: str | None = None) -> None:
         except ValueError:
             pass
     if isinstance(accuracy, (int, float)) and run is not None:
-        st.caption(tr("draw.model_val", acc=f"{100 * accuracy:.2f}%", epoch=len(run.epochs),
+        st.caption(tr("draw.model_val", acc=viz.accuracy_text(accuracy), epoch=len(run.epochs),
                       epochs=run.epochs_planned or len(run.epochs), **values))
     else:
         st.caption(tr("draw.model_untested", **values))

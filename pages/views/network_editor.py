@@ -96,7 +96,7 @@ def network() -> tuple[str, models.ModelSpec, str | None]:
     spec = datasets.preset_spec(dataset, preset)      # made for the set's channels, side and classes
     if info.own:
         st.caption(tr("train.own_input", shape="×".join(map(str, info.input_shape)), n=len(info.classes)))
-    samples = preview_set(dataset)
+    samples = preview_set(dataset, info.version)
     images = train_images(dataset, samples)
     with st.expander(tr("augment.title"), expanded=images <= train.SMALL_DATA, icon=":material/shuffle:"):
         if isinstance(samples, data.Dataset):
@@ -120,6 +120,10 @@ def network() -> tuple[str, models.ModelSpec, str | None]:
     summary_table(rows)
     st.success(tr("train.valid", params=f"{sum(r.parameters for r in rows):,}",
                   macs=f"{sum(r.mult_adds for r in rows):,}"))
+    if info.own and images == 0:     # an empty own set, or all of it held out: say so before Start
+        message = tr("dataset_error.no_train", name=text.md(info.label))
+        st.warning(message)
+        return dataset, spec, message
     return dataset, spec, None
 
 
@@ -127,9 +131,10 @@ PREVIEW_SAMPLES = 40       # a preview needs a few of each class, not the whole 
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def preview_set(name: str) -> data.Dataset | None:
+def preview_set(name: str, version: str = "") -> data.Dataset | None:
     """A few training samples of a data set (shared read-only by every session), None where it cannot be had
-    here (not downloaded: a preview never downloads)."""
+    here (not downloaded: a preview never downloads). `version`: an own set's (cnn.datasets), so a set that
+    grew is read again."""
     try:
         found = data.load_dataset(name, None, "train", download=False, count=12 if name == "shapes" else None)
     except (data.DatasetUnavailable, ValueError, OSError):

@@ -155,7 +155,7 @@ def results(run_id: str, name: str, dataset_name: str, report: dict) -> None:
     if classes is None or len(classes) != len(confusion):
         classes = test.classes if test is not None else [str(k) for k in range(len(confusion))]
     st.subheader(tr("train.results"))
-    st.metric(tr("train.test_accuracy"), f"{100 * report['accuracy']:.2f}%")
+    st.metric(tr("train.test_accuracy"), viz.accuracy_text(report['accuracy']))
     matrix_col, detail_col = st.columns([1, 1])
     with matrix_col:
         st.markdown(f"**{tr('train.confusion')}**")
