@@ -296,3 +296,32 @@ def test_precision_auto_is_bf16_only_on_a_cpu_with_amx(monkeypatch):
     assert train.pick_precision("auto", cpu) == "fp32"
     with pytest.raises(ValueError, match="precision"):
         train.pick_precision("fp8", cpu)
+
+
+def test_training_uses_every_core_but_one_and_gives_the_threads_back(monkeypatch):
+    monkeypatch.delenv("CNN_LAB_THREADS", raising=False)
+    monkeypatch.setattr(train.os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 4)
+    assert train.training_threads() == 4                      # never more than torch would use
+    monkeypatch.setattr(train.os, "cpu_count", lambda: 2)
+    assert train.training_threads() == 1                      # a core left for the pages
+    monkeypatch.setattr(train.os, "cpu_count", lambda: 1)
+    assert train.training_threads() == 1
+    monkeypatch.setenv("CNN_LAB_THREADS", "3")
+    assert train.training_threads() == 3
+    monkeypatch.undo()
+
+    seen = []
+    before = torch.get_num_threads()
+    monkeypatch.setenv("CNN_LAB_THREADS", "1")
+    train.train(models.build(TINY), _shapes("train", 32), None, train.TrainConfig(epochs=1, batch_size=32),
+                should_stop=lambda: seen.append(torch.get_num_threads()) or False)
+    assert seen == [1] and torch.get_num_threads() == before
+
+
+def test_keeping_freed_memory_is_asked_of_glibc():
+    import platform
+
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("mallopt is glibc's")
+    assert train.keep_freed_memory() is True
