@@ -136,11 +136,14 @@ def serve(commands: Connection, reports: Connection, preload: list[str]) -> None
                 work.put(message)
 
     threading.Thread(target=listen, name="commands", daemon=True).start()
-    warm_up()
+    train.keep_freed_memory()            # as the command line does: the same speed in the app
+    with train.cpu_threads():
+        warm_up()
     try:
         from cnn import cost
 
-        speed = cost.measure_speed()     # before lowering our priority: the machine's speed, not our share of it
+        with train.cpu_threads():        # timed with the threads a run will train with
+            speed = cost.measure_speed()     # before lowering our priority: the machine's speed, not our share
     except Exception:
         traceback.print_exc()
         speed = None

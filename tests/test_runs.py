@@ -36,7 +36,7 @@ class _CrashInEpoch(train.RunEvents):
         self.crash_epoch = epoch
 
     def batch(self, progress):
-        if progress.epoch == self.crash_epoch and progress.step == 2:
+        if progress.epoch == self.crash_epoch and progress.step >= 2:   # before the epoch is checkpointed
             raise _Crash()
 
 
@@ -67,10 +67,11 @@ def test_a_training_process_killed_mid_epoch_leaves_an_interrupted_run_that_resu
     folder = tmp_path / "run"
     proc = _cli("--preset", "seed-mnist", "--dataset", "mnist-5k", "--epochs", "3", "--batch-size", "16",
                 "--out", str(folder))
-    # Read the progress bar as it is printed: kill -9 once epoch 2 is under way (epoch 1 is on disk by then).
+    # Read the progress as it is printed (to a pipe: one line per epoch): kill -9 once epoch 1's line is there
+    # (it is written after epoch 1's checkpoint, and epoch 2 is then under way).
     seen, buffer = "", ""
     deadline = time.monotonic() + 180
-    while "epoch 2/3 [" not in seen:
+    while "epoch 1/3: " not in seen:
         assert proc.poll() is None and time.monotonic() < deadline, buffer
         char = proc.stderr.read(1)
         buffer, seen = buffer + char, (seen + char)[-200:]

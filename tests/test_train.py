@@ -2,6 +2,9 @@
 without validation trains on every training image and records no validation metrics."""
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -38,13 +41,56 @@ def test_the_loop_learns_shapes_in_seconds(precision):
     assert history.epochs[-1]["val_accuracy"] > 0.55 > before["accuracy"] + 0.15
 
 
-def test_progress_reports_every_batch_with_sane_numbers():
+def test_progress_can_report_every_batch_with_sane_numbers(monkeypatch):
+    monkeypatch.setattr(train, "REPORT_EVERY_S", 0.0)
     seen = []
     train.train(models.build(TINY), _shapes("train", 96), None, train.TrainConfig(epochs=2, batch_size=32),
                 on_batch=seen.append)
     assert [(p.epoch, p.step) for p in seen] == [(1, 1), (1, 2), (1, 3), (2, 1), (2, 2), (2, 3)]
     assert all(p.images_per_s > 0 and p.eta_s >= 0 and 0 <= p.accuracy <= 1 for p in seen)
     assert seen[-1].eta_s < seen[0].eta_s
+
+
+def test_progress_is_read_rarely_and_its_running_means_are_the_steps_own(monkeypatch):
+    """By default progress comes at an epoch's first and last step and at most every REPORT_EVERY_S
+    between; what it says is the mean of every step's own loss and hits so far (weighted by batch size:
+    the last batch of 100 images is 4), as a per-step reference loop computes them."""
+    monkeypatch.setattr(train, "REPORT_EVERY_S", 3600.0)
+    ds = _shapes("train", 100)
+    config = train.TrainConfig(epochs=2, batch_size=32, precision="fp32")
+    torch.manual_seed(0)
+    model = models.build(TINY)
+    reference = models.build(TINY)
+    reference.load_state_dict(model.state_dict())
+    seen = []
+    history = train.train(model, ds, None, config, on_batch=seen.append)
+    assert [(p.epoch, p.step) for p in seen] == [(1, 1), (1, 4), (2, 1), (2, 4)]
+
+    # The same steps, one .item() at a time.
+    torch.manual_seed(config.seed)
+    generator = torch.Generator().manual_seed(config.seed)
+    optimizer = train.make_optimizer(list(reference.parameters()), config)
+    for epoch in (1, 2):
+        order = torch.randperm(len(ds), generator=generator)
+        loss_sum, hits, count = 0.0, 0, 0
+        for step in range(4):
+            x, y = train._batch(ds, order[step * 32:(step + 1) * 32], torch.device("cpu"))
+            with train.pool_before_relu(reference):
+                logits = reference(x.contiguous(memory_format=torch.channels_last))
+            loss = torch.nn.functional.cross_entropy(logits, y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            loss_sum, hits, count = loss_sum + loss.item() * len(y), hits + (logits.argmax(1) == y).sum().item(), \
+                count + len(y)
+            if step == 0:
+                first = seen[2 * (epoch - 1)]
+                assert first.loss == pytest.approx(loss.item(), rel=1e-4) and first.accuracy == hits / len(y)
+        record = history.epochs[epoch - 1]
+        assert count == 100
+        assert record["train_loss"] == pytest.approx(loss_sum / count, rel=1e-4)
+        assert record["train_accuracy"] == pytest.approx(hits / count, abs=0.011)   # one image's argmax may tie
+        assert seen[2 * epoch - 1].loss == record["train_loss"]
 
 
 def test_stop_is_obeyed_before_the_next_batch():
@@ -66,6 +112,23 @@ def test_a_nan_loss_stops_training_with_a_reason():
         model[0].weight[0, 0, 0, 0] = float("nan")
     with pytest.raises(train.TrainingDiverged, match="learning rate"):
         train.train(model, _shapes("train", 64), None, train.TrainConfig(epochs=1, batch_size=32))
+
+
+def test_a_loss_that_explodes_mid_epoch_is_named_at_its_step(monkeypatch):
+    """The loss is read back only now and then, yet the message names the step where it first went bad."""
+    monkeypatch.setattr(train, "REPORT_EVERY_S", 3600.0)
+    real = torch.nn.functional.cross_entropy
+    calls = []
+
+    def exploding(*args, **kwargs):
+        calls.append(1)
+        loss = real(*args, **kwargs)
+        return loss * 1e6 if len(calls) == 3 else loss
+
+    monkeypatch.setattr(train.F, "cross_entropy", exploding)
+    with pytest.raises(train.TrainingDiverged, match="epoch 1, step 3") as caught:
+        train.train(models.build(TINY), _shapes("train", 160), None, train.TrainConfig(epochs=1, batch_size=32))
+    assert caught.value.params["step"] == 3 and float(caught.value.params["loss"]) > train.EXPLODED
 
 
 def test_evaluate_counts_every_image_and_sorts_mistakes_by_confidence():
@@ -95,6 +158,25 @@ def test_cli_writes_a_run_that_loads(tmp_path, capsys):
     assert "test accuracy" in capsys.readouterr().err
 
 
+def test_cli_to_a_pipe_writes_one_line_per_epoch_and_no_carriage_returns(tmp_path):
+    """Output to a pipe (a log file, CI): no progress bar, just one line per finished epoch; --quiet: none."""
+    root = Path(__file__).resolve().parents[1]
+    command = [sys.executable, "-m", "cnn.train", "--preset", "seed-mnist", "--dataset", "mnist-5k", "--epochs", "2",
+               "--batch-size", "500", "--no-validation"]
+    done = subprocess.run(command + ["--out", str(tmp_path / "loud")], cwd=root, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    output = done.stdout + done.stderr
+    assert "\r" not in output
+    lines = output.splitlines()
+    assert [line.split(":")[0] for line in lines if line.startswith("epoch")] == ["epoch 1/2", "epoch 2/2"]
+    assert "train_loss" in lines[0] and "img/s" in lines[0]
+    assert len(lines) == 3 and lines[-1].startswith("test accuracy")
+    quiet = subprocess.run(command + ["--out", str(tmp_path / "quiet"), "--quiet"], cwd=root, capture_output=True,
+                           text=True, timeout=300)
+    assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr.startswith("test accuracy")
+
+
 class _Crash(RuntimeError):
     pass
 
@@ -107,7 +189,7 @@ class _CrashInEpoch2(train.RunEvents):
 
     def batch(self, progress):
         self.steps.add(progress.steps)
-        if progress.epoch == 2 and progress.step == 2:
+        if progress.epoch == 2 and progress.step >= 2:   # before epoch 2 is checkpointed
             raise _Crash()
 
 
@@ -204,3 +286,32 @@ def test_precision_auto_is_bf16_only_on_a_cpu_with_amx(monkeypatch):
     assert train.pick_precision("auto", cpu) == "fp32"
     with pytest.raises(ValueError, match="precision"):
         train.pick_precision("fp8", cpu)
+
+
+def test_training_uses_every_core_but_one_and_gives_the_threads_back(monkeypatch):
+    monkeypatch.delenv("CNN_LAB_THREADS", raising=False)
+    monkeypatch.setattr(train.os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 4)
+    assert train.training_threads() == 4                      # never more than torch would use
+    monkeypatch.setattr(train.os, "cpu_count", lambda: 2)
+    assert train.training_threads() == 1                      # a core left for the pages
+    monkeypatch.setattr(train.os, "cpu_count", lambda: 1)
+    assert train.training_threads() == 1
+    monkeypatch.setenv("CNN_LAB_THREADS", "3")
+    assert train.training_threads() == 3
+    monkeypatch.undo()
+
+    seen = []
+    before = torch.get_num_threads()
+    monkeypatch.setenv("CNN_LAB_THREADS", "1")
+    train.train(models.build(TINY), _shapes("train", 32), None, train.TrainConfig(epochs=1, batch_size=32),
+                should_stop=lambda: seen.append(torch.get_num_threads()) or False)
+    assert seen == [1] and torch.get_num_threads() == before
+
+
+def test_keeping_freed_memory_is_asked_of_glibc():
+    import platform
+
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("mallopt is glibc's")
+    assert train.keep_freed_memory() is True
