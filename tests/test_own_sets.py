@@ -167,9 +167,9 @@ def test_the_train_page_says_an_empty_set_has_nothing_to_train_on_before_start(l
     at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=120)
     at.query_params["lang"] = lang
     at.session_state["owner"] = "tok-ana-aaaaaaaaaaaaaa"
-    at.session_state["train_dataset"] = empty.dataset
     at.run()
     at.switch_page("pages/train.py").run()
+    at.selectbox(key="train_dataset").set_value(empty.dataset).run()
     assert not at.exception, at.exception
     said = i18n.t("dataset_error.no_train", lang, name=text.md("Empty **set**"))
     assert said in [w.value for w in at.warning]
