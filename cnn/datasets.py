@@ -185,6 +185,12 @@ def register_source(prefix: str, *, names: Callable[[], Iterable[str]],
     return previous
 
 
+def has_source(prefix: str) -> bool:
+    """Whether a source already answers for `prefix` (a default source registers only where none does)."""
+    with _lock:
+        return prefix in _sources
+
+
 def unregister_source(prefix: str, restore: Source | None = None) -> None:
     """Take `prefix`'s source away, or put back `restore` (what register_source returned)."""
     with _lock:

@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 from harness import open_page, screenshot_whole, streamlit_server, wait_idle
 from playwright.sync_api import expect
-from test_browser import SHOTS, _box
+from test_browser import SHOTS
 from test_draw_browser import draw_stroke, top_guess
+from test_my_data_browser import _stroke
 
 from cnn import my_data
 from cnn.i18n import t
 
-PAD = ".drawpad canvas"
 PER_CLASS = 12
 
 
@@ -39,14 +39,9 @@ def _ring(s, dx, dy):
 SYMBOLS = {"✓": _tick, "✗": _cross, "○": _ring}
 
 
-def _draw(page, strokes, selector: str = PAD) -> None:
-    box = _box(page, selector)
+def _draw(page, strokes) -> None:
     for points in strokes:
-        page.mouse.move(box["x"] + points[0][0], box["y"] + points[0][1])
-        page.mouse.down()
-        for x, y in points[1:]:
-            page.mouse.move(box["x"] + x, box["y"] + y)
-        page.mouse.up()
+        _stroke(page, points)
 
 
 @pytest.fixture()
