@@ -59,6 +59,7 @@ TRAIN_PRESET = "mnist-default"   # the runs started meanwhile: the shipped model
 TRAIN_EPOCHS = 10                # ... for 10 epochs (one to two minutes a run on a quiet machine here; 30
                                  # were refused as too long while other programs loaded it)
 CUT_SHORT = 2             # ForwardMsg.FINISHED_EARLY_FOR_RERUN: a run given up for a newer request
+PEN_PICTURES: list[str] = []     # the pictures Chromium's draw pad sent during its first calibration stroke
 GOALS = {"complete_s": 10.0, "answer_ratio": 2.0, "open_cpu_ms": 100.0, "rss_base_mb": 1536.0,
          "rss_per_student_mb": 15.0, "rss_back": 0.10, "calibration": 0.20}
 
@@ -462,7 +463,9 @@ class Student:
         """Draw one stroke on the draw pad: a picture every 150 ms while the pen moves and one when it lifts,
         each without waiting for Python, as the pad does. Seconds from the lift until the answer has run."""
         wid, element = self.find(lambda wid, e: e.kind == "bidi_component" and wid.endswith("-draw_pad"))
-        for k, png in enumerate(stroke_pngs(max(1, sends))):
+        # A real pen's pictures where calibration caught them (the first is often a dot, which the page reads
+        # as too little to guess: a cheaper run), else drawn here.
+        for k, png in enumerate(PEN_PICTURES or stroke_pngs(max(1, sends))):
             if k:
                 await asyncio.sleep(SEND_EVERY_S)      # the pen's pace (the pad's own 150 ms between sends)
             self.seq += 1
@@ -624,6 +627,22 @@ def browser_student(chromium, url, pid: int, cpu: dict, fetched: dict) -> None:
         if msg.WhichOneof("type") == "script_finished":
             finished["cut short" if msg.script_finished == CUT_SHORT else "whole"] += 1
     page.on("websocket", lambda ws: ws.on("framereceived", received))
+    pen: dict[int, str] = {}      # the pad's send number -> its picture (every rerun repeats the last one)
+
+    def sent(payload):
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+
+        msg = BackMsg()
+        msg.ParseFromString(payload if isinstance(payload, bytes) else payload.encode())
+        if msg.WhichOneof("type") != "rerun_script":
+            return
+        for widget in msg.rerun_script.widget_states.widgets:
+            if widget.id.endswith("-draw_pad") and widget.WhichOneof("value") == "json_value":
+                with contextlib.suppress(ValueError, TypeError, AttributeError):
+                    drawing = json.loads(widget.json_value)["drawing"]
+                    if drawing["png"]:
+                        pen[int(drawing["seq"])] = drawing["png"]
+    page.on("websocket", lambda ws: ws.on("framesent", sent))
     if TRACE is not None:
         page.on("websocket", lambda ws: ws.on("framesent", _trace_frame))
 
@@ -675,6 +694,8 @@ def browser_student(chromium, url, pid: int, cpu: dict, fetched: dict) -> None:
         cpu.setdefault("runs per stroke", []).append(finished["whole"] - start["whole"])
         cpu.setdefault("runs cut short per stroke", []).append(finished["cut short"] - start["cut short"])
     _cpu_step(pid, cpu, STEPS[3], stroke_counted)
+    if not PEN_PICTURES:
+        PEN_PICTURES.extend(pen[seq] for seq in sorted(pen))   # in the order the pad sent them
 
     item = lessons.LESSONS[1][0]
 
