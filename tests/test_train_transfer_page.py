@@ -1,26 +1,10 @@
 """The Train page's issue-19 parts, headless: the augmentation preview under the data set choice, the small
 presets fitted to the data set's classes, and "start from the shipped model" with its refusal."""
 
-from pathlib import Path
-
-from streamlit.testing.v1 import AppTest
+from test_guard_pages import _start as start  # the Train page, opened as the guard tests open it
+from test_guard_pages import _train_page as train_page
 
 from pages.views import augment_preview, network_editor
-
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
-
-
-def train_page(lang="en") -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params["lang"] = lang
-    at.run()
-    at.switch_page("pages/train.py").run()
-    assert not at.exception, at.exception
-    return at
-
-
-def start(at: AppTest):
-    return next(b for b in at.button if b.label in ("Start training", "开始训练"))
 
 
 def test_the_preview_shows_the_chosen_data_set_and_transfer_is_checked_before_start():
@@ -69,8 +53,8 @@ def test_the_two_runs_on_the_same_data_are_compared_side_by_side(runs_folder):
     spec = models.for_data(models.preset("small-gray"), (1, 28, 28), ["✓", "✗", "○"])
     config = train.TrainConfig(epochs=2, batch_size=8)
     names = {"small-gray": None, "small-gray · from the shipped model": "shipped"}
-    for name, start in names.items():
-        plan = train.RunPlan(name, spec, config, "own-ticks", start_from=start)
+    for name, origin in names.items():
+        plan = train.RunPlan(name, spec, config, "own-ticks", start_from=origin)
         train.run(runs.run_dir(runs.new_id(name)), plan, load=lambda _n, _r, split, **_: sets[split])
     at = train_page()
     options = at.multiselect(key="compare_runs").options

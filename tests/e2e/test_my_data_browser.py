@@ -10,23 +10,14 @@ import numpy as np
 import pytest
 from harness import open_page, screenshot_whole, streamlit_server, wait_idle
 from playwright.sync_api import expect
-from test_browser import SHOTS, _box
+from test_browser import SHOTS
+from test_draw_browser import draw_stroke
 
 from cnn import my_data
 
-CANVAS = ".drawpad canvas"
 TICK = [(60 + 8 * k, 150 + 8 * k) for k in range(8)] + [(124 + 10 * k, 214 - 16 * k) for k in range(10)]
 CROSS = [[(60 + 16 * k, 60 + 16 * k) for k in range(11)], [(220 - 16 * k, 60 + 16 * k) for k in range(11)]]
 RING = [(140 + 80 * math.sin(2 * math.pi * k / 36), 140 - 80 * math.cos(2 * math.pi * k / 36)) for k in range(37)]
-
-
-def _stroke(page, points) -> None:
-    box = _box(page, CANVAS)
-    page.mouse.move(box["x"] + points[0][0], box["y"] + points[0][1])
-    page.mouse.down()
-    for x, y in points[1:]:
-        page.mouse.move(box["x"] + x, box["y"] + y)
-    page.mouse.up()
 
 
 @pytest.fixture()
@@ -55,13 +46,13 @@ def test_draw_samples_and_see_the_counts_grow(server, chromium):
     [made] = my_data.list_sets(folder)
 
     for n in (1, 2, 3):
-        _stroke(page, TICK)
+        draw_stroke(page, TICK)
         _save(page)
         expect(page.locator(".cnn-said", has_text="✓ · ")).to_have_text(f"✓ · samples: {n}")
     page.get_by_text("✗ (0)", exact=True).click()
     wait_idle(page)
     for stroke in CROSS:
-        _stroke(page, stroke)
+        draw_stroke(page, stroke)
     _save(page)
     expect(page.locator(".cnn-said", has_text="✗ · ")).to_have_text("✗ · samples: 1")
     assert my_data.summary(made.id, folder).counts == [3, 1, 0]
@@ -77,7 +68,7 @@ def test_draw_samples_and_see_the_counts_grow(server, chromium):
     expect(zh.get_by_text("添加样本")).to_be_visible()
     zh.get_by_text("○ (0)", exact=True).click()
     wait_idle(zh)
-    _stroke(zh, RING)
+    draw_stroke(zh, RING)
     wait_idle(zh)
     zh.get_by_role("button", name="保存这幅画").click()
     wait_idle(zh)

@@ -13,7 +13,6 @@ from harness import open_page, screenshot_whole, streamlit_server, wait_idle
 from playwright.sync_api import expect
 from test_browser import SHOTS
 from test_draw_browser import draw_stroke, top_guess
-from test_my_data_browser import _stroke
 
 from cnn import my_data
 from cnn.i18n import t
@@ -41,7 +40,7 @@ SYMBOLS = {"✓": _tick, "✗": _cross, "○": _ring}
 
 def _draw(page, strokes) -> None:
     for points in strokes:
-        _stroke(page, points)
+        draw_stroke(page, points)
 
 
 @pytest.fixture()
