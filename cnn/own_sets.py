@@ -14,6 +14,7 @@ from cnn import data, datasets, my_data
 from cnn.preprocess import Framing
 
 _cache: dict[Path, tuple[tuple, dict[str, tuple[my_data.SetSummary, str]]]] = {}
+_described: dict[tuple[str, str], datasets.DatasetInfo] = {}   # (name, version) -> its description
 _lock = threading.Lock()
 
 
@@ -54,19 +55,29 @@ def names() -> list[str]:
 
 
 def describe(name: str) -> datasets.DatasetInfo | None:
+    """A set's description, made once per version of it: the Train page asks for every set's on each rerun."""
     found = _sets().get(name)
     if found is None:
         return None
     summary, version = found
+    with _lock:
+        made = _described.get((name, version))
+    if made is not None:
+        return made
     try:
         splits = my_data.split_sizes(summary.id)
     except data.DatasetUnavailable:
         return None
     side = summary.side
     # Drawings are framed as Draw & Predict frames them (MNIST's way, scaled to the set's side).
-    return datasets.DatasetInfo(name, summary.name, tuple(summary.classes), summary.channels, side,
+    made = datasets.DatasetInfo(name, summary.name, tuple(summary.classes), summary.channels, side,
                                 Framing(side, round(side * 20 / 28), "mass"), "sample", splits,
                                 flips=False, offline=True, own=True, version=version)
+    with _lock:
+        for old in [k for k in _described if k[0] == name]:   # an older version of this set
+            del _described[old]
+        _described[(name, version)] = made
+    return made
 
 
 def load(name: str, split: str, *, validation: bool = True) -> data.Dataset:
@@ -88,7 +99,6 @@ def register() -> None:
 register()
 
 
-def summary(name: str) -> my_data.SetSummary | None:
-    """The set behind an "own-<id>" name (its owner, its class), None for another name or a deleted set."""
-    found = _sets().get(name)
-    return found[0] if found else None
+def summaries() -> dict[str, my_data.SetSummary]:
+    """"own-<id>" -> the set behind it (its owner, its class), for every set in the data folder."""
+    return {name: found[0] for name, found in _sets().items()}

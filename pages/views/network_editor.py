@@ -151,8 +151,10 @@ def samples_problem(dataset: str) -> str:
 def visible_datasets() -> list[str]:
     """The built-ins and the own sets this browser may see (identity.sees_set): another student's set stays
     theirs."""
+    sets = own_sets.summaries()
+
     def sees(name: str) -> bool:
-        found = own_sets.summary(name)     # None: a set from another source (a test's), with no owner
+        found = sets.get(name)     # None: a set from another source (a test's), with no owner
         return found is None or identity.sees_set(found.owner, found.class_code)
     return [n for n in datasets.names() if not n.startswith(my_data.PREFIX) or sees(n)]
 
