@@ -233,12 +233,8 @@ def augmentation(current: my_data.SetSummary) -> None:
     if not st.toggle(tr("augment.title"), key=f"augment_show_{current.id}"):
         return
     kept = [s for s in my_data.samples(current.id) if not s.held_out]
-    picked: list = []
-    for turn in range(augment_preview.ROWS):
-        for label in range(len(current.classes)):
-            of_class = [s for s in kept if s.label == label]
-            if len(of_class) > turn and len(picked) < augment_preview.ROWS:
-                picked.append(of_class[turn])
+    rows = augment_preview._rows(np.array([s.label for s in kept]), len(current.classes))   # one of each in turn
+    picked = [kept[i] for i in rows]
     if not picked:
         st.info(tr("augment.empty"))
         return
