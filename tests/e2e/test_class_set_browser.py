@@ -15,7 +15,8 @@ from harness import screenshot_whole, streamlit_server, wait_idle
 from playwright.sync_api import expect
 from test_browser import SHOTS
 from test_classroom_browser import HOSTILE, _fill, _join_class, _literal, _no_error, _open, _token
-from test_my_data_browser import CROSS, TICK, _stroke
+from test_draw_browser import draw_stroke
+from test_my_data_browser import CROSS, TICK
 
 from cnn import classroom, models, my_data, runs
 from cnn.i18n import t
@@ -107,7 +108,7 @@ def test_a_class_builds_a_data_set_together_and_sees_its_leaderboard(chromium, f
                 page.get_by_text(label, exact=True).click()
                 wait_idle(page)
                 for stroke in strokes:
-                    _stroke(page, stroke)
+                    draw_stroke(page, stroke)
                 wait_idle(page)
                 page.get_by_role("button", name="Save drawing").click()
                 wait_idle(page)
@@ -126,7 +127,7 @@ def test_a_class_builds_a_data_set_together_and_sees_its_leaderboard(chromium, f
             # The teacher draws one more held-out sample with the toggle on.
             teacher.get_by_text(t("my_data.held_out.toggle", "en"), exact=True).click()
             wait_idle(teacher)
-            _stroke(teacher, TICK)
+            draw_stroke(teacher, TICK)
             wait_idle(teacher)
             teacher.get_by_role("button", name="Save drawing").click()
             wait_idle(teacher)
