@@ -194,7 +194,12 @@ def read_run(path: Path) -> RunInfo:
     run.test_accuracy = float(accuracy) if isinstance(accuracy, (int, float)) else None
     alive = is_alive(path)
     if run.status in LIVE and not alive:
-        run.status = INTERRUPTED
+        # Waiting in the training queue (cnn.job_queue: job.json, and live.json has not said it ended), or to
+        # be taken up again after its worker died; else nobody will train it on: interrupted.
+        live = read_json(path / "live.json", {})
+        state = live.get("state") if isinstance(live, dict) else None
+        queued = (path / "job.json").exists() and state not in ("finished", "stopped", "failed")
+        run.status = "queued" if queued else INTERRUPTED
     if not alive:
         _tidy(path)
     version = info.get("format")

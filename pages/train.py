@@ -3,7 +3,7 @@ see what it got wrong."""
 
 import streamlit as st
 
-from cnn import cost, jobs, runs, train, viz
+from cnn import cost, job_queue, runs, train, viz
 from pages.views import curves, identity, job_board, model_menu, network_editor, run_view, shared, text
 from pages.views.language import tr
 from pages.views.page import begin
@@ -41,10 +41,11 @@ with settings.container(border=True):
         try:
             # A teacher's run goes ahead of the students' waiting runs.
             job = manager.submit(plan, me, max_seconds=limit_s, priority=1 if identity.teaches() else 0)
-        except jobs.QueueFull:
+        except job_queue.QueueFull:
             st.warning(tr("train.queue_full"), icon=":material/group:")
+        except job_queue.QueueUnavailable:
+            st.error(tr("train.queue_down"), icon=":material/cloud_off:")
         else:
-            runs.write_owner(job.id, me)            # in the run's folder: it stays theirs after a restart
             identity.room().record_run(job.id, me, job.name)
             job_board.watch(job.id)
 
@@ -57,7 +58,7 @@ watched = job_board.watched()
 job = manager.get(watched)
 if job is not None:
     run_view.live(manager, job, me)
-    report = job.test if job.state in jobs.DONE else None
+    report = job.test if job.state in job_queue.DONE else None
     name, dataset_name = job.name, job.dataset
 elif watched:
     try:

@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 import pandas as pd
 import streamlit as st
 
-from cnn import classroom, jobs, lessons, runs, viz
+from cnn import classroom, job_queue, lessons, runs, viz
 from pages import registry
 from pages.views import errors, identity, projector
 from pages.views.errors import callback
@@ -134,9 +134,9 @@ def _lesson_progress(room: classroom.Classroom, class_id: int) -> None:
 
 def _training(room: classroom.Classroom, manager, class_id: int) -> None:
     st.markdown(f"**{tr('class.training.title')}**")
-    waiting = sum(1 for job in manager.jobs() if job.state == jobs.QUEUED)
+    waiting = sum(1 for job in manager.jobs() if job.state == job_queue.QUEUED)
     st.caption(tr("class.training.queue", n=waiting))
-    live_runs = [(job, name) for job, name in _live_runs(room, manager, class_id) if job.state not in jobs.DONE]
+    live_runs = [(job, name) for job, name in _live_runs(room, manager, class_id) if job.state not in job_queue.DONE]
     if not live_runs:
         st.caption(tr("class.training.none"))
         return
@@ -145,14 +145,14 @@ def _training(room: classroom.Classroom, manager, class_id: int) -> None:
         position = manager.position(job)
         state = tr(f"train.state.{job.state}") + (f" · {tr('train.queue', n=position)}" if position else "")
         p = job.progress
-        if p is not None and job.state in (jobs.RUNNING, jobs.PAUSED):
+        if p is not None and job.state in (job_queue.RUNNING, job_queue.PAUSED):
             state += f" · {100 * ((p.epoch - 1) * p.steps + p.step) / (p.epochs * p.steps):.0f}%"
         row[0].text(f"{nickname} · {job.name}")
         row[1].markdown(state)
-        if job.state == jobs.RUNNING:
+        if job.state == job_queue.RUNNING:
             row[2].button(tr("train.pause"), key=f"class_pause_{job.id}", on_click=callback(_act),
                           args=(room, manager, classroom.pause_run, job), width="stretch")
-        elif job.state == jobs.PAUSED:
+        elif job.state == job_queue.PAUSED:
             row[2].button(tr("train.resume"), key=f"class_unpause_{job.id}", on_click=callback(_act),
                           args=(room, manager, classroom.unpause_run, job), width="stretch")
         row[3].button(tr("train.stop"), key=f"class_stop_{job.id}", on_click=callback(_act),
@@ -296,7 +296,7 @@ def exports(room: classroom.Classroom, manager, info: classroom.ClassInfo) -> No
         notice = st.session_state.pop("class_run_notice", None)
         if notice:
             st.warning(notice)
-        live = {job.id for job in manager.jobs() if job.state not in jobs.DONE}
+        live = {job.id for job in manager.jobs() if job.state not in job_queue.DONE}
         for r in rows[:60]:
             line = st.columns([5, 1.2], vertical_alignment="center")
             accuracy = "" if r["accuracy"] is None else " · " + viz.accuracy_text(r["accuracy"])

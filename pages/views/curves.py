@@ -30,14 +30,17 @@ def _resync() -> None:
 
 
 def live_curves(job) -> None:
-    """The curves of a Job (cnn.jobs), sending the browser only the points it does not have yet."""
+    """The curves of a Job (cnn.job_queue), sending the browser only the points it does not have yet."""
     sent = _sent()
     start = sent.get(job.id, 0)
     total, points = job.curve_since(start)
+    if total < start:        # a run taken up again after its worker died drops its unfinished epoch's points
+        start = 0
+        total, points = job.curve_since(0)
     sent[job.id] = total
     labels = {k: tr(f"train.curve.{k}") for k in ("train_loss", "train_acc", "val_loss", "val_acc", "epoch", "loss",
                                                  "accuracy")}
     _curves(key="train_curves", data={"run": job.id, "start": start, "points": [list(p) for p in points],
                                       "epochs": job.snapshot().epochs, "labels": labels,
-                                      "planned": job.plan.config.epochs},
+                                      "planned": job.epochs_planned},
             on_resync_change=_resync)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnn import classroom, jobs, runs, viz
+from cnn import classroom, job_queue, runs, viz
 from pages.views import errors, identity, model_menu, text
 from pages.views.errors import callback
 from pages.views.language import tr
@@ -29,10 +29,13 @@ def _watch_from_board(run_id: str) -> None:
     st.session_state.watch_changed = True   # the board is a fragment: it asks for the whole page
 
 
-def state_text(job: jobs.Job, manager) -> str:
+def state_text(job: job_queue.Job, manager) -> str:
+    """Its state, its place in the queue, and while it trains, where (the device and the worker)."""
     position = manager.position(job)
-    text = tr(f"train.state.{job.state}")
-    return text + (f" · {tr('train.queue', n=position)}" if position else "")
+    said = tr(f"train.state.{job.state}")
+    if job.state in (job_queue.PREPARING, job_queue.RUNNING, job_queue.PAUSED) and job.device:
+        said += " · " + text.md(tr("train.trains_on", where=f"{job.device} ({job.worker})" if job.worker else job.device))
+    return said + (f" · {tr('train.queue', n=position)}" if position else "")
 
 
 def reason_text(job) -> str:
@@ -52,14 +55,14 @@ def reason_text(job) -> str:
     return tr(f"job_reason.{code}", **params)
 
 
-def _progress(job: jobs.Job) -> str:
+def _progress(job: job_queue.Job) -> str:
     """How far it got, and, until it ends, how long it was expected to take in all ("45% · ≈ 40 s")."""
     p = job.progress
-    if job.state in jobs.DONE or p is None:
-        done = f"{len(job.epochs)}/{job.plan.config.epochs}"
+    if job.state in job_queue.DONE or p is None:
+        done = f"{len(job.epochs)}/{job.epochs_planned}"
     else:
         done = f"{100 * ((p.epoch - 1) * p.steps + p.step) / (p.epochs * p.steps):.0f}%"
-    if job.state in jobs.DONE or job.estimate_s is None:
+    if job.state in job_queue.DONE or job.estimate_s is None:
         return done
     from pages.views.network_editor import duration
 
@@ -69,7 +72,7 @@ def _progress(job: jobs.Job) -> str:
 def board(manager, me: str) -> None:
     """The jobs of this server, newest first: anyone sees them; the owner's are marked "yours". While any
     job is live it refreshes itself every two seconds, so runs others start appear without a click."""
-    live = any(job.state not in jobs.DONE for job in manager.jobs())
+    live = any(job.state not in job_queue.DONE for job in manager.jobs())
 
     @errors.fragment(run_every=2.0 if live else None)
     def refresh() -> None:
@@ -83,6 +86,13 @@ def board(manager, me: str) -> None:
 def _rows(manager, me: str) -> None:
     all_jobs = manager.jobs()[:SHOWN]
     st.markdown(f"**{tr('train.board', n=len(manager.jobs()))}**")
+    if not manager.reachable():
+        st.error(tr("train.queue_down"), icon=":material/cloud_off:")
+    else:
+        machines = manager.workers()
+        st.caption(tr("train.workers", n=len(machines)) + (" · " + text.md(", ".join(
+            sorted({str(w.get("device")) for w in machines}))) if machines else "")
+            if machines else tr("train.no_workers"))
     if not all_jobs:
         st.caption(tr("train.board_empty"))
         return
@@ -155,7 +165,7 @@ def saved_runs(manager, me: str) -> None:
     if not listed:
         st.caption(tr("train.no_saved_runs"))
         return
-    live = {job.id for job in manager.jobs() if job.state not in jobs.DONE}
+    live = {job.id for job in manager.jobs() if job.state not in job_queue.DONE}
     owners = {run.id: runs.read_owner(run.path) for run in listed[:40]}
     nicknames = identity.room().nicknames(owners.values())
     for run in listed[:40]:
@@ -195,5 +205,5 @@ def saved_runs(manager, me: str) -> None:
 
 
 def _known_states() -> set[str]:
-    return {f"train.state.{s}" for s in (*jobs.DONE, jobs.QUEUED, jobs.PREPARING, jobs.RUNNING, jobs.PAUSED,
+    return {f"train.state.{s}" for s in (*job_queue.DONE, job_queue.QUEUED, job_queue.PREPARING, job_queue.RUNNING, job_queue.PAUSED,
                                          runs.INTERRUPTED, "damaged")}

@@ -10,7 +10,7 @@ import time
 import numpy as np
 import streamlit as st
 
-from cnn import classroom, data, jobs, models, runs, viz
+from cnn import classroom, data, job_queue, models, runs, viz
 from pages.views import errors, identity, legend, model_menu, picking, text
 from pages.views.curves import live_curves
 from pages.views.job_board import reason_text, state_text
@@ -20,7 +20,7 @@ from pages.views.shared import test_split
 SLOW_DOWN_AFTER_S = 2.0   # seconds of progress on screen before the page polls once a second again
 
 
-def _filters_png(job: jobs.Job) -> bytes | None:
+def _filters_png(job: job_queue.Job) -> bytes | None:
     """The first layer's kernels as a picture, made again only when the worker sent new ones."""
     snap_filters = job.filters
     if snap_filters is None:
@@ -32,7 +32,7 @@ def _filters_png(job: jobs.Job) -> bytes | None:
     return cache["png"]
 
 
-def _act(handler, manager, job: jobs.Job) -> None:
+def _act(handler, manager, job: job_queue.Job) -> None:
     """Pause, resume or stop, through cnn.classroom's handlers (which ask the one ownership rule)."""
     try:
         handler(identity.room(), manager, job, identity.me())
@@ -40,20 +40,20 @@ def _act(handler, manager, job: jobs.Job) -> None:
         st.session_state.run_notice = ("warning", tr("train.not_allowed"))
 
 
-def _behind(manager, job: jobs.Job) -> bool:
+def _behind(manager, job: job_queue.Job) -> bool:
     """Queued with another run before it: not next, or next while another run holds the worker."""
-    if job.state != jobs.QUEUED:
+    if job.state != job_queue.QUEUED:
         return False
     position = manager.position(job)
     if position is None:
         return False
-    return position > 1 or any(j.state in (jobs.PREPARING, jobs.RUNNING, jobs.PAUSED) for j in manager.jobs()
-                               if j is not job)
+    return position > 1 or any(j.state in (job_queue.PREPARING, job_queue.RUNNING, job_queue.PAUSED) for j in manager.jobs()
+                               if j.id != job.id)
 
 
-def live(manager, job: jobs.Job, me: str) -> None:
+def live(manager, job: job_queue.Job, me: str) -> None:
     """The watched job while it is queued or trains; reruns the whole page once, when it ends."""
-    active = job.state not in jobs.DONE
+    active = job.state not in job_queue.DONE
     # Until the first progress, look 4 times a second: Start should answer as soon as the worker does.
     # Once progress has been on screen a while, the whole page reruns once to poll once a second. A run
     # behind others in the queue polls once a second too (ten waiting runs watched 4 times a second cost
@@ -64,7 +64,7 @@ def live(manager, job: jobs.Job, me: str) -> None:
     @errors.fragment(run_every=(0.25 if waiting and not behind else 1.0) if active else None)
     def refresh() -> None:
         snap = job.snapshot()
-        if snap.state in jobs.DONE and st.session_state.get("shown_done") != snap.id:
+        if snap.state in job_queue.DONE and st.session_state.get("shown_done") != snap.id:
             st.session_state.shown_done = snap.id
             st.rerun()   # once: the whole page redraws with the results and stops polling
         if behind and not _behind(manager, job):
@@ -77,22 +77,22 @@ def live(manager, job: jobs.Job, me: str) -> None:
         head[0].markdown(f"**{text.md(snap.name)}** · {text.md(text.dataset(snap.dataset))} · "
                          f"{state_text(snap, manager)}")
         if identity.may_manage(job.owner):   # the one rule: the owner, or the owner's teacher
-            if snap.state == jobs.RUNNING:
+            if snap.state == job_queue.RUNNING:
                 head[1].button(tr("train.pause"), on_click=errors.callback(_act),
                                args=(classroom.pause_run, manager, job), width="stretch")
-            elif snap.state == jobs.PAUSED:
+            elif snap.state == job_queue.PAUSED:
                 head[1].button(tr("train.resume"), on_click=errors.callback(_act),
                                args=(classroom.unpause_run, manager, job), width="stretch")
-            if snap.state not in jobs.DONE:
+            if snap.state not in job_queue.DONE:
                 head[2].button(tr("train.stop"), on_click=errors.callback(_act),
                                args=(classroom.stop_run, manager, job), width="stretch")
-        elif snap.state not in jobs.DONE:
+        elif snap.state not in job_queue.DONE:
             head[1].caption(tr("train.not_yours"))
-        if snap.state in (jobs.QUEUED, jobs.PREPARING) and snap.progress is None:
-            st.info(tr("train.preparing") if snap.state == jobs.PREPARING or not manager.position(job)
+        if snap.state in (job_queue.QUEUED, job_queue.PREPARING) and snap.progress is None:
+            st.info(tr("train.preparing") if snap.state == job_queue.PREPARING or not manager.position(job)
                     else tr("train.waiting", n=manager.position(job)), icon=":material/hourglass_top:")
-        if snap.state in jobs.DONE and (snap.message or snap.reason):
-            (st.error if snap.state == jobs.FAILED else st.info)(reason_text(snap))
+        if snap.state in job_queue.DONE and (snap.message or snap.reason):
+            (st.error if snap.state == job_queue.FAILED else st.info)(reason_text(snap))
         p = snap.progress
         if p is not None:
             done = ((p.epoch - 1) * p.steps + p.step) / (p.epochs * p.steps)

@@ -1,5 +1,5 @@
-"""What one server shares between all its sessions: the training jobs, data sets, the warm-up. Each is
-created once per server and is either read-only or locked inside (cnn.jobs), never per-session state."""
+"""What one server shares between all its sessions: the training queue, data sets, the warm-up. Each is
+created once per server and is either read-only or locked inside (cnn.job_queue), never per-session state."""
 
 from __future__ import annotations
 
@@ -14,13 +14,14 @@ from pages.views import background
 
 @st.cache_resource(show_spinner=False)
 def _job_manager(root: str):
-    from cnn.jobs import JobManager
+    from cnn.job_queue import JobManager
 
     return JobManager(runs_root=root)
 
 
 def job_manager():
-    """The training jobs of this server (one per runs folder, so a test's temporary folder gets its own)."""
+    """The training queue as this server sees it (one per runs folder, so a test's temporary folder gets its
+    own), with this server's own worker unless $CNN_LAB_LOCAL_WORKERS says 0."""
     return _job_manager(str(runs.default_root()))
 
 
@@ -55,14 +56,14 @@ def warm_up() -> threading.Thread:
         started = time.monotonic()
         # The training worker first, alone, and any run started meanwhile until it shows progress: on 2 cores
         # (and under one GIL) the imports and first calls below would slow a student's first Start.
-        from cnn import jobs
+        from cnn import job_queue
 
         manager = job_manager()
         manager.wait_ready(timeout=30)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and any(
-                job.state in (jobs.QUEUED, jobs.PREPARING) or (job.state == jobs.RUNNING and job.progress is None)
-                for job in manager.jobs()):
+                job.state in (job_queue.QUEUED, job_queue.PREPARING)
+                or (job.state == job_queue.RUNNING and job.progress is None) for job in manager.jobs()):
             background.stop_point()
             time.sleep(0.1)
         from cnn import data
