@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cnn import cost, runs, train
+from cnn import cost, runner, runs, train
 
 QUEUED, PREPARING, RUNNING, PAUSED = "queued", "preparing", "running", "paused"
 FINISHED, STOPPED, FAILED = "finished", "stopped", "failed"
@@ -48,7 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @dataclass
 class Job:
     id: str                                               # also the run folder's id
-    plan: train.RunPlan
+    plan: runner.RunPlan
     owner: str = ""                                       # who may pause or stop it (a browser's token)
     resume: bool = False                                  # continue an interrupted run in its folder
     state: str = QUEUED
@@ -134,11 +134,11 @@ class JobManager:
         self._speeds.clear()
         self._speeds.append(float(speed))
 
-    def estimate(self, plan: train.RunPlan, max_seconds: float = cost.DEFAULT_MAX_SECONDS) -> cost.Estimate:
+    def estimate(self, plan: runner.RunPlan, max_seconds: float = cost.DEFAULT_MAX_SECONDS) -> cost.Estimate:
         """What `plan` would cost here (cnn.cost); SpecError for a network that cannot be built."""
         return cost.for_plan(plan, speed=self.speed(), max_seconds=max_seconds)
 
-    def submit(self, plan: train.RunPlan, owner: str = "", *, priority: int = 0,
+    def submit(self, plan: runner.RunPlan, owner: str = "", *, priority: int = 0,
                max_seconds: float = cost.DEFAULT_MAX_SECONDS) -> Job:
         """Queue a new run; its folder is written and locked at once. SpecError for a network that cannot be
         built, cost.TooCostly for one that would take longer than `max_seconds`, QueueFull for an owner who
@@ -161,7 +161,7 @@ class JobManager:
         info = runs.read_run(folder)
         if not info.resumable:
             raise ValueError(info.problem or f"This run is {info.status}; only an interrupted run can be resumed.")
-        plan = train.RunPlan.from_folder(folder)
+        plan = runner.RunPlan.from_folder(folder)
         self._check_fair(owner)
         job = Job(run_id, plan, owner, resume=True, epochs=list(info.epochs), priority=priority,
                   estimate_s=self.estimate(plan).seconds * (1 - len(info.epochs) / max(1, plan.config.epochs)))

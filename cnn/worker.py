@@ -4,7 +4,7 @@
 
 It loads the default data set at once (so Start answers in a moment) and measures this machine's training
 speed (cnn.cost, sent with "ready"), then trains whatever the server sends, one run at a time, through
-cnn.train.run. It reads commands (run, pause, resume, stop, quit) from one pipe and writes reports (ready,
+cnn.runner.run. It reads commands (run, pause, resume, stop, quit) from one pipe and writes reports (ready,
 status, bundles of batches, epochs, done) to the other, as pickled tuples between two processes of the
 same program. When the server goes away, however it dies, its end of the command pipe closes and the
 worker exits at once.
@@ -24,13 +24,13 @@ import traceback
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from cnn import train
+from cnn import runner, train
 
 REPORT_EVERY_S = 0.1       # batch reports are bundled at most this often
 FILTER_EVERY_S = 0.5       # and the first layer's kernels copied out at most this often
 
 
-class Reporter(train.RunEvents):
+class Reporter(runner.RunEvents):
     """Sends what happens in a run to the server, bundled so the pipe stays quiet."""
 
     def __init__(self, reports: Connection, go: threading.Event, stop: threading.Event):
@@ -181,7 +181,7 @@ def serve(commands: Connection, reports: Connection, preload: list[str]) -> None
         _, folder, plan, resume = message
         reporter = Reporter(reports, go, stop)
         try:
-            outcome = train.run(Path(folder), plan, resume=resume, load=load, events=reporter, started=not resume)
+            outcome = runner.run(Path(folder), plan, resume=resume, load=load, events=reporter, started=not resume)
             reporter.flush(final=True)      # the last kernels shown are the final weights
             reports.send(("done", outcome.status, outcome.epochs, outcome.report, outcome.message, outcome.reason))
         except Exception as exc:   # a worker must survive anything one run does

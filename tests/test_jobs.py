@@ -7,15 +7,15 @@ import time
 import pytest
 import torch
 
-from cnn import cost, data, jobs, models, runs, train
+from cnn import cost, data, jobs, models, runner, runs, train
 
 TINY = models.ModelSpec("tiny", (1, 32, 32), [
     models._conv(4, 3, padding=1), models._act(), models._pool(), models.FLATTEN, models._dense(3)],
     data.SHAPE_CLASSES)
 
 
-def _request(name="tiny", epochs=2, count=64, **config) -> train.RunPlan:
-    return train.RunPlan(name, TINY, train.TrainConfig(epochs=epochs, batch_size=16, **config), "shapes",
+def _request(name="tiny", epochs=2, count=64, **config) -> runner.RunPlan:
+    return runner.RunPlan(name, TINY, train.TrainConfig(epochs=epochs, batch_size=16, **config), "shapes",
                          count=count, size=32)
 
 
@@ -103,7 +103,7 @@ def test_data_that_cannot_be_had_fails_the_job_not_the_worker(manager, tmp_path)
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the data folder should be: MNIST can neither be found nor downloaded")
     spec = models.preset("seed-mnist")
-    plan = train.RunPlan("offline", spec, train.TrainConfig(epochs=1), "mnist", data_root=str(blocked))
+    plan = runner.RunPlan("offline", spec, train.TrainConfig(epochs=1), "mnist", data_root=str(blocked))
     job = manager.wait(manager.submit(plan, ME))
     assert job.state == jobs.FAILED and "mnist-5k" in job.message          # the message names the offline choice
     assert runs.read_run(tmp_path / job.id).status == "failed"
@@ -113,7 +113,7 @@ def test_data_that_cannot_be_had_fails_the_job_not_the_worker(manager, tmp_path)
 def test_a_spec_that_cannot_be_built_is_refused_at_submit(manager):
     bad = models.ModelSpec("bad", (1, 32, 32), [models._dense(3)], data.SHAPE_CLASSES)
     with pytest.raises(models.SpecError):
-        manager.submit(train.RunPlan("bad", bad, train.TrainConfig(), "shapes"), ME)
+        manager.submit(runner.RunPlan("bad", bad, train.TrainConfig(), "shapes"), ME)
 
 
 @pytest.mark.parametrize("bad", ["../etc", "a/b", "", "..", "/tmp/x", "UPPER", "x" * 80, None, "a\x00b"])
@@ -207,7 +207,7 @@ def test_a_run_that_would_take_too_long_is_refused_before_it_is_queued(manager, 
     huge = models.ModelSpec("huge", (1, 28, 28), [models._conv(1024, 3, padding=1) for _ in range(5)]
                             + [models._pool(size=14), models._pool(size=2), models.FLATTEN, models._dense(10)])
     with pytest.raises(cost.TooCostly):
-        manager.submit(train.RunPlan("huge", huge, train.TrainConfig(epochs=3), "mnist-5k"), ME)
+        manager.submit(runner.RunPlan("huge", huge, train.TrainConfig(epochs=3), "mnist-5k"), ME)
     assert runs.list_runs(tmp_path) == [] and manager.jobs() == []
     with pytest.raises(cost.TooCostly):      # a class may lower the limit
         manager.submit(_request(epochs=30, count=3000), ME, max_seconds=0.01)
