@@ -8,7 +8,7 @@ batch 32, all 60,000 MNIST training images, then the 10,000 test images.
 
 - Keras: bench/keras_seed_mnist.py in a virtual environment of its own under ~/.cache/cnn-lab/keras-bench
   (created here the first time with `tensorflow-cpu` from the registry: about 1.6 GB, once).
-- Ours: `python -m cnn.train ... --no-validation --precision fp32`, then with the default precision (bf16 mixed
+- Ours: `python -m cnn.cli ... --no-validation --precision fp32`, then with the default precision (bf16 mixed
   where the CPU has AMX, float32 elsewhere), each in a fresh process, reading the run's metrics.json.
 - The tutorial: torchvision's MNIST + ToTensor + DataLoader(batch_size=32, shuffle=True) and a plain Adam loop,
   in a fresh process (`--tutorial-epochs`, 2 by default: its seconds per epoch are steady).
@@ -75,12 +75,12 @@ def run_keras(raw: Path, epochs: int) -> dict:
 
 
 def run_ours(data_root: str, epochs: int, precision: str, folder: Path) -> dict:
-    command = [sys.executable, "-m", "cnn.train", "--preset", "seed-mnist", "--dataset", "mnist", "--data-root",
+    command = [sys.executable, "-m", "cnn.cli", "--preset", "seed-mnist", "--dataset", "mnist", "--data-root",
                data_root, "--epochs", str(epochs), "--batch-size", "32", "--lr", "0.001", "--no-validation",
                "--precision", precision, "--quiet", "--out", str(folder)]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     if done.returncode:
-        sys.exit("cnn.train failed:\n" + done.stderr[-3000:])
+        sys.exit("cnn.cli failed:\n" + done.stderr[-3000:])
     metrics = json.loads((folder / "metrics.json").read_text())
     return {"seconds": [e["seconds"] for e in metrics["epochs"]], "test_accuracy": metrics["test_accuracy"]}
 

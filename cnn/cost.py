@@ -80,7 +80,7 @@ def estimate(spec: models.ModelSpec, dataset: str, epochs: int, *, validation: b
 
 
 def for_plan(plan, *, speed: float | None = None, max_seconds: float = DEFAULT_MAX_SECONDS) -> Estimate:
-    """The estimate of a cnn.train.RunPlan."""
+    """The estimate of a cnn.runner.RunPlan."""
     return estimate(plan.spec, plan.dataset, plan.config.epochs, validation=plan.config.validation,
                     count=plan.count, speed=speed, max_seconds=max_seconds, batch_size=plan.config.batch_size)
 

@@ -15,6 +15,7 @@ the lock was interrupted (the server was killed, the machine went down) and is l
 every finished epoch, can be used as a model and can be resumed.
 
 Ids are made here and checked on the way in, so an id can never name a path outside the runs folder.
+The checkpoint's format is here too (save_checkpoint, load_checkpoint): one safetensors file, never pickle.
 """
 
 from __future__ import annotations
@@ -26,8 +27,12 @@ import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cnn.models import atomic_write
+
+if TYPE_CHECKING:   # torch is imported where a checkpoint is written or read: listing runs does not need it
+    import torch
 
 RUN_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 APP_ROOT = Path(__file__).resolve().parents[1]
@@ -257,6 +262,78 @@ def delete(run_id: str, root: Path | None = None) -> None:
         shutil.rmtree(path)
 
 
+# ---------------------------------------------------------------- checkpoints (safetensors, never pickle)
+
+
+@dataclass
+class Checkpoint:
+    """Everything needed to continue a run after its last finished epoch."""
+
+    epoch: int                        # epochs finished
+    epochs: list[dict]                # their records
+    weights: dict[str, torch.Tensor]
+    optimizer: dict                   # an optimizer state_dict
+    generator: torch.Tensor           # the data order's random state
+    torch_rng: torch.Tensor           # torch's global random state (dropout, augmentation's noise)
+    scheduler_steps: int
+
+
+CHECKPOINT_FORMAT = "cnn-lab-checkpoint/1"
+
+
+def save_checkpoint(path: Path, *, model, optimizer, generator: torch.Generator, epochs: list[dict],
+                    scheduler_steps: int, epoch: int) -> None:
+    """One safetensors file, written atomically: weights, optimiser tensors and random states as tensors,
+    the rest (epoch records, optimiser settings) as JSON in its metadata. No pickle anywhere."""
+    import torch
+    from safetensors.torch import save_file
+
+    tensors = {f"model.{k}": v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
+    state = optimizer.state_dict()
+    plain: dict[str, dict] = {}
+    for pid, values in state["state"].items():
+        for name, value in values.items():
+            if torch.is_tensor(value):
+                tensors[f"optimizer.{pid}.{name}"] = value.detach().cpu().contiguous().clone()
+            else:
+                plain.setdefault(str(pid), {})[name] = value
+    tensors["rng.generator"] = generator.get_state()
+    tensors["rng.torch"] = torch.get_rng_state()
+    metadata = {"format": CHECKPOINT_FORMAT, "epoch": str(epoch), "scheduler_steps": str(scheduler_steps),
+                "epochs": json.dumps(epochs), "optimizer": json.dumps({"param_groups": state["param_groups"],
+                                                                       "state": plain})}
+    atomic_write(Path(path), lambda tmp: save_file(tensors, tmp, metadata=metadata))
+
+
+def load_checkpoint(path: Path) -> Checkpoint:
+    """A checkpoint written by save_checkpoint; ValueError says what is wrong with a damaged one."""
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            metadata = f.metadata() or {}
+            tensors = {key: f.get_tensor(key) for key in f.keys()}
+    except (FileNotFoundError, SafetensorError, OSError) as exc:
+        raise ValueError(f"The checkpoint cannot be read ({exc}).") from exc
+    if metadata.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError("The checkpoint is not from this version of CNN Lab.")
+    try:
+        optimizer_meta = json.loads(metadata["optimizer"])
+        state: dict[int, dict] = {int(pid): dict(values) for pid, values in optimizer_meta["state"].items()}
+        for key, tensor in tensors.items():
+            if key.startswith("optimizer."):
+                _, pid, name = key.split(".", 2)
+                state.setdefault(int(pid), {})[name] = tensor
+        return Checkpoint(
+            epoch=int(metadata["epoch"]), epochs=json.loads(metadata["epochs"]),
+            weights={k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")},
+            optimizer={"state": state, "param_groups": optimizer_meta["param_groups"]},
+            generator=tensors["rng.generator"], torch_rng=tensors["rng.torch"],
+            scheduler_steps=int(metadata["scheduler_steps"]))
+    except (KeyError, ValueError, TypeError) as exc:
+        raise ValueError(f"The checkpoint is damaged ({exc}).") from exc
+
+
 # ---------------------------------------------------------------- writing a run as it trains
 
 
@@ -292,11 +369,11 @@ class RunWriter:
         """After each epoch: the checkpoint first, then the weights as a model, then the metrics.
 
         Each file is atomic on its own; the checkpoint carries its own epoch records, so resuming never
-        depends on two files agreeing. `state` is what cnn.train's on_checkpoint hands over.
+        depends on two files agreeing. `state` is what cnn.train.train's on_checkpoint hands over.
         """
-        from cnn import models, train
+        from cnn import models
 
-        train.save_checkpoint(self.path / "checkpoint.safetensors", model=model, **state)
+        save_checkpoint(self.path / "checkpoint.safetensors", model=model, **state)
         epochs = state["epochs"]
         last = epochs[-1] if epochs else {}
         models.save(model, spec, self.path / "model", dataset=dataset,

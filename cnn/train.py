@@ -1,31 +1,30 @@
-"""Training over preloaded tensors: one plain loop, used by the command line and by the app's jobs.
-
-    python -m cnn.train --preset seed-mnist --dataset mnist-5k --epochs 3 --out runs/x
+"""The training loop over preloaded tensors: settings, one plain loop, evaluation.
 
 No DataLoader and no per-sample PIL work: the whole data set sits in memory as uint8, batches are
 sliced from it, scaled to [0, 1] and (optionally) augmented on the whole batch at once (cnn.augment).
+A whole run into its folder is cnn.runner's; the command line is cnn.cli's.
 """
 
 from __future__ import annotations
 
-import argparse
 import ctypes
-import json
 import math
 import os
-import sys
 import time
 import warnings
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 
-from cnn import augment, data, datasets, models, runs, transfer
+from cnn import augment, data
+
+if TYPE_CHECKING:   # only for the annotation: the loop never imports the run folder's module at run time
+    from cnn.runs import Checkpoint
 
 
 @dataclass
@@ -272,7 +271,7 @@ def train(model, train_ds: data.Dataset, val_ds: data.Dataset | None, config: Tr
           resume: Checkpoint | None = None) -> History:
     """Train in place. `should_stop` is asked before every batch (the app's pause blocks inside it).
 
-    After every epoch `on_checkpoint` gets what save_checkpoint needs besides the model (optimiser,
+    After every epoch `on_checkpoint` gets what cnn.runs.save_checkpoint needs besides the model (optimiser,
     random-number generator, scheduler steps); `resume` continues from such a checkpoint as if the run
     had never stopped: the same weights, optimiser moments, learning rate and data order.
     """
@@ -360,357 +359,3 @@ def _train(model, train_ds, val_ds, config, on_batch, on_epoch, should_stop, on_
             on_epoch(epoch, record)
     model.to(memory_format=torch.contiguous_format)
     return history
-
-
-# ---------------------------------------------------------------- checkpoints (safetensors, never pickle)
-
-
-@dataclass
-class Checkpoint:
-    """Everything needed to continue a run after its last finished epoch."""
-
-    epoch: int                        # epochs finished
-    epochs: list[dict]                # their records
-    weights: dict[str, torch.Tensor]
-    optimizer: dict                   # an optimizer state_dict
-    generator: torch.Tensor           # the data order's random state
-    torch_rng: torch.Tensor           # torch's global random state (dropout, augmentation's noise)
-    scheduler_steps: int
-
-
-CHECKPOINT_FORMAT = "cnn-lab-checkpoint/1"
-
-
-def save_checkpoint(path: Path, *, model, optimizer, generator: torch.Generator, epochs: list[dict],
-                    scheduler_steps: int, epoch: int) -> None:
-    """One safetensors file, written atomically: weights, optimiser tensors and random states as tensors,
-    the rest (epoch records, optimiser settings) as JSON in its metadata. No pickle anywhere."""
-    from safetensors.torch import save_file
-
-    tensors = {f"model.{k}": v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
-    state = optimizer.state_dict()
-    plain: dict[str, dict] = {}
-    for pid, values in state["state"].items():
-        for name, value in values.items():
-            if torch.is_tensor(value):
-                tensors[f"optimizer.{pid}.{name}"] = value.detach().cpu().contiguous().clone()
-            else:
-                plain.setdefault(str(pid), {})[name] = value
-    tensors["rng.generator"] = generator.get_state()
-    tensors["rng.torch"] = torch.get_rng_state()
-    metadata = {"format": CHECKPOINT_FORMAT, "epoch": str(epoch), "scheduler_steps": str(scheduler_steps),
-                "epochs": json.dumps(epochs), "optimizer": json.dumps({"param_groups": state["param_groups"],
-                                                                       "state": plain})}
-    models.atomic_write(Path(path), lambda tmp: save_file(tensors, tmp, metadata=metadata))
-
-
-def load_checkpoint(path: Path) -> Checkpoint:
-    """A checkpoint written by save_checkpoint; ValueError says what is wrong with a damaged one."""
-    from safetensors import SafetensorError, safe_open
-
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            metadata = f.metadata() or {}
-            tensors = {key: f.get_tensor(key) for key in f.keys()}
-    except (FileNotFoundError, SafetensorError, OSError) as exc:
-        raise ValueError(f"The checkpoint cannot be read ({exc}).") from exc
-    if metadata.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError("The checkpoint is not from this version of CNN Lab.")
-    try:
-        optimizer_meta = json.loads(metadata["optimizer"])
-        state: dict[int, dict] = {int(pid): dict(values) for pid, values in optimizer_meta["state"].items()}
-        for key, tensor in tensors.items():
-            if key.startswith("optimizer."):
-                _, pid, name = key.split(".", 2)
-                state.setdefault(int(pid), {})[name] = tensor
-        return Checkpoint(
-            epoch=int(metadata["epoch"]), epochs=json.loads(metadata["epochs"]),
-            weights={k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")},
-            optimizer={"state": state, "param_groups": optimizer_meta["param_groups"]},
-            generator=tensors["rng.generator"], torch_rng=tensors["rng.torch"],
-            scheduler_steps=int(metadata["scheduler_steps"]))
-    except (KeyError, ValueError, TypeError) as exc:
-        raise ValueError(f"The checkpoint is damaged ({exc}).") from exc
-
-
-# ---------------------------------------------------------------- a whole run, into its folder
-
-
-@dataclass
-class RunPlan:
-    """What a run trains: the network, the settings and the data. The app's jobs and the CLI share it."""
-
-    name: str
-    spec: models.ModelSpec
-    config: TrainConfig
-    dataset: str
-    data_root: str | None = None
-    count: int | None = None      # generated data sets (shapes): training images; val and test get a fifth
-    size: int = 72                # generated data sets: pixels a side
-    start_from: str | None = None # "shipped" (or a model's path): copy its conv layers first (cnn.transfer)
-    freeze: bool = False          # with start_from: do not train the copied layers
-
-    def count_for(self, split: str) -> int | None:
-        if self.count is None:
-            return None
-        return self.count if split == "train" else max(30, self.count // 5)
-
-    @property
-    def data(self) -> dict:
-        return {"data_root": self.data_root, "count": self.count, "size": self.size}
-
-    @property
-    def transfer(self) -> dict | None:
-        """What config.json keeps of start_from and freeze (None: a network started from random weights)."""
-        return {"start_from": self.start_from, "freeze": self.freeze} if self.start_from else None
-
-    @classmethod
-    def from_folder(cls, folder: Path) -> RunPlan:
-        """The plan a run folder was started with (its config.json), to resume it."""
-        config = runs.read_config(folder)
-        info = runs.read_json(Path(folder) / "info.json", {}) or {}
-        settings = {k: v for k, v in config["train"].items() if k in TrainConfig.__dataclass_fields__}
-        extra = config.get("data") or {}
-        start = config.get("transfer") or {}
-        return cls(info.get("name") or Path(folder).name, models.ModelSpec.from_dict(config["spec"]),
-                   TrainConfig(**settings), config["dataset"], extra.get("data_root"), extra.get("count"),
-                   extra.get("size", 72), start.get("start_from"), bool(start.get("freeze", False)))
-
-
-class RunEvents:
-    """What a run tells whoever watches it. The defaults do nothing; the app's worker overrides them."""
-
-    def status(self, status: str) -> None: ...
-
-    def model(self, model) -> None: ...            # the network being trained, once it is built
-
-    def batch(self, progress: Progress) -> None: ...
-
-    def epoch(self, record: dict) -> None: ...
-
-    def should_stop(self) -> bool:
-        return False
-
-
-@dataclass
-class RunOutcome:
-    status: str                       # finished, stopped or failed
-    epochs: list[dict]
-    report: dict | None = None        # the test split's results (finished or stopped runs)
-    message: str = ""                 # why it failed, in English
-    reason: tuple[str, dict] | None = None   # the same as (code, params), for a page to translate
-
-
-def run(folder: Path, plan: RunPlan | None = None, *, resume: bool = False, load=data.load_dataset,
-        events: RunEvents | None = None, started: bool = False) -> RunOutcome:
-    """Train `plan` into `folder` (or, with `resume`, continue the run already there), writing a checkpoint
-    after every epoch, then evaluate on the test split and write the results.
-
-    A built-in's test split is loaded only after training, so the first step comes as soon as the training
-    data is there (an own set's, at the start: it may be deleted meanwhile). `started`: the folder was
-    already written (the app writes it when the job is queued).
-    DatasetUnavailable and SpecError propagate with their reason; a diverging loss ends as "failed".
-    """
-    events = events or RunEvents()
-    folder = Path(folder)
-    writer = runs.RunWriter(folder)
-    checkpoint = None
-    if resume:
-        plan = RunPlan.from_folder(folder)
-        if (folder / "checkpoint.safetensors").exists():
-            checkpoint = load_checkpoint(folder / "checkpoint.safetensors")
-    elif not started:
-        writer.start(name=plan.name, spec=plan.spec, config=plan.config, dataset=plan.dataset, data=plan.data,
-                     transfer=plan.transfer)
-    events.status("preparing")
-    writer.set_status("preparing")
-    try:
-        if plan.config.validation:
-            train_ds, val_ds = (load(plan.dataset, plan.data_root, split, count=plan.count_for(split), size=plan.size)
-                                for split in ("train", "val"))
-        else:   # every training image trains; the epochs then carry no val_loss / val_accuracy
-            train_ds = load(plan.dataset, plan.data_root, "train", count=plan.count_for("train"), size=plan.size,
-                            validation=False)
-            val_ds = None
-        if not len(train_ds):    # an own set still empty, or all of it held out for a class leaderboard
-            raise data.DatasetUnavailable(f"The data set {plan.dataset} has no sample to train on.", "no_train",
-                                          name=plan.dataset)
-        spec = plan.spec
-        if tuple(spec.input_shape) != train_ds.input_shape or len(spec.classes) != len(train_ds.classes):
-            raise models.SpecError(
-                f"The network expects {tuple(spec.input_shape)} with {len(spec.classes)} classes, but "
-                f"{plan.dataset} has {train_ds.input_shape} with {len(train_ds.classes)} classes.", "data_mismatch",
-                expects="×".join(map(str, spec.input_shape)), classes=len(spec.classes), dataset=plan.dataset,
-                has="×".join(map(str, train_ds.input_shape)), has_classes=len(train_ds.classes))
-        spec.classes = list(train_ds.classes)
-        # An own set is small and its owner may delete it while the run trains: its test split is read now,
-        # so what was learned is still evaluated and kept. A built-in's is read after training (a quicker start).
-        own = datasets.find(plan.dataset)
-        early_test = load(plan.dataset, plan.data_root, "test", count=plan.count_for("test"), size=plan.size) \
-            if own is not None and own.own else None
-        torch.manual_seed(plan.config.seed)   # the same seed, the same initial weights: runs are reproducible
-        model = models.build(spec)
-        if plan.start_from:       # the shipped model's conv layers (then a resumed checkpoint's weights over them)
-            transfer.start_from(model, spec, plan.start_from, freeze=plan.freeze)
-    except (data.DatasetUnavailable, models.SpecError) as exc:
-        writer.finish(status="failed", model=None, spec=plan.spec, dataset=plan.dataset, epochs=[], report=None,
-                      message=str(exc))
-        raise
-    events.model(model)
-    events.status("running")
-    writer.set_status("running")
-
-    def checkpoint_saved(state: dict) -> None:
-        writer.epoch_done(model=model, spec=spec, dataset=plan.dataset, state=state)
-
-    try:
-        history = train(model, train_ds, val_ds, plan.config, on_batch=events.batch,
-                        on_epoch=lambda _epoch, record: events.epoch(record), should_stop=events.should_stop,
-                        on_checkpoint=checkpoint_saved, resume=checkpoint)
-    except TrainingDiverged as exc:
-        epochs = runs.read_json(folder / "metrics.json", {}).get("epochs", [])
-        writer.finish(status="failed", model=None, spec=spec, dataset=plan.dataset, epochs=epochs, report=None,
-                      message=str(exc))
-        return RunOutcome("failed", epochs, None, str(exc), ("diverged", exc.params))
-    # Stopped or finished, what was learned is kept: evaluate it on data it never saw.
-    status = "stopped" if history.stopped == "stopped" else "finished"
-    test_ds = early_test if early_test is not None else \
-        load(plan.dataset, plan.data_root, "test", count=plan.count_for("test"), size=plan.size)
-    report = evaluate(model, test_ds)
-    writer.finish(status=status, model=model, spec=spec, dataset=plan.dataset, epochs=history.epochs, report=report)
-    return RunOutcome(status, history.epochs, report)
-
-
-# ---------------------------------------------------------------- command line
-
-
-def _epoch_line(record: dict, epochs: int) -> str:
-    parts = [f"{k} {v:.4f}" for k, v in record.items() if k not in ("epoch", "seconds", "images_per_s")]
-    return (f"epoch {record['epoch']}/{epochs}: " + ", ".join(parts)
-            + f", {record['seconds']:.1f} s, {record['images_per_s']:,.0f} img/s")
-
-
-class _Printer(RunEvents):
-    """The command line's progress on stderr: a tqdm bar redrawn a few times a second while an epoch runs
-    when stderr is a terminal, and one line per finished epoch either way (a log or a pipe gets only those
-    lines, never a carriage return). `quiet`: nothing at all."""
-
-    def __init__(self, quiet: bool = False, stream=None):
-        self.quiet, self.stream = quiet, stream or sys.stderr
-        self.live = not quiet and self.stream.isatty()
-        self.bar = None
-        self.epochs = 0
-
-    def batch(self, progress: Progress) -> None:
-        self.epochs = progress.epochs
-        if not self.live:
-            return
-        if self.bar is None:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=progress.steps, desc=f"epoch {progress.epoch}/{progress.epochs}", unit="step",
-                            file=self.stream, leave=False, mininterval=0.25, dynamic_ncols=True)
-        self.bar.set_postfix_str(f"loss {progress.loss:.4f} acc {progress.accuracy:.3f} "
-                                 f"{progress.images_per_s:,.0f} img/s", refresh=False)
-        self.bar.update(progress.step - self.bar.n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
-
-    def epoch(self, record: dict) -> None:
-        self.close()
-        if not self.quiet:
-            print(_epoch_line(record, self.epochs), file=self.stream, flush=True)
-
-
-def _fitted(spec: models.ModelSpec, dataset: str, data_root: str | None) -> models.ModelSpec:
-    """A small-data preset takes the data set's input and classes (its last layer gets one unit a class); the
-    other presets are made for their data set and stay as they are."""
-    if not spec.name.startswith("small-"):
-        return spec
-    test = data.load_dataset(dataset, data_root, "test", count=30)
-    return models.for_data(spec, test.input_shape, test.classes)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cnn.train", description="Train a CNN Lab model.")
-    parser.add_argument("--preset", default="seed-mnist", choices=list(models.PRESETS))
-    parser.add_argument("--dataset", default="mnist-5k", choices=list(datasets.names()),
-                        help="a built-in data set, or an own one (own-<id>)")
-    parser.add_argument("--data-root", default=None, help="folder holding MNIST/raw etc. (torchvision layout)")
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--optimizer", default="adam", choices=["adam", "sgd"])
-    parser.add_argument("--weight-decay", type=float, default=0.0)
-    parser.add_argument("--schedule", default="none", choices=["none", "onecycle"])
-    parser.add_argument("--augment", action="store_true", help="small random affine on every batch")
-    parser.add_argument("--flips", action="store_true", help="with --augment, mirror half the images left-right")
-    parser.add_argument("--no-validation", dest="validation", action="store_false",
-                        help="train on every training image (MNIST: all 60,000) and hold none out for validation")
-    parser.add_argument("--start-from", default=None, metavar="shipped|PATH",
-                        help="copy the convolution layers of the shipped model (or of a model's files) first")
-    parser.add_argument("--freeze", action="store_true", help="with --start-from: do not train the copied layers")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
-    parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
-                        help="bf16 mixed precision (auto: where the CPU has AMX bf16 units)")
-    parser.add_argument("--quiet", action="store_true", help="no progress: only errors and the test accuracy")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="CPU threads to train with (default: every core but one)")
-    where = parser.add_mutually_exclusive_group(required=True)
-    where.add_argument("--out", help="run folder to write (created)")
-    where.add_argument("--resume", help="an interrupted run's folder: train on to its planned epochs")
-    args = parser.parse_args(argv)
-
-    if args.threads:
-        os.environ["CNN_LAB_THREADS"] = str(args.threads)
-    keep_freed_memory()
-    folder = Path(args.resume or args.out)
-    plan = None
-    if not args.resume:
-        config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer,
-                             weight_decay=args.weight_decay, schedule=args.schedule, augment=args.augment,
-                             flips=args.flips,
-                             validation=args.validation, seed=args.seed, device=args.device, precision=args.precision)
-        if args.freeze and not args.start_from:
-            parser.error("--freeze needs --start-from")
-        try:
-            # An own set's network is the preset made for its input (channels, side) and its classes; a small
-            # preset takes a built-in's classes.
-            spec = datasets.preset_spec(args.dataset, args.preset) if datasets.describe(args.dataset).own \
-                else _fitted(models.preset(args.preset), args.dataset, args.data_root)
-        except (data.DatasetUnavailable, ValueError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        plan = RunPlan(args.preset, spec, config, args.dataset, args.data_root, start_from=args.start_from,
-                       freeze=args.freeze)
-    lock = runs.RunLock(folder)
-    if not lock.acquire():
-        print(f"error: {folder} is being trained by another process.", file=sys.stderr)
-        return 2
-    printer = _Printer(quiet=args.quiet)
-    try:
-        outcome = run(folder, plan, resume=bool(args.resume), events=printer)
-    except KeyboardInterrupt:
-        printer.close()
-        print("stopped by the user; the last finished epoch is kept (resume with --resume)", file=sys.stderr)
-        return 1
-    except (data.DatasetUnavailable, models.SpecError, ValueError) as exc:
-        printer.close()
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        lock.release()
-    printer.close()
-    if outcome.report is not None:
-        print(f"test accuracy {outcome.report['accuracy']:.4f} · run written to {folder}", file=sys.stderr)
-    else:
-        print(f"{outcome.status}: {outcome.message}", file=sys.stderr)
-    return 0 if outcome.status == "finished" else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

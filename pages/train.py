@@ -3,7 +3,7 @@ see what it got wrong."""
 
 import streamlit as st
 
-from cnn import cost, job_queue, runs, train, viz
+from cnn import cost, job_queue, runner, runs, viz
 from pages.views import curves, identity, job_board, model_menu, network_editor, run_view, shared, text
 from pages.views.language import tr
 from pages.views.page import begin
@@ -29,7 +29,7 @@ with settings.container(border=True):
     problem = problem or refused
     # A run that starts from the shipped model says so in its name: the comparison below tells the two apart.
     name = spec.name if not start_from else tr("train.name_frozen" if freeze else "train.name_shipped", name=spec.name)
-    plan = train.RunPlan(name, spec, config, dataset, start_from=start_from, freeze=freeze)
+    plan = runner.RunPlan(name, spec, config, dataset, start_from=start_from, freeze=freeze)
     if problem is None:     # the time it would take, beside Start, redone as the table and the settings change
         problem = network_editor.cost_line(manager.estimate(plan, limit_s))
     # Not a callback: a callback's arguments are the settings of the run before the click, and a student

@@ -10,7 +10,7 @@ import pytest
 import torch
 from own_source import CLASSES, fake_set, own_sets
 
-from cnn import cost, data, datasets, models, preprocess, train
+from cnn import cli, cost, data, datasets, models, preprocess, runner, train
 
 BUILTINS = ("mnist-5k", "shapes", "mnist", "fashion-mnist")
 
@@ -119,7 +119,7 @@ def test_a_registered_source_lists_describes_loads_and_sizes_its_sets():
             assert torch.equal(ds.labels, torch.from_numpy(rgb.labels[pick]))
             assert ds.classes == list(CLASSES) and ds.name == "own-rgb"
             assert len(ds) == info.splits[split] == data.split_sizes("own-rgb")[split]
-        # The worker and train.run pass the built-ins' keywords too; a source ignores what is not its own.
+        # The worker and runner.run pass the built-ins' keywords too; a source ignores what is not its own.
         ds = data.load_dataset("own-rgb", None, "train", count=None, size=72, validation=False)
         assert len(ds) == data.split_sizes("own-rgb", validation=False)["train"] == len(rgb.split("train", False))
         assert data.split_sizes("own-rgb", validation=False)["val"] == 0
@@ -177,12 +177,12 @@ def test_the_cost_of_a_run_on_an_own_set_counts_its_images():
 
 
 def test_a_run_on_an_own_rgb_set_trains_and_is_tested(tmp_path):
-    """train.run (what the worker runs) on the fake set: a few epochs, the model has 3 input channels and
+    """runner.run (what the worker runs) on the fake set: a few epochs, the model has 3 input channels and
     the set's classes, and its test report counts the set's test images."""
     with own_sets({"own-rgb": fake_set(per_class=20)}):
         spec = datasets.preset_spec("own-rgb", "seed-mnist")
         config = train.TrainConfig(epochs=4, batch_size=16, lr=3e-3, device="cpu", precision="fp32")
-        outcome = train.run(tmp_path / "run", train.RunPlan("mine", spec, config, "own-rgb"))
+        outcome = runner.run(tmp_path / "run", runner.RunPlan("mine", spec, config, "own-rgb"))
         assert outcome.status == "finished"
         assert outcome.report["accuracy"] >= 0.9         # the classes differ in colour and place: easy
         assert np.array(outcome.report["confusion"]).shape == (3, 3)
@@ -193,12 +193,12 @@ def test_a_run_on_an_own_rgb_set_trains_and_is_tested(tmp_path):
 
 def test_the_command_line_knows_own_sets(tmp_path, capsys):
     with own_sets({"own-rgb": fake_set(per_class=10)}):
-        code = train.main(["--dataset", "own-rgb", "--preset", "seed-mnist", "--epochs", "1", "--batch-size", "8",
+        code = cli.main(["--dataset", "own-rgb", "--preset", "seed-mnist", "--epochs", "1", "--batch-size", "8",
                            "--precision", "fp32", "--out", str(tmp_path / "cli")])
         assert code == 0, capsys.readouterr().err
         assert json.loads((tmp_path / "cli" / "model.json").read_text())["spec"]["input_shape"] == [3, 28, 28]
     with pytest.raises(SystemExit):
-        train.main(["--dataset", "own-rgb", "--out", str(tmp_path / "gone")])
+        cli.main(["--dataset", "own-rgb", "--out", str(tmp_path / "gone")])
 
 
 def test_a_process_of_the_server_imports_the_sources_its_environment_names(tmp_path):

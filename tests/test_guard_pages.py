@@ -168,11 +168,11 @@ def test_markdown_escaping_keeps_every_character():
 def test_a_run_named_like_markdown_shows_as_text_on_every_page(named_runs):
     evil = named_runs["evil"]
     manager = shared.job_manager()
-    from cnn import data, models, train
+    from cnn import data, models, runner, train
 
     tiny = models.ModelSpec("tiny", (1, 32, 32), [models._conv(4, 3, padding=1), models._act(), models._pool(),
                                                   models.FLATTEN, models._dense(3)], data.SHAPE_CLASSES)
-    job = manager.submit(train.RunPlan(EVIL, tiny, train.TrainConfig(epochs=1, batch_size=16), "shapes", count=64),
+    job = manager.submit(runner.RunPlan(EVIL, tiny, train.TrainConfig(epochs=1, batch_size=16), "shapes", count=64),
                          "someone-else")
     manager.wait(job, 120)
     try:

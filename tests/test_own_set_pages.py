@@ -18,7 +18,7 @@ from own_source import fake_set, own_sets
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from cnn import data, datasets, i18n, models, preprocess, runs, train
+from cnn import data, datasets, i18n, models, preprocess, runner, runs, train
 from pages.views import text
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -34,7 +34,7 @@ def own_model():
         run_id = runs.new_id("mine")
         spec = datasets.preset_spec("own-rgb", "seed-mnist")
         config = train.TrainConfig(epochs=4, batch_size=16, lr=3e-3, device="cpu", precision="fp32")
-        outcome = train.run(runs.run_dir(run_id), train.RunPlan("mine", spec, config, "own-rgb"))
+        outcome = runner.run(runs.run_dir(run_id), runner.RunPlan("mine", spec, config, "own-rgb"))
         assert outcome.status == "finished" and outcome.report["accuracy"] >= 0.9
         yield run_id, fake, fake.split("test")
 

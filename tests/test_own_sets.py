@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from cnn import data, datasets, jobs, models, my_data, train
+from cnn import data, datasets, jobs, models, my_data, runner, train
 
 CLASSES = ["✓", "✗", "○"]
 
@@ -75,7 +75,7 @@ def test_an_own_set_trains_in_the_servers_worker(symbols, tmp_path):
     spec = datasets.preset_spec(name, datasets.describe(name).presets[0])
     manager = jobs.JobManager(runs_root=tmp_path / "runs", preload=())
     try:
-        plan = train.RunPlan("symbols", spec, train.TrainConfig(epochs=2, batch_size=8), name)
+        plan = runner.RunPlan("symbols", spec, train.TrainConfig(epochs=2, batch_size=8), name)
         job = manager.wait(manager.submit(plan, "ana"), timeout=240)
         assert job.state == jobs.FINISHED, job.message
         _, saved = models.load(tmp_path / "runs" / job.run_id / "model")
@@ -92,13 +92,13 @@ def test_a_second_run_trains_on_the_set_as_it_is_now_not_as_the_worker_first_rea
     spec = datasets.preset_spec(name, datasets.describe(name).presets[0])
     manager = jobs.JobManager(runs_root=tmp_path / "runs", preload=())
     try:
-        plan = train.RunPlan("first", spec, train.TrainConfig(epochs=1, batch_size=8), name)
+        plan = runner.RunPlan("first", spec, train.TrainConfig(epochs=1, batch_size=8), name)
         first = manager.wait(manager.submit(plan, "ana"), timeout=240)
         assert first.state == jobs.FINISHED, first.message
         rng = np.random.default_rng(5)
         for i in range(30):
             my_data.add_drawing(symbols.id, i % 3, _stroke(i % 3, rng), by="ana")
-        plan = train.RunPlan("second", spec, train.TrainConfig(epochs=1, batch_size=8), name)
+        plan = runner.RunPlan("second", spec, train.TrainConfig(epochs=1, batch_size=8), name)
         second = manager.wait(manager.submit(plan, "ana"), timeout=240)
         assert second.state == jobs.FINISHED, second.message
         assert sum(map(sum, second.test["confusion"])) == data.split_sizes(name)["test"] > \
@@ -119,9 +119,9 @@ def test_a_set_with_nothing_to_train_on_says_so_and_its_preview_stays_empty(symb
     for made in (symbols, empty):
         name = made.dataset
         spec = datasets.preset_spec(name, datasets.describe(name).presets[0])
-        plan = train.RunPlan("nothing", spec, train.TrainConfig(epochs=1, batch_size=8), name)
+        plan = runner.RunPlan("nothing", spec, train.TrainConfig(epochs=1, batch_size=8), name)
         with pytest.raises(data.DatasetUnavailable) as caught:
-            train.run(tmp_path / "runs" / made.id, plan)
+            runner.run(tmp_path / "runs" / made.id, plan)
         assert caught.value.code == "no_train"
         for lang in ("en", "zh"):
             said = i18n.t(f"dataset_error.{caught.value.code}", lang, **caught.value.params)
@@ -141,13 +141,13 @@ def test_a_set_deleted_while_a_run_trains_on_it_still_leaves_the_trained_model(s
     name = symbols.dataset
     spec = datasets.preset_spec(name, "small-gray")
 
-    class DeleteOnFirstBatch(train.RunEvents):
+    class DeleteOnFirstBatch(runner.RunEvents):
         def batch(self, progress):
             if my_data.list_sets():
                 my_data.delete_set(symbols.id)      # the owner deletes the set while it trains
 
-    plan = train.RunPlan("symbols", spec, train.TrainConfig(epochs=2, batch_size=8), name)
-    outcome = train.run(tmp_path / "runs" / "deleted-meanwhile", plan, events=DeleteOnFirstBatch())
+    plan = runner.RunPlan("symbols", spec, train.TrainConfig(epochs=2, batch_size=8), name)
+    outcome = runner.run(tmp_path / "runs" / "deleted-meanwhile", plan, events=DeleteOnFirstBatch())
     assert my_data.list_sets() == []
     assert outcome.status == "finished" and outcome.report is not None
     assert sum(map(sum, outcome.report["confusion"])) > 0
@@ -186,6 +186,6 @@ def test_one_sample_a_class_trains_and_its_missing_test_accuracy_is_a_dash(tmp_p
         my_data.add_drawing(few.id, label, _stroke(label, np.random.default_rng(label)))
     assert data.split_sizes(few.dataset) == {"train": 3, "val": 0, "test": 0}
     spec = datasets.preset_spec(few.dataset, "small-gray")
-    plan = train.RunPlan("few", spec, train.TrainConfig(epochs=1), few.dataset)
-    outcome = train.run(tmp_path / "runs" / "few", plan)
+    plan = runner.RunPlan("few", spec, train.TrainConfig(epochs=1), few.dataset)
+    outcome = runner.run(tmp_path / "runs" / "few", plan)
     assert outcome.status == "finished" and viz.accuracy_text(outcome.report["accuracy"]) == "—"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from cnn import data, models, runs, train
+from cnn import data, models, runner, runs, train
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = models.ModelSpec("tiny", (1, 32, 32), [
@@ -20,16 +20,16 @@ TINY = models.ModelSpec("tiny", (1, 32, 32), [
     models._dense(3)], data.SHAPE_CLASSES)
 
 
-def _plan(epochs=3, **config) -> train.RunPlan:
+def _plan(epochs=3, **config) -> runner.RunPlan:
     settings = dict(epochs=epochs, batch_size=16, augment=True, schedule="onecycle", lr=3e-3) | config
-    return train.RunPlan("tiny", TINY, train.TrainConfig(**settings), "shapes", count=96, size=32)
+    return runner.RunPlan("tiny", TINY, train.TrainConfig(**settings), "shapes", count=96, size=32)
 
 
 class _Crash(RuntimeError):
     pass
 
 
-class _CrashInEpoch(train.RunEvents):
+class _CrashInEpoch(runner.RunEvents):
     """Dies in the middle of epoch `epoch`, as a killed process would (nothing after that point is written)."""
 
     def __init__(self, epoch: int):
@@ -44,12 +44,12 @@ def test_a_resumed_run_ends_exactly_where_an_uninterrupted_one_does(tmp_path):
     """Weights, optimiser moments, learning-rate schedule, data order, augmentation and dropout all continue:
     the final weights equal those of the same run trained without a break, bit for bit."""
     straight = tmp_path / "straight"
-    train.run(straight, _plan())
+    runner.run(straight, _plan())
     broken = tmp_path / "broken"
     with pytest.raises(_Crash):
-        train.run(broken, _plan(), events=_CrashInEpoch(2))
+        runner.run(broken, _plan(), events=_CrashInEpoch(2))
     assert runs.read_run(broken).status == "interrupted" and len(runs.read_run(broken).epochs) == 1
-    outcome = train.run(broken, resume=True)
+    outcome = runner.run(broken, resume=True)
     assert outcome.status == "finished" and [e["epoch"] for e in outcome.epochs] == [1, 2, 3]
     a, _ = models.load(straight / "model")
     b, _ = models.load(broken / "model")
@@ -59,7 +59,7 @@ def test_a_resumed_run_ends_exactly_where_an_uninterrupted_one_does(tmp_path):
 
 
 def _cli(*args: str, **kwargs) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "cnn.train", *args], cwd=ROOT, stderr=subprocess.PIPE,
+    return subprocess.Popen([sys.executable, "-m", "cnn.cli", *args], cwd=ROOT, stderr=subprocess.PIPE,
                             stdout=subprocess.DEVNULL, text=True, **kwargs)
 
 
@@ -135,7 +135,7 @@ def test_a_save_killed_mid_write_never_leaves_a_half_written_file(tmp_path):
         assert run.problem is None, run.problem
         assert run.status == "interrupted"
         models.load(folder / "model")
-        checkpoint = train.load_checkpoint(folder / "checkpoint.safetensors")
+        checkpoint = runs.load_checkpoint(folder / "checkpoint.safetensors")
         assert checkpoint.epochs == [{"epoch": e} for e in range(1, checkpoint.epoch + 1)]
         for name in ("info.json", "config.json", "metrics.json", "model.json"):
             json.loads((folder / name).read_text())

@@ -20,7 +20,7 @@ def test_shipped_model_is_small_loads_safely_and_records_its_accuracy():
     sidecar = models.read_sidecar(SHIPPED)
     assert spec.name == "mnist-default" and sidecar["dataset"] == "mnist"
     assert sidecar["metrics"]["test_accuracy"] >= 0.993
-    assert "python -m cnn.train" in sidecar["metrics"]["trained_with"]
+    assert "python -m cnn.cli" in sidecar["metrics"]["trained_with"]
 
 
 def test_shipped_model_reads_the_sample_digits():
@@ -50,7 +50,7 @@ def test_shipped_shapes_model_is_small_loads_safely_and_records_how_it_was_train
     assert spec == models.preset("shapes-default") and sidecar["dataset"] == "shapes"
     assert spec.classes == data.SHAPE_CLASSES and models.total_parameters(spec) < 100_000
     assert sidecar["metrics"]["test_accuracy"] >= 0.99
-    assert "python -m cnn.train --preset shapes-default" in sidecar["metrics"]["trained_with"]
+    assert "python -m cnn.cli --preset shapes-default" in sidecar["metrics"]["trained_with"]
 
 
 def test_shipped_shapes_model_keeps_99_percent_on_the_generated_test_split():

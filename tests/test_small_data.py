@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from cnn import cost, data, models, train
+from cnn import cost, data, models, runner, train
 
 
 @pytest.mark.parametrize("name, channels", [("small-gray", 1), ("small-rgb", 3)])
@@ -66,7 +66,7 @@ def test_the_cost_of_small_data_counts_its_many_short_steps():
     assert with_steps.seconds > mnist.seconds
     assert with_steps.seconds - mnist.seconds == pytest.approx(
         3 * (55 * cost.STEP_SECONDS + cost.EPOCH_SECONDS), rel=1e-6)
-    plan = train.RunPlan("x", models.for_data(spec, (1, 28, 28), list("abc")), train.defaults_for(60), "mnist-5k")
+    plan = runner.RunPlan("x", models.for_data(spec, (1, 28, 28), list("abc")), train.defaults_for(60), "mnist-5k")
     assert cost.for_plan(plan, speed=1e9).overhead > 0
 
 

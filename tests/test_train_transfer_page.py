@@ -44,7 +44,7 @@ def test_the_two_runs_on_the_same_data_are_compared_side_by_side(runs_folder):
     comparison lists both by name and overlays their validation accuracy."""
     import torch
 
-    from cnn import data, models, runs, train
+    from cnn import data, models, runner, runs, train
 
     g = torch.Generator().manual_seed(0)
     sets = {split: data.Dataset("own-ticks", split, torch.randint(0, 256, (12, 1, 28, 28), dtype=torch.uint8,
@@ -54,8 +54,8 @@ def test_the_two_runs_on_the_same_data_are_compared_side_by_side(runs_folder):
     config = train.TrainConfig(epochs=2, batch_size=8)
     names = {"small-gray": None, "small-gray · from the shipped model": "shipped"}
     for name, origin in names.items():
-        plan = train.RunPlan(name, spec, config, "own-ticks", start_from=origin)
-        train.run(runs.run_dir(runs.new_id(name)), plan, load=lambda _n, _r, split, **_: sets[split])
+        plan = runner.RunPlan(name, spec, config, "own-ticks", start_from=origin)
+        runner.run(runs.run_dir(runs.new_id(name)), plan, load=lambda _n, _r, split, **_: sets[split])
     at = train_page()
     options = at.multiselect(key="compare_runs").options
     for name in names:

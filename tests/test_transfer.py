@@ -6,7 +6,7 @@ import json
 import pytest
 import torch
 
-from cnn import data, i18n, models, train, transfer
+from cnn import cli, data, i18n, models, runner, train, transfer
 
 
 @pytest.fixture(scope="module")
@@ -126,13 +126,13 @@ def test_a_run_starts_from_the_shipped_model_and_keeps_the_choice_to_resume(tmp_
         return sets[split]
 
     spec = models.for_data(models.preset("small-gray"), (1, 28, 28), ["yes", "no", "maybe"])
-    plan = train.RunPlan("with the shipped model", spec, train.TrainConfig(epochs=1, batch_size=8), "own-test",
+    plan = runner.RunPlan("with the shipped model", spec, train.TrainConfig(epochs=1, batch_size=8), "own-test",
                          start_from="shipped", freeze=True)
-    outcome = train.run(tmp_path / "run", plan, load=load)
+    outcome = runner.run(tmp_path / "run", plan, load=load)
     assert outcome.status == "finished"
     config = json.loads((tmp_path / "run" / "config.json").read_text())
     assert config["transfer"] == {"start_from": "shipped", "freeze": True}
-    again = train.RunPlan.from_folder(tmp_path / "run")
+    again = runner.RunPlan.from_folder(tmp_path / "run")
     assert (again.start_from, again.freeze) == ("shipped", True)
     trained, _ = models.load(tmp_path / "run" / "model")
     assert torch.equal(trained.state_dict()["0.weight"], weights["0.weight"])     # frozen all along
@@ -140,13 +140,13 @@ def test_a_run_starts_from_the_shipped_model_and_keeps_the_choice_to_resume(tmp_
 
 def test_the_command_line_needs_start_from_for_freeze(capsys):
     with pytest.raises(SystemExit):
-        train.main(["--preset", "small-gray", "--dataset", "mnist-5k", "--freeze", "--out", "/nonexistent/x"])
+        cli.main(["--preset", "small-gray", "--dataset", "mnist-5k", "--freeze", "--out", "/nonexistent/x"])
     assert "--freeze needs --start-from" in capsys.readouterr().err
 
 
 def test_the_command_line_starts_a_small_preset_from_the_shipped_model(tmp_path, shipped):
     weights, _ = shipped
-    code = train.main(["--preset", "small-gray", "--dataset", "mnist-5k", "--epochs", "1", "--batch-size", "128",
+    code = cli.main(["--preset", "small-gray", "--dataset", "mnist-5k", "--epochs", "1", "--batch-size", "128",
                        "--start-from", "shipped", "--freeze", "--out", str(tmp_path / "run")])
     assert code == 0
     config = json.loads((tmp_path / "run" / "config.json").read_text())
