@@ -188,7 +188,7 @@ class JobManager:
         except Exception as exc:
             (folder / "job.json").unlink(missing_ok=True)
             raise QueueUnavailable(str(exc)) from exc
-        self._board = (0.0, [])
+        self._forget()
 
     def _owner_lock(self, owner: str):
         """Held while one owner's runs are counted and one is queued, across every server on this queue."""
@@ -207,6 +207,11 @@ class JobManager:
                             "to end, before you start another.")
 
     # ---- reading
+    def _forget(self) -> None:
+        """Read the board and the queue's order again next time (this server just changed them)."""
+        with self._lock:
+            self._board, self._order = (0.0, []), (0.0, [])
+
     def get(self, job_id: str | None) -> Job | None:
         if not isinstance(job_id, str) or not runs.RUN_ID.match(job_id):
             return None
@@ -349,7 +354,7 @@ class JobManager:
                 lock.release()
             if not job.resume:      # a run that never started leaves nothing worth keeping
                 runs.delete(job.id, self.runs_root)
-        self._board = (0.0, [])
+        self._forget()
         return True
 
     # ---- for tests and scripts

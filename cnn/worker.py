@@ -327,7 +327,7 @@ def take(run_id: str, resume: bool, task) -> None:
     current.train(run_id, resume, task)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> None:
     global current
     parser = argparse.ArgumentParser(prog="python -m cnn.worker", description="Train CNN Lab's queued runs.")
     parser.add_argument("--queue", help="the queue's URL: sqlite:///PATH or redis://HOST:PORT/DB "
@@ -374,8 +374,13 @@ def main(argv: list[str] | None = None) -> int:
     consumer = queue.huey.create_consumer(workers=1, worker_type="thread", periodic=False, initial_delay=0.05,
                                           backoff=1.3, max_delay=0.5)
     consumer.run()
-    return 0
+    # Out at once: a normal interpreter exit would tear down the watch thread and torch's threads mid-call.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from cnn import worker   # the module cnn.tasks calls, not a second copy of it named __main__
+
+    worker.main()

@@ -219,7 +219,7 @@ class FakeJob:
 
 
 class FakeManager:
-    """What the handlers need of cnn.jobs.JobManager, recording what it was asked (owner checks included)."""
+    """What the handlers need of cnn.job_queue.JobManager, recording what it was asked (owner checks included)."""
 
     def __init__(self, root: Path):
         self.runs_root, self.calls, self.jobs_ = root, [], {}

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnn import jobs, runs
+from cnn import job_queue, runs
 from pages.views import shared
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -76,7 +76,7 @@ def test_a_third_run_of_the_same_student_is_refused_with_a_message(speed):
             if job.id not in before:
                 manager.stop(job, job.owner)
         deadline = time.monotonic() + 60
-        while any(j.state not in jobs.DONE for j in manager.jobs()) and time.monotonic() < deadline:
+        while any(j.state not in job_queue.DONE for j in manager.jobs()) and time.monotonic() < deadline:
             time.sleep(0.1)
     assert all(r.status not in runs.LIVE for r in runs.list_runs())
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from cnn import data, datasets, jobs, models, my_data, runner, train
+from cnn import data, datasets, job_queue, models, my_data, runner, train
 
 CLASSES = ["✓", "✗", "○"]
 
@@ -73,11 +73,11 @@ def test_the_description_follows_the_set(symbols):
 def test_an_own_set_trains_in_the_servers_worker(symbols, tmp_path):
     name = symbols.dataset
     spec = datasets.preset_spec(name, datasets.describe(name).presets[0])
-    manager = jobs.JobManager(runs_root=tmp_path / "runs", preload=())
+    manager = job_queue.JobManager(runs_root=tmp_path / "runs", preload=())
     try:
         plan = runner.RunPlan("symbols", spec, train.TrainConfig(epochs=2, batch_size=8), name)
         job = manager.wait(manager.submit(plan, "ana"), timeout=240)
-        assert job.state == jobs.FINISHED, job.message
+        assert job.state == job_queue.FINISHED, job.message
         _, saved = models.load(tmp_path / "runs" / job.run_id / "model")
         assert saved.classes == CLASSES and tuple(saved.input_shape) == (1, 28, 28)
         assert sum(map(sum, job.test["confusion"])) == data.split_sizes(name)["test"]
@@ -90,17 +90,17 @@ def test_a_second_run_trains_on_the_set_as_it_is_now_not_as_the_worker_first_rea
     again, or a student's second run silently trains and tests on the old samples."""
     name = symbols.dataset
     spec = datasets.preset_spec(name, datasets.describe(name).presets[0])
-    manager = jobs.JobManager(runs_root=tmp_path / "runs", preload=())
+    manager = job_queue.JobManager(runs_root=tmp_path / "runs", preload=())
     try:
         plan = runner.RunPlan("first", spec, train.TrainConfig(epochs=1, batch_size=8), name)
         first = manager.wait(manager.submit(plan, "ana"), timeout=240)
-        assert first.state == jobs.FINISHED, first.message
+        assert first.state == job_queue.FINISHED, first.message
         rng = np.random.default_rng(5)
         for i in range(30):
             my_data.add_drawing(symbols.id, i % 3, _stroke(i % 3, rng), by="ana")
         plan = runner.RunPlan("second", spec, train.TrainConfig(epochs=1, batch_size=8), name)
         second = manager.wait(manager.submit(plan, "ana"), timeout=240)
-        assert second.state == jobs.FINISHED, second.message
+        assert second.state == job_queue.FINISHED, second.message
         assert sum(map(sum, second.test["confusion"])) == data.split_sizes(name)["test"] > \
             sum(map(sum, first.test["confusion"]))
     finally:
