@@ -128,9 +128,18 @@ def default_url() -> str:
     """$CNN_LAB_DATABASE, else a SQLite file beside the runs folder (runs/ -> runs-classroom.sqlite)."""
     url = os.environ.get("CNN_LAB_DATABASE")
     if url:
-        return url
+        return engine_url(url)
     root = runs.default_root()
     return f"sqlite:///{root.parent.resolve() / (root.name + '-classroom.sqlite')}"
+
+
+def engine_url(url: str) -> str:
+    """A database URL as SQLAlchemy should open it: postgresql:// (and postgres://) with psycopg 3, the driver
+    the project installs (SQLAlchemy's own default is psycopg2)."""
+    for bare in ("postgresql://", "postgres://"):
+        if url.startswith(bare):
+            return "postgresql+psycopg://" + url.removeprefix(bare)
+    return url
 
 
 def normalise_code(code: str) -> str:
@@ -154,7 +163,7 @@ class Classroom:
     """The database of classes, students and their progress. Safe to share between threads."""
 
     def __init__(self, url: str | None = None, clock=time.time):
-        self.url = url or default_url()
+        self.url = engine_url(url) if url else default_url()
         self.clock = clock
         if self.url.startswith("sqlite:///"):
             Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -462,7 +471,7 @@ _opening = threading.Lock()
 
 
 def open_classroom(url: str | None = None) -> Classroom:
-    url = url or default_url()
+    url = engine_url(url) if url else default_url()
     with _opening:
         if url not in _opened:
             _opened[url] = Classroom(url)

@@ -1,4 +1,5 @@
-"""cnn.classroom: classes, students, progress and run ownership, in a SQLite file in a temporary folder."""
+"""cnn.classroom: classes, students, progress and run ownership, on both databases it supports: a SQLite file
+in a temporary folder and a PostgreSQL database of the tests' own cluster (the `classroom_url` fixture)."""
 
 from __future__ import annotations
 
@@ -28,9 +29,9 @@ class Clock:
 
 
 @pytest.fixture
-def room(tmp_path):
+def room(classroom_url):
     clock = Clock()
-    r = Classroom(f"sqlite:///{tmp_path / 'class.sqlite'}", clock=clock)
+    r = Classroom(classroom_url, clock=clock)
     r.clock_ = clock
     yield r
     r.close()
@@ -40,11 +41,23 @@ def test_the_default_database_sits_beside_the_runs_folder(monkeypatch, tmp_path)
     monkeypatch.delenv("CNN_LAB_DATABASE", raising=False)
     monkeypatch.setenv("CNN_LAB_RUNS", str(tmp_path / "runs"))
     assert classroom.default_url() == f"sqlite:///{tmp_path.resolve() / 'runs-classroom.sqlite'}"
-    monkeypatch.setenv("CNN_LAB_DATABASE", "postgresql://u@h/db")
-    assert classroom.default_url() == "postgresql://u@h/db"
+    monkeypatch.setenv("CNN_LAB_DATABASE", "postgresql+psycopg://u@h/db")
+    assert classroom.default_url() == "postgresql+psycopg://u@h/db"
+    monkeypatch.setenv("CNN_LAB_DATABASE", "postgresql://u@h/db")      # SQLAlchemy's default driver (psycopg2)
+    assert classroom.default_url() == "postgresql+psycopg://u@h/db"   # is not installed: psycopg 3 is
 
 
-def test_sqlite_runs_in_wal_mode(room):
+def test_a_bare_postgresql_url_opens_with_psycopg_3(postgres_server):
+    bare = postgres_server.new_database().replace("postgresql+psycopg://", "postgresql://")
+    room = Classroom(bare)
+    assert room.engine.dialect.driver == "psycopg"
+    assert room.create_class("A", "ABCD", "secret1", "t").code == "ABCD"
+    room.close()
+    postgres_server.drop_database(bare)
+
+
+def test_sqlite_runs_in_wal_mode(tmp_path):
+    room = Classroom(f"sqlite:///{tmp_path / 'class.sqlite'}")
     with room.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 15000
@@ -164,8 +177,8 @@ def test_language_is_kept_for_anyone(room):
     assert room.person("solo").language == "zh"
 
 
-def test_many_sessions_writing_at_once_all_count(tmp_path):
-    url = f"sqlite:///{tmp_path / 'busy.sqlite'}"
+def test_many_sessions_writing_at_once_all_count(classroom_url):
+    url = classroom_url
     Classroom(url).create_class("A", "ABCD", "secret1", "t")
     errors = []
 
@@ -190,10 +203,11 @@ def test_many_sessions_writing_at_once_all_count(tmp_path):
     grid = r.progress(r.class_by_code("ABCD").id)
     assert len(grid) == 12 and all(cells["1.1"] == {"attempts": 10, "solved": True, "seconds": cells["1.1"]["seconds"]}
                                    for cells in grid.values())
+    r.close()
 
 
-def test_what_was_written_survives_a_kill_9(tmp_path):
-    url = f"sqlite:///{tmp_path / 'kill.sqlite'}"
+def test_what_was_written_survives_a_kill_9(classroom_url):
+    url = classroom_url
     script = f"""
 import os, signal, sys
 sys.path.insert(0, {str(ROOT)!r})
@@ -208,6 +222,7 @@ os.kill(os.getpid(), signal.SIGKILL)
     assert done.returncode == -signal.SIGKILL
     r = Classroom(url)
     assert r.person("s").nickname == "Sam" and r.solved("s") == {"1.1"}
+    r.close()
 
 
 # ---------------------------------------------------------------- who may manage a run
