@@ -60,7 +60,8 @@ def _service(kind: str):
     try:
         return {"redis": Redis, "postgres": Postgres}[kind]()
     except ServiceMissing as missing:      # a failure, not a skip: `make test` installs them
-        pytest.fail(str(missing), pytrace=False)
+        message = str(missing)
+    pytest.fail(message, pytrace=False)
 
 
 @pytest.fixture(scope="session")
