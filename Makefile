@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup browser node lint bench screenshots
+.PHONY: run test setup browser node services lint bench screenshots
 
 setup: $(VENV)/.ready
 
@@ -35,12 +35,22 @@ browser: setup
 node:
 	@command -v node >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq nodejs >/dev/null; }
 
+# The tests start their own Redis and PostgreSQL (each on a free port in a temporary folder, stopped at the
+# end: tests/services.py); `make run` needs neither. Debian's packages where the programs are missing.
+services:
+	@missing=""; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 \
+		|| missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing >/dev/null; fi
+
 lint: setup
 	$(BIN)/ruff check .
 
 # pytest runs everything, the browser's arithmetic under Node included (tests/test_lab_arith.py writes the
 # fixtures from cnn.ops and runs `node --test tests/js/`).
-test: setup browser node lint
+test: setup browser node services lint
 	$(BIN)/python -m pytest -q
 
 bench: setup browser

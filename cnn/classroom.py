@@ -5,7 +5,12 @@ restart and a kill -9.
 SQLite by default (one file beside the runs folder, no setup); any SQLAlchemy URL in $CNN_LAB_DATABASE
 (postgresql://...) instead, for several app servers sharing one database. Every call is one short
 transaction; SQLite runs in WAL mode with a busy timeout and takes its write lock at the start of a
-writing transaction (BEGIN IMMEDIATE), so many sessions writing at once wait their turn instead of failing.
+writing transaction (BEGIN IMMEDIATE), so many sessions writing at once wait their turn instead of failing;
+on PostgreSQL every write is a single upsert or row update, so concurrent sessions need no such lock.
+
+A database that cannot be reached (PostgreSQL stopped or killed, a network cut) raises `Unavailable`, never
+a driver's error, so the pages can say so; every connection is checked before use (pool_pre_ping), so once
+the database is back the next call works on a fresh connection.
 
 Who is who: every browser has a token (a cookie kept by the page layer). A student joins a class with its
 code and a nickname; the teacher made the class and opens its view with the teacher secret (kept only as
@@ -14,6 +19,7 @@ a salted hash). Nothing here imports streamlit.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import hmac
@@ -34,6 +40,9 @@ from cnn import runs
 CODE = re.compile(r"^[A-Z0-9]{4,12}$")
 NICKNAME_MAX, CLASS_NAME_MAX, SECRET_MIN = 64, 80, 6
 LIMITS = {"max_epochs": (1, 200), "max_seconds": (10, 24 * 3600)}   # what a teacher may set, inclusive
+
+CONNECT_TIMEOUT = 5     # seconds to reach PostgreSQL before a page says the database is unavailable
+SCHEMA_LOCK = 2026_12_05_20   # the PostgreSQL advisory lock taken while the tables are made
 
 metadata = sa.MetaData()
 classes = sa.Table(
@@ -102,6 +111,10 @@ class ClassroomError(ValueError):
         self.code, self.params = code, params
 
 
+class Unavailable(ConnectionError):
+    """The database cannot be reached now (stopped, restarting, cut off); the call can be tried again later."""
+
+
 class NotAllowed(PermissionError):
     """Someone who is neither a run's owner nor their class's teacher tried to manage the run."""
 
@@ -128,9 +141,18 @@ def default_url() -> str:
     """$CNN_LAB_DATABASE, else a SQLite file beside the runs folder (runs/ -> runs-classroom.sqlite)."""
     url = os.environ.get("CNN_LAB_DATABASE")
     if url:
-        return url
+        return engine_url(url)
     root = runs.default_root()
     return f"sqlite:///{root.parent.resolve() / (root.name + '-classroom.sqlite')}"
+
+
+def engine_url(url: str) -> str:
+    """A database URL as SQLAlchemy should open it: postgresql:// (and postgres://) with psycopg 3, the driver
+    the project installs (SQLAlchemy's own default is psycopg2)."""
+    for bare in ("postgresql://", "postgres://"):
+        if url.startswith(bare):
+            return "postgresql+psycopg://" + url.removeprefix(bare)
+    return url
 
 
 def normalise_code(code: str) -> str:
@@ -154,21 +176,30 @@ class Classroom:
     """The database of classes, students and their progress. Safe to share between threads."""
 
     def __init__(self, url: str | None = None, clock=time.time):
-        self.url = url or default_url()
+        self.url = engine_url(url) if url else default_url()
         self.clock = clock
         if self.url.startswith("sqlite:///"):
             Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        self.engine = sa.create_engine(self.url, pool_pre_ping=True)
+        # A down server answers at once (refused); an unreachable host must not hold a page for minutes.
+        options = {"connect_args": {"connect_timeout": CONNECT_TIMEOUT}} if self.url.startswith("postgresql") else {}
+        self.engine = sa.create_engine(self.url, pool_pre_ping=True, **options)
         if self.engine.dialect.name == "sqlite":
             _sqlite_setup(self.engine)
-        metadata.create_all(self.engine)
+        with self._write() as conn:
+            if self.engine.dialect.name == "postgresql":   # two servers starting on an empty database at once
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+            metadata.create_all(conn)
 
     # ---- transactions: one short one per call
+    @contextlib.contextmanager
     def _write(self):
-        return self.engine.begin()
+        with _reachable(), self.engine.begin() as conn:
+            yield conn
 
+    @contextlib.contextmanager
     def _read(self):
-        return self.engine.connect()
+        with _reachable(), self.engine.connect() as conn:
+            yield conn
 
     def _upsert(self, conn, table: sa.Table, keys: Iterable[str], values: dict, update: dict) -> None:
         """INSERT, or UPDATE `update` where the row exists (SQLite and PostgreSQL spell it the same)."""
@@ -240,7 +271,7 @@ class Classroom:
 
     def assign(self, class_id: int, target: str | None) -> None:
         """What every student of the class sees first on Home: "lesson:<n>", "link:<page>?<query>", or None."""
-        if target is not None and not re.match(r"^(lesson:\d{1,3}|link:[a-z]+(\?[^\s]{0,380})?)$", target):
+        if target is not None and not re.match(r"^(lesson:\d{1,3}|link:[a-z_]{1,14}(\?[^\s]{0,380})?)$", target):
             raise ClassroomError("Not something a class can be given.", "assignment_bad")
         with self._write() as conn:
             conn.execute(classes.update().where(classes.c.id == class_id).values(assignment=target))
@@ -298,8 +329,10 @@ class Classroom:
 
     def students(self, class_id: int) -> list[Person]:
         with self._read() as conn:
-            rows = conn.execute(sa.select(people).where(people.c.class_id == class_id)
-                                .order_by(sa.func.lower(people.c.nickname))).all()
+            rows = conn.execute(sa.select(people).where(people.c.class_id == class_id)).all()
+        # Sorted here, not by the database: SQLite's lower() folds ASCII only and PostgreSQL sorts by its
+        # cluster's locale, so the same class would be listed in two orders.
+        rows = sorted(rows, key=lambda r: ((r.nickname or "").casefold(), r.nickname or ""))
         return [Person(r.token, r.class_id, r.nickname, r.language) for r in rows]
 
     def nicknames(self, tokens: Iterable[str]) -> dict[str, str]:
@@ -324,17 +357,14 @@ class Classroom:
         (or, without one, from the first try); later tries still count as attempts."""
         now = self.clock()
         with self._write() as conn:
-            row = conn.execute(sa.select(exercise_progress).where(
+            # Count the try first, in one statement: it also locks the row until the end of this transaction,
+            # so two tries at once (two tabs, two servers) both count and only one of them solves it.
+            self._upsert(conn, exercise_progress, ("token", "exercise"),
+                         {"token": token, "exercise": exercise, "attempts": 1, "first_try": now},
+                         {"attempts": exercise_progress.c.attempts + 1})
+            row = conn.execute(sa.select(exercise_progress.c.first_try, exercise_progress.c.solved_at).where(
                 exercise_progress.c.token == token, exercise_progress.c.exercise == exercise)).first()
-            if row is None:
-                conn.execute(exercise_progress.insert().values(token=token, exercise=exercise, attempts=1,
-                                                               first_try=now))
-                first_try, solved_at = now, None
-            else:
-                conn.execute(exercise_progress.update().where(
-                    exercise_progress.c.token == token, exercise_progress.c.exercise == exercise).values(
-                    attempts=exercise_progress.c.attempts + 1))
-                first_try, solved_at = row.first_try, row.solved_at
+            first_try, solved_at = row.first_try, row.solved_at
             if right and solved_at is None:
                 start = first_try
                 if lesson is not None:
@@ -431,6 +461,19 @@ class Classroom:
         self.engine.dispose()
 
 
+@contextlib.contextmanager
+def _reachable():
+    """A lost or refused connection becomes Unavailable; every other error (a taken code, a bug) passes."""
+    try:
+        yield
+    except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+        raise Unavailable(f"The class database cannot be reached: {str(exc).splitlines()[0]}") from exc
+    except sa.exc.DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise Unavailable(f"The class database connection was lost: {str(exc).splitlines()[0]}") from exc
+        raise
+
+
 def _csv_text(text: str | None) -> str:
     """A nickname as a spreadsheet cell that is never read as a formula."""
     text = text or ""
@@ -462,7 +505,7 @@ _opening = threading.Lock()
 
 
 def open_classroom(url: str | None = None) -> Classroom:
-    url = url or default_url()
+    url = engine_url(url) if url else default_url()
     with _opening:
         if url not in _opened:
             _opened[url] = Classroom(url)

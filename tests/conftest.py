@@ -49,3 +49,59 @@ def runs_folder(tmp_path_factory):
     else:
         os.environ["CNN_LAB_RUNS"] = previous
     assert _listing(users) == before, "a test wrote into the user's runs/ folder"
+
+
+# ---------------------------------------------------------------- real servers, started by the tests that ask
+
+
+def _service(kind: str):
+    from tests.services import Postgres, Redis, ServiceMissing
+
+    try:
+        return {"redis": Redis, "postgres": Postgres}[kind]()
+    except ServiceMissing as missing:      # a failure, not a skip: `make test` installs them
+        message = str(missing)
+    pytest.fail(message, pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A Redis server of the session's own (tests.services.Redis, started): .url, .kill(), .restart()."""
+    server = _service("redis")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url(redis_server) -> str:
+    """"redis://127.0.0.1:PORT/0" of the session's Redis server."""
+    return redis_server.url
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL cluster of the session's own (tests.services.Postgres, started): .url, .new_database(),
+    .drop_database(url), .kill(), .restart()."""
+    server = _service("postgres")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server) -> str:
+    """"postgresql+psycopg://postgres@127.0.0.1:PORT/cnn_lab": an empty database made for the session."""
+    return postgres_server.new_database("cnn_lab")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def classroom_url(request, tmp_path):
+    """A fresh, empty classroom database: a SQLite file, then a database of the session's PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'class.sqlite'}"
+        return
+    server = request.getfixturevalue("postgres_server")
+    url = server.new_database()
+    yield url
+    server.drop_database(url)

@@ -45,8 +45,8 @@ def _run(runs_root, owner: str, dataset: str, seed: int, spec=None, name="net") 
 
 
 @pytest.fixture
-def room(tmp_path):
-    made = classroom.Classroom(f"sqlite:///{tmp_path / 'class.sqlite'}")
+def room(classroom_url):       # SQLite, then PostgreSQL
+    made = classroom.Classroom(classroom_url)
     yield made
     made.close()
 

@@ -1,4 +1,5 @@
-"""cnn.classroom: classes, students, progress and run ownership, in a SQLite file in a temporary folder."""
+"""cnn.classroom: classes, students, progress and run ownership, on both databases it supports: a SQLite file
+in a temporary folder and a PostgreSQL database of the tests' own cluster (the `classroom_url` fixture)."""
 
 from __future__ import annotations
 
@@ -28,9 +29,9 @@ class Clock:
 
 
 @pytest.fixture
-def room(tmp_path):
+def room(classroom_url):
     clock = Clock()
-    r = Classroom(f"sqlite:///{tmp_path / 'class.sqlite'}", clock=clock)
+    r = Classroom(classroom_url, clock=clock)
     r.clock_ = clock
     yield r
     r.close()
@@ -40,11 +41,23 @@ def test_the_default_database_sits_beside_the_runs_folder(monkeypatch, tmp_path)
     monkeypatch.delenv("CNN_LAB_DATABASE", raising=False)
     monkeypatch.setenv("CNN_LAB_RUNS", str(tmp_path / "runs"))
     assert classroom.default_url() == f"sqlite:///{tmp_path.resolve() / 'runs-classroom.sqlite'}"
-    monkeypatch.setenv("CNN_LAB_DATABASE", "postgresql://u@h/db")
-    assert classroom.default_url() == "postgresql://u@h/db"
+    monkeypatch.setenv("CNN_LAB_DATABASE", "postgresql+psycopg://u@h/db")
+    assert classroom.default_url() == "postgresql+psycopg://u@h/db"
+    monkeypatch.setenv("CNN_LAB_DATABASE", "postgresql://u@h/db")      # SQLAlchemy's default driver (psycopg2)
+    assert classroom.default_url() == "postgresql+psycopg://u@h/db"   # is not installed: psycopg 3 is
 
 
-def test_sqlite_runs_in_wal_mode(room):
+def test_a_bare_postgresql_url_opens_with_psycopg_3(postgres_server):
+    bare = postgres_server.new_database().replace("postgresql+psycopg://", "postgresql://")
+    room = Classroom(bare)
+    assert room.engine.dialect.driver == "psycopg"
+    assert room.create_class("A", "ABCD", "secret1", "t").code == "ABCD"
+    room.close()
+    postgres_server.drop_database(bare)
+
+
+def test_sqlite_runs_in_wal_mode(tmp_path):
+    room = Classroom(f"sqlite:///{tmp_path / 'class.sqlite'}")
     with room.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 15000
@@ -164,8 +177,8 @@ def test_language_is_kept_for_anyone(room):
     assert room.person("solo").language == "zh"
 
 
-def test_many_sessions_writing_at_once_all_count(tmp_path):
-    url = f"sqlite:///{tmp_path / 'busy.sqlite'}"
+def test_many_sessions_writing_at_once_all_count(classroom_url):
+    url = classroom_url
     Classroom(url).create_class("A", "ABCD", "secret1", "t")
     errors = []
 
@@ -190,10 +203,11 @@ def test_many_sessions_writing_at_once_all_count(tmp_path):
     grid = r.progress(r.class_by_code("ABCD").id)
     assert len(grid) == 12 and all(cells["1.1"] == {"attempts": 10, "solved": True, "seconds": cells["1.1"]["seconds"]}
                                    for cells in grid.values())
+    r.close()
 
 
-def test_what_was_written_survives_a_kill_9(tmp_path):
-    url = f"sqlite:///{tmp_path / 'kill.sqlite'}"
+def test_what_was_written_survives_a_kill_9(classroom_url):
+    url = classroom_url
     script = f"""
 import os, signal, sys
 sys.path.insert(0, {str(ROOT)!r})
@@ -208,6 +222,7 @@ os.kill(os.getpid(), signal.SIGKILL)
     assert done.returncode == -signal.SIGKILL
     r = Classroom(url)
     assert r.person("s").nickname == "Sam" and r.solved("s") == {"1.1"}
+    r.close()
 
 
 # ---------------------------------------------------------------- who may manage a run
@@ -314,3 +329,125 @@ def test_pause_stop_and_resume_go_through_the_rule(room, class_of_two, tmp_path)
         classroom.resume_run(room, manager, interrupted, "bob")
     resumed = classroom.resume_run(room, manager, interrupted, "teacher")
     assert resumed.owner == "alice"     # still Alice's run
+
+
+# ---------------------------------------------------------------- the same answers on both databases
+
+
+def test_a_class_is_listed_in_the_same_order_on_every_database(room):
+    made = room.create_class("A", "ABCD", "secret1", "t")
+    for i, nickname in enumerate(["zoë", "Émile", "bob", "Zed", "_x", "李雷", "Ann"]):
+        room.join(f"s{i}", "ABCD", nickname)
+    assert [p.nickname for p in room.students(made.id)] == ["_x", "Ann", "bob", "Zed", "zoë", "Émile", "李雷"]
+
+
+def test_a_link_to_any_page_can_be_assigned_and_nothing_longer_than_the_column(room):
+    made = room.create_class("A", "ABCD", "secret1", "t")
+    room.assign(made.id, "link:my_data?set=x")
+    assert room.get_class(made.id).assignment == "link:my_data?set=x"
+    longest = "link:" + "a" * 14 + "?" + "q" * 380
+    room.assign(made.id, longest)                      # exactly what the column holds
+    assert room.get_class(made.id).assignment == longest
+    with pytest.raises(ClassroomError):
+        room.assign(made.id, "link:" + "a" * 15 + "?" + "q" * 380)
+
+
+def test_tries_at_once_from_two_servers_all_count_and_solve_once(classroom_url):
+    Classroom(classroom_url).create_class("A", "ABCD", "secret1", "t")
+    servers = [Classroom(classroom_url) for _ in range(4)]      # an engine each, as separate servers have
+    servers[0].join("s", "ABCD", "Sam")
+    barrier = threading.Barrier(len(servers))
+    errors = []
+
+    def tries(r: Classroom) -> None:
+        try:
+            barrier.wait()
+            for _ in range(5):
+                r.attempt("s", "2.1", right=True)
+        except Exception as exc:    # pragma: no cover - the assertion below shows it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=tries, args=(r,)) for r in servers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    cell = servers[0].progress(servers[0].class_by_code("ABCD").id)["s"]["2.1"]
+    assert cell["attempts"] == 20 and cell["solved"]
+    for r in servers:
+        r.close()
+
+
+def test_servers_starting_at_once_on_an_empty_database_all_make_or_find_the_tables(classroom_url):
+    made, errors = [], []
+    barrier = threading.Barrier(6)
+
+    def server() -> None:
+        try:
+            barrier.wait()
+            made.append(Classroom(classroom_url))
+        except Exception as exc:    # pragma: no cover - the assertion below shows it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=server) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and len(made) == 6
+    made[0].create_class("A", "ABCD", "secret1", "t")
+    assert made[5].class_by_code("ABCD").name == "A"
+    for r in made:
+        r.close()
+
+
+# ---------------------------------------------------------------- PostgreSQL killed and back
+
+
+@pytest.fixture
+def own_postgres():
+    """A PostgreSQL of this test's own: killing it disturbs no other test."""
+    from tests.services import Postgres
+
+    server = Postgres()
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_a_killed_postgresql_is_unavailable_then_back_with_everything_committed(own_postgres):
+    room = Classroom(own_postgres.new_database("cnn_lab"))
+    made = room.create_class("A", "ABCD", "secret1", "t")
+    room.join("s", "ABCD", "Sam")
+    room.attempt("s", "1.1", right=True)
+    assert room.engine.pool.checkedin() >= 1      # a pooled connection, soon to be dead
+
+    own_postgres.kill()
+    for call in (lambda: room.person("s"), lambda: room.attempt("s", "1.2", right=False),
+                 lambda: room.join("t", "ABCD", "Tia"), lambda: Classroom(room.url)):
+        with pytest.raises(classroom.Unavailable):
+            call()
+
+    own_postgres.restart()
+    # The same engine, no reload: its pooled connections died with the server, and pool_pre_ping finds that
+    # out and connects again instead of failing the first call.
+    assert room.person("s").nickname == "Sam" and room.solved("s") == {"1.1"}
+    room.join("t", "ABCD", "Tia")
+    assert [p.nickname for p in room.students(made.id)] == ["Sam", "Tia"]
+    room.close()
+
+
+def test_without_pre_ping_the_first_call_after_a_restart_would_fail(own_postgres):
+    """Why the engine pings: the same kill and restart breaks a pooled connection that nobody checks."""
+    import sqlalchemy as sa
+
+    url = own_postgres.new_database("plain")
+    plain = sa.create_engine(url)                       # no pool_pre_ping
+    with plain.connect() as conn:
+        conn.execute(sa.text("SELECT 1"))
+    own_postgres.kill()
+    own_postgres.restart()
+    with pytest.raises(sa.exc.OperationalError), plain.connect() as conn:
+        conn.execute(sa.text("SELECT 1"))
+    plain.dispose()

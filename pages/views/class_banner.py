@@ -7,17 +7,22 @@ from urllib.parse import parse_qsl
 
 import streamlit as st
 
-from cnn import lessons
+from cnn import classroom, lessons
 from pages import registry
-from pages.views import identity
+from pages.views import errors, identity
 from pages.views.class_view import describe_assignment
 from pages.views.language import lang, tr
 from pages.views.text import say
 
 
 def show() -> None:
-    person = identity.person()
-    info = identity.room().get_class(person.class_id)
+    """The banner, or, with the class database out of reach, a line saying so (Home goes on below it)."""
+    try:
+        person = identity.person()
+        info = identity.room().get_class(person.class_id)
+    except classroom.Unavailable as exc:
+        errors.database_unavailable(exc, "class_banner")
+        return
     if info is None:
         return
     with st.container(border=True, key="class_banner"):

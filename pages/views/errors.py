@@ -1,6 +1,9 @@
 """What a student sees when something goes wrong that no page expected: a short message in their language,
 never a traceback. The full trace goes to the server's log, where a developer (and the browser tests'
-walker) finds it. `guard` wraps a page, `fragment` a fragment, `callback` a widget's on_change."""
+walker) finds it. `guard` wraps a page, `fragment` a fragment, `callback` a widget's on_change.
+
+The class database out of reach (PostgreSQL stopped, a network cut) is no bug: the page says so instead, and
+works again on its next run once the database is back (cnn.classroom reconnects by itself)."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import sys
 
 import streamlit as st
 
+from cnn.classroom import Unavailable
 from pages.views.language import tr
 
 log = logging.getLogger("cnn_lab")
@@ -23,8 +27,17 @@ if not log.handlers:   # Streamlit configures only its own loggers: ours writes 
 
 def report(exc: BaseException, where: str = "") -> None:
     """Log the whole trace on the server; show the user what happened and what to do, in their language."""
+    if isinstance(exc, Unavailable):
+        database_unavailable(exc, where)
+        return
     log.error("Unexpected error%s", f" in {where}" if where else "", exc_info=exc)
     st.error(tr("error.unexpected"), icon=":material/error:")
+
+
+def database_unavailable(exc: Unavailable, where: str = "") -> None:
+    """The class database cannot be reached: one line in the log, and the page says so."""
+    log.warning("Class database unavailable%s: %s", f" in {where}" if where else "", exc)
+    st.warning(tr("class.unavailable"), icon=":material/cloud_off:")
 
 
 def guard(func):

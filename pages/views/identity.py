@@ -35,16 +35,25 @@ def my_class() -> classroom.ClassInfo | None:
 
 
 def remembered_language() -> str | None:
-    """The language this browser chose last time (read from its cookie alone: no component yet)."""
+    """The language this browser chose last time (read from its cookie alone: no component yet); None when
+    there is none, or the database is out of reach (the page opens in the default language)."""
     token = st.context.cookies.get(owner.COOKIE)
     if not isinstance(token, str) or not owner.TOKEN.match(token):
         return None
-    language = room().person(token).language
+    try:
+        language = room().person(token).language
+    except classroom.Unavailable:
+        return None
     return language if language in LANGUAGES else None
 
 
 def keep_language(language: str) -> None:
-    room().set_language(me(), language)
+    """Remember the choice for this browser's next tab; with the database out of reach it holds for the
+    session only (the switch itself never fails)."""
+    try:
+        room().set_language(me(), language)
+    except classroom.Unavailable:
+        pass
 
 
 def may_manage(run_owner: str) -> bool:
