@@ -33,8 +33,9 @@ def state_text(job: job_queue.Job, manager) -> str:
     """Its state, its place in the queue, and while it trains, where (the device and the worker)."""
     position = manager.position(job)
     said = tr(f"train.state.{job.state}")
-    if job.state in (job_queue.PREPARING, job_queue.RUNNING, job_queue.PAUSED) and job.device:
-        said += " · " + text.md(tr("train.trains_on", where=f"{job.device} ({job.worker})" if job.worker else job.device))
+    if job.state in job_queue.STARTED and job.device:
+        where = f"{job.device} ({job.worker})" if job.worker else job.device
+        said += " · " + text.md(tr("train.trains_on", where=where))
     return said + (f" · {tr('train.queue', n=position)}" if position else "")
 
 
@@ -205,5 +206,5 @@ def saved_runs(manager, me: str) -> None:
 
 
 def _known_states() -> set[str]:
-    return {f"train.state.{s}" for s in (*job_queue.DONE, job_queue.QUEUED, job_queue.PREPARING, job_queue.RUNNING, job_queue.PAUSED,
-                                         runs.INTERRUPTED, "damaged")}
+    return {f"train.state.{s}" for s in (*job_queue.DONE, job_queue.QUEUED, *job_queue.STARTED, runs.INTERRUPTED,
+                                         "damaged")}

@@ -47,8 +47,7 @@ def _behind(manager, job: job_queue.Job) -> bool:
     position = manager.position(job)
     if position is None:
         return False
-    return position > 1 or any(j.state in (job_queue.PREPARING, job_queue.RUNNING, job_queue.PAUSED) for j in manager.jobs()
-                               if j.id != job.id)
+    return position > 1 or any(j.state in job_queue.STARTED for j in manager.jobs() if j.id != job.id)
 
 
 def live(manager, job: job_queue.Job, me: str) -> None:
