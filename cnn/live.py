@@ -1,6 +1,7 @@
 """A queued run as files in its folder, so that every app server shows the same queue and the same runs:
 
     job.json      written by the app when the run is queued: owner, priority, estimate, the queue's task id
+    takes.jsonl   one line each time a worker took the run: which worker, which device, which task, when
     live.json     written by the worker that trains it: state, last progress, which worker and device, why
                   it ended
     curve.f32     one (epoch as a fraction, loss, accuracy) float32 triple per reported batch, appended
@@ -15,6 +16,7 @@ writer and read only in whole triples.
 from __future__ import annotations
 
 import io
+import json
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -39,6 +41,27 @@ def read_job(folder: Path) -> dict | None:
 
 def write_job(folder: Path, job: dict) -> None:
     runs.write_json(Path(folder) / "job.json", job)
+
+
+def record_take(folder: Path, *, worker: str, device: str, task: str) -> None:
+    """Which worker took the run, when: a run taken up again after its worker died has two lines."""
+    line = json.dumps({"worker": worker, "device": device, "task": task, "at": time.time()})
+    with open(Path(folder) / "takes.jsonl", "a", encoding="utf-8") as handle:
+        handle.write(line + "\n")
+
+
+def read_takes(folder: Path) -> list[dict]:
+    try:
+        lines = (Path(folder) / "takes.jsonl").read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+    found = []
+    for line in lines:
+        try:
+            found.append(json.loads(line))
+        except json.JSONDecodeError:
+            pass              # a line a kill cut short
+    return found
 
 
 def read_live(folder: Path) -> dict:

@@ -82,6 +82,7 @@ class Worker:
             if self.queue.huey.is_revoked(task):
                 return
             writer = live.LiveWriter(folder, worker=self.name, device=self.device)
+            live.record_take(folder, worker=self.name, device=self.device, task=task.id)
             if resume:
                 writer.keep_curve_to(len(runs.read_run(folder).epochs))
             writer.write(state=live.PREPARING, progress=None, started=time.time())
@@ -381,6 +382,6 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    from cnn import worker   # the module cnn.tasks calls, not a second copy of it named __main__
+    from cnn import worker  # the module cnn.tasks calls, not a second copy of it named __main__
 
     worker.main()
