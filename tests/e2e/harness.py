@@ -68,7 +68,8 @@ def streamlit_server(timeout: float = 90.0, env: dict | None = None, script: str
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
-        Path(log.name).unlink(missing_ok=True)
+        if not os.environ.get("CNN_LAB_KEEP_SERVER_LOGS"):
+            Path(log.name).unlink(missing_ok=True)
 
 
 def chromium_path() -> str | None:
