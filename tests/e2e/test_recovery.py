@@ -67,13 +67,16 @@ def test_a_run_survives_its_server_being_killed(chromium, tmp_path):
         row = page.locator(f".st-key-run_{folder.name}")
         expect(row).to_be_visible(timeout=30_000)
         expect(row.get_by_text(re.compile(r"yours"))).to_be_visible()           # still this student's run
-        expect(row.get_by_text(re.compile(r"30/30 epochs"))).to_be_visible(timeout=240_000)
+        row.get_by_role("button", name="Watch").click()                       # watched live, as it trains on
+        expect(page.get_by_text(re.compile(r"epoch \d+/30 · step"))).to_be_visible(timeout=60_000)
+        expect(page.get_by_test_id("stMetricLabel").filter(has_text="Test accuracy")).to_be_visible(timeout=240_000)
         after = json.loads((folder / "metrics.json").read_text())["epochs"]
         assert len(after) == 30 and after[:len(before)] == before               # kept, not trained again
         takes = [json.loads(line) for line in (folder / "takes.jsonl").read_text().splitlines()]
         assert len(takes) == 2                                                  # the first worker, then the new one
         page.reload()
         page.get_by_text("Saved runs: open, rename, train on, delete").click()
+        expect(page.locator(f".st-key-run_{folder.name}").get_by_text(re.compile(r"30/30 epochs"))).to_be_visible()
         expect(page.locator('[class*="st-key-run_"]')).to_have_count(1)         # no second run was started
         assert page.locator('[data-testid="stException"]').count() == 0
         page.close()
