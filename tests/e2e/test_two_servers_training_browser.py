@@ -21,7 +21,13 @@ from cnn.i18n import t
 SHOTS = Path(os.environ.get("SCREENSHOT_DIR", ROOT / "tests" / "e2e" / "artifacts"))
 
 
-def _start_a_run(page) -> None:
+def _start_a_run(page, *, longest: bool = False) -> None:
+    if longest:      # 30 epochs: long enough to be watched while it trains
+        thumb = page.locator('[data-testid="stSlider"]').filter(has_text=t("train.epochs", "en")).locator(
+            'input[type="range"]')
+        thumb.focus()
+        thumb.press("End")
+        wait_idle(page)
     page.get_by_role("button", name=t("train.start", "en")).click()
     expect(page.get_by_text(re.compile(r"epoch \d+/\d+ · step"))).to_be_visible(timeout=60_000)
 
@@ -49,7 +55,7 @@ def test_a_run_started_on_one_server_is_watched_on_the_other_and_two_workers_sha
                 time.sleep(0.2)
 
             ana_on_one = open_page(ana, one + "/train?lang=en", viewport=(1440, 1300))
-            _start_a_run(ana_on_one)
+            _start_a_run(ana_on_one, longest=True)
             ben_on_two = open_page(ben, two + "/train?lang=en", viewport=(1440, 1300))
             _start_a_run(ben_on_two)
 
@@ -63,10 +69,12 @@ def test_a_run_started_on_one_server_is_watched_on_the_other_and_two_workers_sha
             expect(ana_on_two.get_by_text(re.compile(r"on cpu \(w[12]\)")).first).to_be_visible(timeout=30_000)
             ana_on_two.screenshot(path=str(SHOTS / "train-two-servers-en.png"), full_page=True)
             zh = open_page(ben, two + "/train?lang=zh", viewport=(1440, 1300))
-            expect(zh.get_by_text(re.compile(r"在 cpu \(w[12]\) 上训练")).first).to_be_visible(timeout=30_000)
+            expect(zh.get_by_text(re.compile(r"在 cpu \(w[12]\) 上")).first).to_be_visible(timeout=30_000)
+            wait_idle(zh)
             zh.screenshot(path=str(SHOTS / "train-two-servers-zh.png"), full_page=True)
 
-            # Both end, each trained once, by the two workers side by side.
+            # Ana stops hers from server 2; both end, each trained once, by the two workers side by side.
+            ana_on_two.get_by_role("button", name=t("train.stop", "en"), exact=True).click()
             expect(ana_on_two.get_by_test_id("stMetricLabel").filter(has_text="Test accuracy")).to_be_visible(
                 timeout=240_000)
             deadline = time.monotonic() + 240
