@@ -24,7 +24,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -107,6 +107,7 @@ class JobManager:
         self._board: tuple[float, list[Job]] = (0.0, [])
         self._order: tuple[float, list[str] | None] = (0.0, [])
         self._files: dict[Path, tuple[int, object]] = {}      # (mtime_ns, value) of filters read
+        self._jobs: dict[Path, tuple[list, Job]] = {}          # (its files' mtimes, the job read from them)
         if local_workers is None:
             local_workers = int(os.environ.get("CNN_LAB_LOCAL_WORKERS", "1") or 0)
         self._workers = [_LocalWorker(self, n) for n in range(local_workers)]
@@ -244,13 +245,39 @@ class JobManager:
         return sorted(found, key=lambda j: (j.submitted, j.id), reverse=True)
 
     def _read(self, folder: Path) -> Job | None:
+        """The job of a run folder (None: not a queued run). Read again only when one of its files changed:
+        pages poll, and a class's folder holds hundreds of runs."""
+        stamps = []
+        for name in ("job.json", "live.json", "metrics.json", "filters.npy"):
+            try:
+                stamps.append((folder / name).stat().st_mtime_ns)
+            except FileNotFoundError:
+                stamps.append(None)
+        if stamps[0] is None:
+            return None
+        with self._lock:
+            known = self._jobs.get(folder)
+        if known is not None and known[0] == stamps:
+            job = known[1]
+        else:
+            job = self._read_files(folder)
+            if job is None:
+                return None
+            with self._lock:
+                if len(self._jobs) > 4096:
+                    self._jobs.clear()
+                self._jobs[folder] = (stamps, job)
+        if job.state in STARTED and not runs.is_alive(folder):
+            # Its worker died: a worker queues it again, from its last checkpoint.
+            return replace(job, state=QUEUED, progress=None)
+        return job
+
+    def _read_files(self, folder: Path) -> Job | None:
         meta = live.read_job(folder)
         if meta is None:
             return None
         now = live.read_live(folder)
         state = str(now.get("state") or QUEUED)
-        if state in STARTED and not runs.is_alive(folder):
-            state = QUEUED             # its worker died: a worker queues it again, from its last checkpoint
         metrics = runs.read_json(folder / "metrics.json", {})
         epochs = metrics.get("epochs", []) if isinstance(metrics, dict) else []
         reason = now.get("reason")

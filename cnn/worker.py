@@ -52,6 +52,7 @@ class Worker:
         self.speed: float | None = None
         self.cache: dict[tuple, object] = {}
         self.lost: dict[str, float] = {}     # run id -> when it was first seen lost
+        self.ended: dict[str, int] = {}       # run id -> its job.json's mtime when seen ended: skipped
         self.started = time.time()
 
     # ---- data, loaded once per process
@@ -139,11 +140,18 @@ class Worker:
             return
         now = time.time()
         for folder in self.root.iterdir():
-            if not runs.RUN_ID.match(folder.name) or not (folder / "job.json").exists():
+            if not runs.RUN_ID.match(folder.name):
+                continue
+            try:
+                queued = (folder / "job.json").stat().st_mtime_ns
+            except FileNotFoundError:
+                continue
+            if self.ended.get(folder.name) == queued:
                 continue
             state = live.read_live(folder).get("state")
             if state in live.DONE:
                 self.lost.pop(folder.name, None)
+                self.ended[folder.name] = queued     # not looked at again until it is queued again (Resume)
                 continue
             job = live.read_job(folder) or {}
             if state == live.QUEUED and job.get("task") in pending:
