@@ -281,7 +281,7 @@ def print_start(results: dict[str, dict | str]) -> None:
     print("\nStart -> first progress on a fresh server (a new manager and worker each trial; target <= 3 s):")
     ref = results.get("old")
     ref_first = statistics.median(ref["first_s"]) if isinstance(ref, dict) and ref["first_s"] else None
-    for name, label in (("old", CONFIGS["old"][3].split(",")[0]), ("sqlite-1", CONFIGS["sqlite-1"][3])):
+    for name, label in (("old", f"today's queue ({OLD_COMMIT})"), ("sqlite-1", "Huey, embedded SQLite (default)")):
         if name not in results:
             continue
         result = results[name]
@@ -305,13 +305,13 @@ def print_summary(results: dict[str, dict | str], args) -> None:
         if isinstance(result, dict) and result["wait_s"] and result["makespan_s"]:
             held, trained = pct(result["held_s"], .5), pct(result["train_s"], .5)
             ten = result["makespan_s"] * (held - trained + trained * 10 / args.epochs) / held
-            print(f"  {label:<58} last starts after {minutes(max(result['wait_s']))}, all done after "
+            print(f"  {label:<62} last starts after {minutes(max(result['wait_s']))}, all done after "
                   f"{minutes(result['makespan_s'])} ({args.epochs} epochs); ~{minutes(ten)} at 10 epochs (scaled)")
     if isinstance(one, dict) and one["held_s"]:
         held, trained = pct(one["held_s"], .5), pct(one["train_s"], .5)
         per_run = (held - trained) + trained / args.cuda_ratio
         per_run_10 = (held - trained) + trained * 10 / args.epochs / args.cuda_ratio
-        print(f"  {'one CUDA worker (ESTIMATE, see below)':<58} last starts after "
+        print(f"  {'one CUDA worker (ESTIMATE, see below)':<62} last starts after "
               f"{minutes(per_run * (args.runs - 1))}, all done after {minutes(per_run * args.runs)} "
               f"({args.epochs} epochs); ~{minutes(args.runs * per_run_10)} at 10 epochs")
         print(f"    assumption, not measured (no GPU on this machine, no GPU figures in this repo): a CUDA worker "
