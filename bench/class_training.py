@@ -297,8 +297,8 @@ def print_start(results: dict[str, dict | str]) -> None:
 
 def print_summary(results: dict[str, dict | str], args) -> None:
     """What a class of args.runs would wait, for args.epochs and for 10 epochs (the issue's case)."""
-    print(f"\nWhat a class of {args.runs} would wait (seed-mnist, MNIST 5k; the last student's wait for a first "
-          f"progress, and until every run has ended):")
+    print(f"\nWhat a class of {args.runs} would wait (seed-mnist, MNIST 5k, one run each; the last "
+          f"student's wait for a first progress, and until every run has ended):")
     one = results.get("sqlite-1")
     lines = [(CONFIGS[n][3], results[n]) for n in ("sqlite-1", "sqlite-2", "redis-2", "old") if n in results]
     for label, result in lines:
@@ -306,7 +306,8 @@ def print_summary(results: dict[str, dict | str], args) -> None:
             held, trained = pct(result["held_s"], .5), pct(result["train_s"], .5)
             ten = result["makespan_s"] * (held - trained + trained * 10 / args.epochs) / held
             print(f"  {label:<62} last starts after {minutes(max(result['wait_s']))}, all done after "
-                  f"{minutes(result['makespan_s'])} ({args.epochs} epochs); ~{minutes(ten)} at 10 epochs (scaled)")
+                  f"{minutes(result['makespan_s'])} ({args.epochs} epochs); ~{minutes(ten)} at 10 epochs "
+                  f"(scaled)")
     if isinstance(one, dict) and one["held_s"]:
         held, trained = pct(one["held_s"], .5), pct(one["train_s"], .5)
         per_run = (held - trained) + trained / args.cuda_ratio
