@@ -256,7 +256,7 @@ def minutes(seconds: float) -> str:
 
 def print_class(results: dict[str, dict | str], reference: str | None) -> None:
     print(f"\n{'configuration':<62} {'makespan':>8} {'x ref':>6} | {'wait p50':>8} {'p90':>6} {'max':>6} | "
-          f"{'held p50':>8} {'train p50':>9} | {'ready':>5} {'done':>5} {'load':>4}")
+          f"{'held p50':>8} {'train p50':>9} {'idle/run':>8} | {'ready':>5} {'done':>5} {'load':>4}")
     ref = results.get(reference) if reference else None
     ref_span = ref.get("makespan_s") if isinstance(ref, dict) else None
     for name, result in results.items():
@@ -267,13 +267,18 @@ def print_class(results: dict[str, dict | str], reference: str | None) -> None:
         span = result["makespan_s"]
         ratio = f"{span / ref_span:6.2f}" if span and ref_span else f"{'-':>6}"
         waits, held, trained = result["wait_s"], result["held_s"], result["train_s"]
+        # the workers' seconds not spent on a run: the queue's own cost, whatever the machine's load did to training
+        idle = (result["workers"] * span - sum(held)) / len(held) if span and held else None
         print(f"{label:<62} {fmt(span, 8)} {ratio} | {fmt(pct(waits, .5), 8)} {fmt(pct(waits, .9), 6)} "
-              f"{fmt(max(waits) if waits else None, 6)} | {fmt(pct(held, .5), 8)} {fmt(pct(trained, .5), 9)} | "
+              f"{fmt(max(waits) if waits else None, 6)} | {fmt(pct(held, .5), 8)} "
+              f"{fmt(pct(trained, .5), 9)} {fmt(idle, 8)} | "
               f"{fmt(result['ready_s'], 5)} {result['finished']:>2}/{result['runs']:<2} {result['load_end']:4.1f}")
         if result["finished"] != result["runs"]:
             print(f"{'':<62} ! ended {result['ended']} of {result['runs']}, states {result['states']}")
     print("  seconds; makespan: first submit -> last run ended; wait: submit -> first progress; held: taken -> "
-          "ended;\n  train: the run's epochs' own seconds; ready: manager created -> workers ready (before the "
+          "ended;\n  train: the run's epochs' own seconds; idle/run: (workers x makespan - all runs' held) / runs, the "
+          "workers' time\n  between runs (the queue's own cost, apart from how fast the busy machine trained); "
+          "ready: manager created -> workers ready (before the "
           "submits); load: 1-min load average at the end")
 
 
