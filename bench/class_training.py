@@ -277,9 +277,8 @@ def print_class(results: dict[str, dict | str], reference: str | None) -> None:
             print(f"{'':<62} ! ended {result['ended']} of {result['runs']}, states {result['states']}")
     print("  seconds; makespan: first submit -> last run ended; wait: submit -> first progress; held: taken -> "
           "ended;\n  train: the run's epochs' own seconds; idle/run: (workers x makespan - all runs' held) / runs, the "
-          "workers' time\n  between runs (the queue's own cost, apart from how fast the busy machine trained); "
-          "ready: manager created -> workers ready (before the "
-          "submits); load: 1-min load average at the end")
+          "workers' time\n  between runs (the queue's own cost, apart from how fast the busy machine trained);\n  "
+          "ready: manager created -> workers ready (before the submits); load: 1-min load average at the end")
 
 
 def print_start(results: dict[str, dict | str]) -> None:
