@@ -379,7 +379,7 @@ class JobManager:
                              ended=time.time())
             finally:
                 lock.release()
-            if not job.resume:      # a run that never started leaves nothing worth keeping
+            if not job.resume and not job.epochs:    # a run that never trained leaves nothing worth keeping
                 runs.delete(job.id, self.runs_root)
         self._forget()
         return True
