@@ -5,9 +5,10 @@
 30 real browsers on a 2-core machine starve each other, so a browser-only bench measures the browsers. Each
 student here is a protocol-level client instead (`Student`): it speaks Streamlit's own websocket protocol
 (/_stcore/stream, BackMsg / ForwardMsg protobufs) and does what a browser's page does after it opens: it
-fetches the static files a fresh browser fetches (the list Chromium fetched in this run's calibration) and the
-media the page names, answers the fragments that refresh by themselves (run_every), and sends what our
-Components v2 views send: the Lab's stride slider's trigger, the draw pad's picture every 150 ms of a stroke,
+fetches the static files a fresh browser fetches (the list Chromium fetched in this run's calibration, each when
+Chromium asked for it: the same requests spread out cost the server more than in one burst) and the media the
+page names, answers the fragments that refresh by themselves (run_every), and sends what our Components v2 views
+send: the Lab's stride slider's trigger, the draw pad's picture every 150 ms of a stroke,
 a lesson exercise's form. Streamlit keeps each session's widget values on the server, so a client sends only
 the values it changes, as the browser's own rerun messages carry them.
 
@@ -152,30 +153,54 @@ BROWSER_HEADERS = {
 }
 
 
+def _get_one(conn: http.client.HTTPConnection, path: str) -> int:
+    conn.request("GET", path, headers=BROWSER_HEADERS)
+    return len(conn.getresponse().read())
+
+
 def _get_many(netloc: str, paths: list[str]) -> int:
     """GET each path over one kept-alive connection, as a browser's connection does; the bytes received."""
-    received = 0
     conn = http.client.HTTPConnection(netloc, timeout=STEP_TIMEOUT_S)
     try:
-        for path in paths:
-            conn.request("GET", path, headers=BROWSER_HEADERS)
-            response = conn.getresponse()
-            received += len(response.read())
+        return sum(_get_one(conn, path) for path in paths)
     finally:
         conn.close()
-    return received
 
 
 class Statics:
     """What a fresh browser fetches over HTTP besides the page's media: to open a page ("open": its HTML's
     scripts, styles, fonts and the chunks its elements need) and, later, to show another page of the app (the
     chunks that page's elements need). The lists Chromium fetched in this run's calibration; without a browser,
-    index.html's own references (a smaller set). Fetched over 6 kept-alive connections, as a browser does."""
+    index.html's own references (a smaller set). Fetched over 6 kept-alive connections, as a browser does.
 
-    def __init__(self, paths: dict[str, list[str]] | None = None):
+    And at the browser's pace where calibration timed it (`pace`: seconds after the page was asked for at which
+    Chromium asked each file; `connect_at`: when it opened the websocket). Chromium asks for a page's ~100 files
+    in a few bursts over seconds (its scripts as it parses them, the chunks each element needs once the run
+    draws it, the fonts once text shows). Spread out so, the same requests cost the server's event loop
+    about 1.7x the CPU they cost in one burst (each wakes it alone, its caches cold): asked all at once, a Lab
+    open cost the server 15-20 ms less than Chromium's, for the same requests and the same run."""
+
+    def __init__(self, paths: dict[str, list[str]] | None = None, pace: dict[str, list[float]] | None = None,
+                 connect_at: float = 0.0):
         self.paths = {step: list(files) for step, files in (paths or {}).items()}
+        self.pace = {step: list(times) for step, times in (pace or {}).items()
+                     if len(times) == len(self.paths.get(step, ()))}
+        self.connect_at = connect_at
         self.pool = ThreadPoolExecutor(max_workers=128, thread_name_prefix="http")  # never the bottleneck
         self.source = "Chromium's lists" if self.paths else "index.html's references"
+        if self.pace:
+            self.source += ", at its pace"
+
+    def without(self, cached) -> Statics:
+        """The same files and pace less those for which cached(path) is true (a returning browser's)."""
+        paths, pace = {}, {}
+        for step, files in self.paths.items():
+            times = self.pace.get(step)
+            kept = [k for k, p in enumerate(files) if not cached(p)]
+            paths[step] = [files[k] for k in kept]
+            if times:
+                pace[step] = [times[k] for k in kept]
+        return Statics(paths, pace, self.connect_at)
 
     def learn_from_index(self, base: str) -> None:
         netloc = urlsplit(base).netloc
@@ -189,14 +214,30 @@ class Statics:
     def count(self) -> str:
         return ", ".join(f"{step} {len(files)}" for step, files in self.paths.items())
 
-    async def fetch(self, base: str, step: str, page: str | None = None, connections: int = 6) -> None:
+    async def fetch(self, base: str, step: str, page: str | None = None, connections: int = 6,
+                    start: float | None = None) -> None:
+        """The step's files; at the browser's pace, counted from `start` (time.monotonic()), where it is known."""
         netloc = urlsplit(base).netloc
         loop = asyncio.get_running_loop()
+        start = time.monotonic() if start is None else start
         if page is not None:
             await loop.run_in_executor(self.pool, _get_many, netloc, [page])     # the page's HTML first
         paths = self.paths.get(step, [])
-        shares = [paths[i::connections] for i in range(connections) if paths[i::connections]]
-        await asyncio.gather(*(loop.run_in_executor(self.pool, _get_many, netloc, share) for share in shares))
+        times = self.pace.get(step) or [0.0] * len(paths)
+        asked = sorted(zip(times, paths))
+        shares = [asked[i::connections] for i in range(connections) if asked[i::connections]]
+        await asyncio.gather(*(self._paced(netloc, share, start) for share in shares))
+
+    async def _paced(self, netloc: str, share: list[tuple[float, str]], start: float) -> None:
+        """One kept-alive connection: each file when the browser asked for it, or when the one before came."""
+        loop = asyncio.get_running_loop()
+        conn = http.client.HTTPConnection(netloc, timeout=STEP_TIMEOUT_S)
+        try:
+            for at, path in share:
+                await asyncio.sleep(max(0.0, start + at - time.monotonic()))   # the browser's own pace
+                await loop.run_in_executor(self.pool, _get_one, conn, path)
+        finally:
+            conn.close()
 
 
 # ----------------------------------------------------------------------------------------- the protocol client
@@ -426,7 +467,10 @@ class Student:
     async def open(self, path: str) -> None:
         """Open /path in a fresh page: its HTML and static files, the websocket, the first run, its media."""
         self.url = f"{self.base}/{path}"
-        fetch = asyncio.create_task(self.statics.fetch(self.base, "open", f"/{path}"))
+        start = time.monotonic()
+        fetch = asyncio.create_task(self.statics.fetch(self.base, "open", f"/{path}", start=start))
+        # The browser opens the websocket once its scripts have loaded: when Chromium did in calibration
+        await asyncio.sleep(max(0.0, start + self.statics.connect_at - time.monotonic()))
         await self.connect()
         before = await self.rerun(page_name=path)
         await self.settled(before)
@@ -599,9 +643,10 @@ def _trace_frame(payload) -> None:
         TRACE.append(f"sent {kind}")
 
 
-def browser_student(chromium, url, pid: int, cpu: dict, fetched: dict) -> None:
+def browser_student(chromium, url, pid: int, cpu: dict, fetched: dict, pace: dict | None = None) -> None:
     """The same steps in Chromium, as tests/e2e/harness.py launches it; `fetched` gets the static files the
-    page fetched to open the Lab ("open") and to show Draw and Lessons."""
+    page fetched to open the Lab ("open") and to show Draw and Lessons; `pace`, when given, the seconds after
+    the Lab was asked for at which it asked each of its files ("open") and opened its websocket ("connect")."""
     from harness import wait_idle
 
     context = chromium.new_context(viewport={"width": 1600, "height": 1200})
@@ -609,6 +654,7 @@ def browser_student(chromium, url, pid: int, cpu: dict, fetched: dict) -> None:
     origin = str(url)
 
     step = ["open"]
+    asked_at = [time.monotonic()]     # when the Lab was asked for (set again just before)
 
     def record(request):
         if TRACE is not None:
@@ -616,6 +662,8 @@ def browser_student(chromium, url, pid: int, cpu: dict, fetched: dict) -> None:
         path = request.url[len(origin):] if request.url.startswith(origin) else None
         if step[0] and path and "/media/" not in path and path != "/lab" and "/_stcore/stream" not in path:
             fetched.setdefault(step[0], []).append(path)
+            if step[0] == "open" and pace is not None:
+                pace.setdefault("open", []).append(time.monotonic() - asked_at[0])
     page.on("request", record)
     finished = {"whole": 0, "cut short": 0}
 
@@ -643,10 +691,13 @@ def browser_student(chromium, url, pid: int, cpu: dict, fetched: dict) -> None:
                     if drawing["png"]:
                         pen[int(drawing["seq"])] = drawing["png"]
     page.on("websocket", lambda ws: ws.on("framesent", sent))
+    if pace is not None:
+        page.on("websocket", lambda ws: pace.setdefault("connect", time.monotonic() - asked_at[0]))
     if TRACE is not None:
         page.on("websocket", lambda ws: ws.on("framesent", _trace_frame))
 
     def open_lab():
+        asked_at[0] = time.monotonic()
         page.goto(origin + "/lab")
         page.wait_for_function(LAB_READY_JS, polling="raf", timeout=STEP_TIMEOUT_S * 1000)
         page.wait_for_load_state("networkidle")
@@ -767,12 +818,12 @@ def calibrate(students: int, env: dict) -> tuple[Statics, int]:
         for k in range(students):
             # The first browser's files tell the client what a fresh browser fetches; its strokes, how many
             # pictures the pad sends (the pen's pace under Playwright on a loaded machine varies).
-            fetched = {}
+            fetched, pace = {}, {}
             browser_cpu["idle"] = client_cpu["idle"] = idle_rate(pid)
             idle.append(browser_cpu["idle"])
-            browser_student(chromium, url, pid, browser_cpu, fetched)
+            browser_student(chromium, url, pid, browser_cpu, fetched, pace)
             if k == 0:
-                statics = Statics(fetched)
+                statics = Statics(fetched, {"open": pace.get("open", [])}, pace.get("connect", 0.0))
             sends = round(browser_cpu["draw pad sends per stroke"][-1])
             protocol_student(url, pid, client_cpu, statics, sends)
     print(f"\nCalibration: server CPU per step (trimmed mean), {students} student(s) one after another, Chromium vs "
@@ -925,19 +976,18 @@ def live_runs(folder: Path) -> int:
     return count
 
 
-def run_class(n: int, folder: str, statics_paths: dict, sends: int, training: int, arrival_s: float,
+def run_class(n: int, folder: str, learned: Statics | None, sends: int, training: int, arrival_s: float,
               after_s: float, returning: bool = False, watching: bool = False) -> ClassResult:
     result = ClassResult(n, watching=watching)
     env = fresh_env(folder, f"class-{n}")
     with streamlit_server(env=env) as url:
         pid = url.process.pid
         warm(url, pid)
-        statics = Statics(statics_paths)
+        statics = Statics(learned.paths, learned.pace, learned.connect_at) if learned else Statics()
         if not statics.paths:
             statics.learn_from_index(url)
         if returning:   # the hashed bundles come from the browsers' caches: only what is never cached is asked
-            statics.paths = {step: [p for p in files if not p.startswith("/static/")]
-                             for step, files in statics.paths.items()}
+            statics = statics.without(lambda path: path.startswith("/static/"))
 
         async def session():
             trainers = await start_training(url, statics, training, watching) if training else []
@@ -1087,22 +1137,21 @@ def main() -> None:
 
     folder = tempfile.mkdtemp(prefix="cnn-lab-classroom-")          # never the user's runs or database
     os.environ.update(fresh_env(folder, "bench"))
-    paths, sends = {}, STROKE_SENDS
+    learned, sends = None, STROKE_SENDS
     results = []
     try:
         if calibration:
-            statics, sends = calibrate(calibration, fresh_env(folder, "calibration"))
-            paths = statics.paths
+            learned, sends = calibrate(calibration, fresh_env(folder, "calibration"))
         for n in sizes:
             print(f"\n  N = {n}: starting a server, {training} runs, the students arriving ...", flush=True)
-            results.append(run_class(n, folder, paths, sends, training, arrival_s, after_s, args.returning,
+            results.append(run_class(n, folder, learned, sends, training, arrival_s, after_s, args.returning,
                                      args.watching))
     finally:
         shutil.rmtree(folder, ignore_errors=True)                   # the runs, databases and models made here
     if args.returning:
         print("\nReturning browsers: Streamlit's static files (/static/...) come from their caches.")
-    report(results, training, arrival_s, after_s, "Chromium's lists" if paths else "index.html's references",
-           sends)
+    source = learned.source if learned and learned.paths else "index.html's references"
+    report(results, training, arrival_s, after_s, source, sends)
 
 
 if __name__ == "__main__":
