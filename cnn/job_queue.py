@@ -108,6 +108,7 @@ class JobManager:
         self._order: tuple[float, list[str] | None] = (0.0, [])
         self._files: dict[Path, tuple[int, object]] = {}      # (mtime_ns, value) of filters read
         self._jobs: dict[Path, tuple[list, Job]] = {}          # (its files' mtimes, the job read from them)
+        self._gone: dict[str, Job] = {}      # runs stopped before they started, whose folders went with them
         if local_workers is None:
             local_workers = int(os.environ.get("CNN_LAB_LOCAL_WORKERS", "1") or 0)
         self._workers = [_LocalWorker(self, n) for n in range(local_workers)]
@@ -216,7 +217,11 @@ class JobManager:
     def get(self, job_id: str | None) -> Job | None:
         if not isinstance(job_id, str) or not runs.RUN_ID.match(job_id):
             return None
-        return self._read(runs.run_dir(job_id, self.runs_root))
+        found = self._read(runs.run_dir(job_id, self.runs_root))
+        if found is None:
+            with self._lock:
+                found = self._gone.get(job_id)
+        return found
 
     def jobs(self) -> list[Job]:
         """The queued runs, newest first: every one that has not ended, and those that ended in the last
@@ -381,6 +386,9 @@ class JobManager:
                 lock.release()
             if not job.resume and not job.epochs:    # a run that never trained leaves nothing worth keeping
                 runs.delete(job.id, self.runs_root)
+                with self._lock:     # but its page still says what became of it (on this server)
+                    self._gone[job.id] = replace(job, state=STOPPED, message="stopped before it started",
+                                                 reason=("stopped_queued", {}))
         self._forget()
         return True
 

@@ -107,6 +107,8 @@ def test_a_queued_job_can_be_stopped_before_it_starts(manager):
     second = manager.submit(_request(), ME)
     assert manager.stop(second, ME)
     assert not (manager.runs_root / second.id).exists()               # nothing left of it
+    gone = manager.get(second.id)                                     # but its page says what became of it
+    assert gone.state == job_queue.STOPPED and gone.reason == ("stopped_queued", {})
     assert manager.stop(first, ME)
     manager.wait(first)
     third = manager.wait(manager.submit(_request("third"), ME))      # the revoked task was skipped, not trained

@@ -121,7 +121,7 @@ def test_four_students_press_start_at_once_and_queue_in_order(chromium, server):
             row = _own_row(page)
             expect(row).to_contain_text("yours", timeout=30_000)
             expect(row).to_contain_text(re.compile(r"training|preparing|waiting"), timeout=30_000)
-            expect(page.get_by_text(re.compile(r"Runs on this server \(4\)"))).to_be_visible(timeout=30_000)
+            expect(page.get_by_text(t("train.board", "en", n=4))).to_be_visible(timeout=30_000)
             _no_exception(page)
         # Each board refreshes on its own every 2 s, so one may still show the first run as waiting: read
         # the four rows until they agree (one trains, three wait), or the deadline.

@@ -74,7 +74,8 @@ def test_a_run_started_on_one_server_is_watched_on_the_other_and_two_workers_sha
             zh.screenshot(path=str(SHOTS / "train-two-servers-zh.png"), full_page=True)
 
             # Ana stops hers from server 2; both end, each trained once, by the two workers side by side.
-            ana_on_two.get_by_role("button", name=t("train.stop", "en"), exact=True).click()
+            ana_on_two.get_by_test_id("stMainBlockContainer").get_by_role(
+                "button", name=t("train.stop", "en"), exact=True).click()     # not the header's Stop (a run)
             expect(ana_on_two.get_by_test_id("stMetricLabel").filter(has_text="Test accuracy")).to_be_visible(
                 timeout=240_000)
             deadline = time.monotonic() + 240
