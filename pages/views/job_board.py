@@ -150,6 +150,12 @@ def _resume(manager, run_id: str, me: str) -> None:
     except classroom.NotAllowed:
         _refused()
         return
+    except job_queue.QueueFull:
+        st.session_state.run_notice = ("warning", tr("train.queue_full"))
+        return
+    except job_queue.QueueUnavailable:
+        st.session_state.run_notice = ("error", tr("train.queue_down"))
+        return
     except ValueError as exc:
         st.session_state.run_notice = ("error", str(exc))
         return

@@ -38,6 +38,8 @@ def _act(handler, manager, job: job_queue.Job) -> None:
         handler(identity.room(), manager, job, identity.me())
     except classroom.NotAllowed:
         st.session_state.run_notice = ("warning", tr("train.not_allowed"))
+    except job_queue.QueueUnavailable:
+        st.session_state.run_notice = ("error", tr("train.queue_down"))
 
 
 def _behind(manager, job: job_queue.Job) -> bool:
