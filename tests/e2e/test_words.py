@@ -35,7 +35,9 @@ def test_a_solved_exercise_is_still_solved_after_a_reload(chromium, app_url):
     page = open_page(chromium, app_url + "/lessons?lang=en", viewport=(1440, 1000))
     progress = page.get_by_text(re.compile(r"\d+ of \d+ exercises solved"))
     expect(progress).to_have_text(f"0 of {total} exercises solved")
+    wait_idle(page)                        # a rerun still drawing the form would drop what is typed
     page.get_by_label("Your answer").first.fill(item.solution_text())
+    expect(page.get_by_label("Your answer").first).to_have_value(item.solution_text())
     page.get_by_role("button", name="Check").first.click()
     expect(progress).to_have_text(f"1 of {total} exercises solved")
     heading = page.get_by_role("heading", name=f"Exercise {item.id} · ✓ solved")
