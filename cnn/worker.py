@@ -119,13 +119,21 @@ class Worker:
     def watch(self, parent: int | None) -> None:
         while True:
             if parent is not None and os.getppid() != parent:
-                os._exit(0)              # the app that started us is gone: so are we, mid-epoch or not
+                self.leave()             # the app that started us is gone: so are we, mid-epoch or not
             try:
                 self.heartbeat()
                 self.recover()
             except Exception:
                 log.exception("the worker's watch failed once")
             time.sleep(WATCH_EVERY_S)
+
+    def leave(self) -> None:
+        """Out at once, saying so first: no page counts this worker once it is gone (a normal interpreter exit
+        would also tear down the watch thread and torch's threads mid-call)."""
+        (workers_dir(self.root) / f"{self.name}.json").unlink(missing_ok=True)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
     def heartbeat(self) -> None:
         runs.write_json(workers_dir(self.root) / f"{self.name}.json", {
@@ -383,10 +391,7 @@ def main(argv: list[str] | None = None) -> None:
     consumer = queue.huey.create_consumer(workers=1, worker_type="thread", periodic=False, initial_delay=0.05,
                                           backoff=1.3, max_delay=0.5)
     consumer.run()
-    # Out at once: a normal interpreter exit would tear down the watch thread and torch's threads mid-call.
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
+    current.leave()
 
 
 if __name__ == "__main__":

@@ -180,6 +180,18 @@ def test_a_class_end_to_end_with_a_teacher_and_two_students(chromium, folders):
             context.close()
 
 
+def _create_class(context, url: str, name: str, code: str):
+    """A teacher creates the class `name` with `code` (secret "teach-me") on the Class page."""
+    page = _open(context, url + "/class?lang=en")
+    _fill(page, "Create the class", "Class name", name)
+    _fill(page, "Create the class", "Class code", code)
+    _fill(page, "Create the class", "Teacher secret", "teach-me")
+    page.get_by_role("button", name="Create the class").click()
+    wait_idle(page)
+    expect(page.get_by_text(f"Your class: {name}")).to_be_visible()
+    return page
+
+
 def _join_class(context, url: str, code: str, nickname: str):
     page = _open(context, url + "/class?lang=en")
     _fill(page, "Join", "Class code", code)
@@ -234,13 +246,7 @@ def test_in_real_browsers_only_the_owner_or_the_teacher_acts_on_a_run(chromium, 
     pause, stop = t("train.pause", "en"), t("train.stop", "en")
     try:
         with streamlit_server(env=folders) as url:
-            teacher = _open(contexts["teacher"], url + "/class?lang=en")
-            _fill(teacher, "Create the class", "Class name", "Room 9")
-            _fill(teacher, "Create the class", "Class code", code)
-            _fill(teacher, "Create the class", "Teacher secret", "teach-me")
-            teacher.get_by_role("button", name="Create the class").click()
-            wait_idle(teacher)
-            expect(teacher.get_by_text("Your class: Room 9")).to_be_visible()
+            _create_class(contexts["teacher"], url, "Room 9", code)
             _join_class(contexts["ana"], url, code, "Ana")
             _join_class(contexts["ben"], url, code, "Ben")
 

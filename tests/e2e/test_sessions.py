@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 from test_browser import _box, _choose, _nudge_slider
 from test_draw_browser import ONE, ZERO, draw_stroke
 
+from cnn import runs, worker
 from cnn.i18n import t
 
 
@@ -122,17 +123,20 @@ def test_four_students_press_start_at_once_and_queue_in_order(chromium, server):
             expect(row).to_contain_text("yours", timeout=30_000)
             expect(row).to_contain_text(re.compile(r"training|preparing|waiting"), timeout=30_000)
             _no_exception(page)
-        # Each board refreshes on its own every 2 s, so one may still show the first run as waiting: read
-        # the four rows until they agree (one trains, three wait), or the deadline.
+        # As many train as there are workers on this runs folder's queue (the server's own; another process
+        # of this test session may have started one too), the others wait, each in a place of its own.
+        training = min(4, len(worker.living_workers(runs.default_root())))
+        expected = [0] * training + list(range(1, 5 - training))
+        # Each board refreshes on its own every 2 s, so one may still show a run as waiting: read the four
+        # rows until they agree, or the deadline.
         deadline = time.monotonic() + 30
         while True:
             states = [_state(_own_row(page)) for _, page in students]
-            if sorted(p for _, p in states) == [0, 1, 2, 3] or time.monotonic() > deadline:
+            if sorted(p for _, p in states) == expected or time.monotonic() > deadline:
                 break
-        # One trains, three wait, each in a place of its own. (Which click reached the queue first is the
-        # server's to decide: four sessions submit in four threads at once, so neither the order of the
-        # clicks nor the runs' ids, stamped before queueing, say it.)
-        assert sorted(p for _, p in states) == [0, 1, 2, 3], states
+        # (Which click reached the queue first is the server's to decide: four sessions submit in four threads
+        # at once, so neither the order of the clicks nor the runs' ids, stamped before queueing, say it.)
+        assert training >= 1 and sorted(p for _, p in states) == expected, states
         assert len({run_id for run_id, _ in states}) == 4, states
         for _, page in students:                       # every board lists all four (the class's one queue)
             for run_id, _ in states:

@@ -12,30 +12,13 @@ from pathlib import Path
 import pytest
 from harness import ROOT, streamlit_server, wait_idle
 from playwright.sync_api import expect
+from test_classroom_browser import _create_class, _join_class, _no_error, _open
 
 from cnn import classroom, lessons
 from cnn.i18n import t
 from tests.services import Postgres
 
 SHOTS = Path(os.environ.get("SCREENSHOT_DIR", ROOT / "tests" / "e2e" / "artifacts"))
-
-
-def _open(context, url: str):
-    page = context.new_page()
-    page.goto(url)
-    page.wait_for_selector('[data-testid="stApp"]')
-    wait_idle(page)
-    return page
-
-
-def _fill(page, button: str, label: str, value: str) -> None:
-    form = page.locator('[data-testid="stForm"]').filter(has=page.get_by_role("button", name=button, exact=True))
-    form.get_by_label(label, exact=True).fill(value)
-
-
-def _no_error(page) -> None:
-    assert page.locator('[data-testid="stException"]').count() == 0
-    assert page.get_by_text("Something went wrong here").count() == 0
 
 
 @pytest.fixture
@@ -53,20 +36,8 @@ def test_two_servers_share_the_class_and_both_live_through_a_database_outage(chr
     contexts = {who: chromium.new_context(viewport={"width": 1440, "height": 1000}) for who in ("teacher", "mo")}
     try:
         with streamlit_server(env=env) as one, streamlit_server(env=env) as two:
-            teacher = _open(contexts["teacher"], one + "/class?lang=en")
-            _fill(teacher, "Create the class", "Class name", "7A")
-            _fill(teacher, "Create the class", "Class code", code)
-            _fill(teacher, "Create the class", "Teacher secret", "teach-me")
-            teacher.get_by_role("button", name="Create the class").click()
-            wait_idle(teacher)
-            expect(teacher.get_by_text("Your class: 7A")).to_be_visible()
-
-            mo = _open(contexts["mo"], one + "/class?lang=en")
-            _fill(mo, "Join", "Class code", code)
-            _fill(mo, "Join", "Nickname", "Mo")
-            mo.get_by_role("button", name="Join", exact=True).click()
-            wait_idle(mo)
-            expect(mo.get_by_text("You are Mo in the class 7A.")).to_be_visible()
+            _create_class(contexts["teacher"], one, "7A", code)
+            mo = _join_class(contexts["mo"], one, code, "Mo")
 
             # Server 2 knows the teacher (the same cookie) and the class, with Mo in it.
             on_two = _open(contexts["teacher"], two + "/class?lang=en")
