@@ -378,10 +378,8 @@ class JobManager:
             try:
                 if live.read_live(job.folder).get("state") in DONE:
                     return False
-                writer = live.LiveWriter(job.folder, worker="", device="")
-                writer.live = live.read_live(job.folder)
-                writer.write(state=STOPPED, message="stopped before it started", reason=("stopped_queued", {}),
-                             ended=time.time())
+                live.amend(job.folder, state=STOPPED, message="stopped before it started",
+                           reason=("stopped_queued", {}), ended=time.time())
             finally:
                 lock.release()
             if not job.resume and not job.epochs:    # a run that never trained leaves nothing worth keeping

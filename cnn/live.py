@@ -69,6 +69,12 @@ def read_live(folder: Path) -> dict:
     return value if isinstance(value, dict) else {"state": QUEUED}
 
 
+def amend(folder: Path, **values) -> None:
+    """Change some of live.json's values, keeping the rest (the app or a worker's watch, under the run's lock,
+    saying what became of a run nobody trains)."""
+    runs.write_json(Path(folder) / "live.json", {**read_live(folder), **values, "updated": time.time()})
+
+
 def progress_of(live: dict) -> train.Progress | None:
     found = live.get("progress")
     if not isinstance(found, dict):

@@ -185,10 +185,8 @@ class Worker:
             if state == live.QUEUED and job.get("task") in set(self.queue.pending_ids()):
                 return                   # another worker queued it again a moment ago
             attempts = int(job.get("attempts", 0)) + 1
-            writer = live.LiveWriter(folder, worker="", device="")
-            writer.live = live.read_live(folder)
             if attempts >= MAX_ATTEMPTS:
-                writer.write(state=live.FAILED, reason=("worker_died", {}), ended=time.time(),
+                live.amend(folder, state=live.FAILED, reason=("worker_died", {}), ended=time.time(),
                              message="The training process stopped unexpectedly; the run keeps its finished "
                                      "epochs and can be resumed.")
                 runs.RunWriter(folder).set_status("failed")
@@ -196,7 +194,7 @@ class Worker:
             task = self.queue.task(folder.name, resume=True, priority=int(job.get("priority", 0)))
             job.update(task=task.id, attempts=attempts, resume=True)
             live.write_job(folder, job)
-            writer.write(state=live.QUEUED, progress=None, requeued=attempts)
+            live.amend(folder, state=live.QUEUED, progress=None, requeued=attempts)
             self.queue.huey.enqueue(task)
             log.warning("run %s: its worker died; queued again (attempt %d)", folder.name, attempts + 1)
         finally:
