@@ -187,8 +187,8 @@ class Worker:
             attempts = int(job.get("attempts", 0)) + 1
             if attempts >= MAX_ATTEMPTS:
                 live.amend(folder, state=live.FAILED, reason=("worker_died", {}), ended=time.time(),
-                             message="The training process stopped unexpectedly; the run keeps its finished "
-                                     "epochs and can be resumed.")
+                           message="The training process stopped unexpectedly; the run keeps its finished "
+                                   "epochs and can be resumed.")
                 runs.RunWriter(folder).set_status("failed")
                 return
             task = self.queue.task(folder.name, resume=True, priority=int(job.get("priority", 0)))
