@@ -9,7 +9,9 @@ batch 32, all 60,000 MNIST training images, then the 10,000 test images.
 - Keras: bench/keras_seed_mnist.py in a virtual environment of its own under ~/.cache/cnn-lab/keras-bench
   (created here the first time with `tensorflow-cpu` from the registry: about 1.6 GB, once).
 - Ours: `python -m cnn.cli ... --no-validation --precision fp32`, then with the default precision (bf16 mixed
-  where the CPU has AMX, float32 elsewhere), each in a fresh process, reading the run's metrics.json.
+  where the CPU has AMX, float32 elsewhere), each in a fresh process on every core, reading the run's metrics.json;
+  then the default precision with the threads the app's worker trains with (every core but one:
+  `--worker-epochs`, 2 by default), so the app's speed is a figure too.
 - The tutorial: torchvision's MNIST + ToTensor + DataLoader(batch_size=32, shuffle=True) and a plain Adam loop,
   in a fresh process (`--tutorial-epochs`, 2 by default: its seconds per epoch are steady).
 
@@ -74,10 +76,12 @@ def run_keras(raw: Path, epochs: int) -> dict:
     return last_json(done.stdout)
 
 
-def run_ours(data_root: str, epochs: int, precision: str, folder: Path) -> dict:
+def run_ours(data_root: str, epochs: int, precision: str, folder: Path, threads: int | None = None) -> dict:
     command = [sys.executable, "-m", "cnn.cli", "--preset", "seed-mnist", "--dataset", "mnist", "--data-root",
                data_root, "--epochs", str(epochs), "--batch-size", "32", "--lr", "0.001", "--no-validation",
                "--precision", precision, "--quiet", "--out", str(folder)]
+    if threads:
+        command += ["--threads", str(threads)]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     if done.returncode:
         sys.exit("cnn.cli failed:\n" + done.stderr[-3000:])
@@ -149,6 +153,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--tutorial-epochs", type=int, default=2)
+    parser.add_argument("--worker-epochs", type=int, default=2,
+                        help="epochs of the run trained with the app's worker's threads (every core but one)")
     parser.add_argument("--tutorial-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.tutorial_child:
@@ -164,11 +170,14 @@ def main() -> None:
     install_keras()
     started_load = load()
     print(f"{time.strftime('%Y-%m-%d %H:%M')} · {platform.processor() or platform.machine()}, {os.cpu_count()} "
-          f"cores · torch {torch.__version__}, cnn.train threads {train.training_threads()}, default precision "
+          f"cores · torch {torch.__version__}, command line threads {train.all_threads()}, worker threads "
+          f"{train.training_threads()}, default precision "
           f"{train.pick_precision('auto', torch.device('cpu'))} · load average at start {started_load}", flush=True)
     print(f"recipe: seed-mnist, Adam 1e-3, batch 32, {IMAGES:,} images, {args.epochs} epoch(s), {args.reps} "
           f"repetition(s); the tutorial loop {args.tutorial_epochs} epoch(s) a repetition", flush=True)
-    results: dict[str, list[dict]] = {"keras": [], "ours fp32": [], "ours default": [], "tutorial": []}
+    results: dict[str, list[dict]] = {"keras": [], "ours fp32": [], "ours default": [], "as the worker": [],
+                                      "tutorial": []}
+    worker_threads = train.training_threads()
     with tempfile.TemporaryDirectory(prefix="keras-recipe-") as tmp:
         for rep in range(args.reps):
             for name, call in (("keras", lambda: run_keras(raw, args.epochs)),
@@ -176,6 +185,9 @@ def main() -> None:
                                                                       Path(tmp) / f"fp32-{rep}")),
                                ("ours default", lambda rep=rep: run_ours(args.data_root, args.epochs, "auto",
                                                                          Path(tmp) / f"auto-{rep}")),
+                               ("as the worker", lambda rep=rep: run_ours(args.data_root, args.worker_epochs, "auto",
+                                                                          Path(tmp) / f"worker-{rep}",
+                                                                          worker_threads)),
                                ("tutorial", lambda: run_tutorial(args.data_root, args.tutorial_epochs))):
                 result = call()
                 results[name].append(result)
@@ -199,6 +211,10 @@ def main() -> None:
     for name in ("ours fp32", "ours default"):
         print(f"{name} vs Keras ({versions}, float32): {keras / per_epoch(name):.2f}x per epoch (goal >= 2x), "
               f"accuracy {accuracy(name) - accuracy('keras'):+.2f} points (goal >= -0.15)")
+    print(f"the app's worker trains with the same loop on {worker_threads} thread(s) (every core but one, leaving "
+          f"one to the pages): {per_epoch('as the worker'):.2f} s/epoch at the default precision, "
+          f"{per_epoch('ours default') / per_epoch('as the worker'):.2f}x the command line's speed, "
+          f"{keras / per_epoch('as the worker'):.2f}x Keras's ({args.worker_epochs} epoch(s) a repetition)")
     print(f"ours default vs the tutorial's DataLoader loop: {per_epoch('tutorial') / per_epoch('ours default'):.2f}x"
           f" (goal >= 3x); ours fp32: {per_epoch('tutorial') / per_epoch('ours fp32'):.2f}x")
     print(f"utilisation: an epoch is {flop / 1e9:.0f} GFLOP; ours fp32 {flop / per_epoch('ours fp32') / 1e9:.1f} "

@@ -9,11 +9,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from cnn import data, datasets, models, runs
 from cnn.runner import RunEvents, RunPlan, run
-from cnn.train import Progress, TrainConfig, keep_freed_memory
+from cnn.train import Progress, TrainConfig, all_threads, keep_freed_memory
 
 
 def _epoch_line(record: dict, epochs: int) -> str:
@@ -91,14 +92,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="bf16 mixed precision (auto: where the CPU has AMX bf16 units)")
     parser.add_argument("--quiet", action="store_true", help="no progress: only errors and the test accuracy")
     parser.add_argument("--threads", type=int, default=None,
-                        help="CPU threads to train with (default: every core but one)")
+                        help="CPU threads to train with (default: every core; the app's worker leaves one to "
+                             "the pages)")
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--out", help="run folder to write (created)")
     where.add_argument("--resume", help="an interrupted run's folder: train on to its planned epochs")
     args = parser.parse_args(argv)
 
-    if args.threads:
-        os.environ["CNN_LAB_THREADS"] = str(args.threads)
     keep_freed_memory()
     folder = Path(args.resume or args.out)
     plan = None
@@ -125,7 +125,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     printer = _Printer(quiet=args.quiet)
     try:
-        outcome = run(folder, plan, resume=bool(args.resume), events=printer)
+        # Alone on the machine, as Keras's script is, the command line trains on every core (CNN_LAB_THREADS,
+        # where set, still decides); only for this run, so a caller's process keeps its own setting.
+        with _threads(args.threads or os.environ.get("CNN_LAB_THREADS") or all_threads()):
+            outcome = run(folder, plan, resume=bool(args.resume), events=printer)
     except KeyboardInterrupt:
         printer.close()
         print("stopped by the user; the last finished epoch is kept (resume with --resume)", file=sys.stderr)
@@ -142,6 +145,19 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"{outcome.status}: {outcome.message}", file=sys.stderr)
     return 0 if outcome.status == "finished" else 1
+
+
+@contextmanager
+def _threads(count):
+    before = os.environ.get("CNN_LAB_THREADS")
+    os.environ["CNN_LAB_THREADS"] = str(count)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("CNN_LAB_THREADS", None)
+        else:
+            os.environ["CNN_LAB_THREADS"] = before
 
 
 if __name__ == "__main__":

@@ -150,6 +150,7 @@ def measure_speed(steps: int = 3, tries: int = 5, batch: int = 64) -> float:
     spec = models.preset("seed-mnist")
     model = models.build(spec).to(memory_format=torch.channels_last)
     optimizer = train.make_optimizer(list(model.parameters()), config)
+    step_optimizer = train.OptimizerStep(optimizer)
     x = torch.rand(batch, *spec.input_shape).contiguous(memory_format=torch.channels_last)
     y = torch.randint(0, 10, (batch,))
     mixed = train.pick_precision(config.precision, torch.device("cpu")) == "bf16"
@@ -159,7 +160,7 @@ def measure_speed(steps: int = 3, tries: int = 5, batch: int = 64) -> float:
             loss = F.cross_entropy(model(x).float(), y)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        optimizer.step()
+        step_optimizer()
 
     with train.pool_before_relu(model):
         step()

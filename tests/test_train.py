@@ -158,6 +158,29 @@ def test_cli_writes_a_run_that_loads(tmp_path, capsys):
     assert "test accuracy" in capsys.readouterr().err
 
 
+def test_cli_trains_on_every_core_unless_told_and_leaves_the_setting_as_it_was(tmp_path, monkeypatch):
+    """The command line trains alone, as the Keras script it is measured against does: every core by default,
+    --threads or CNN_LAB_THREADS where given; the process's own setting comes back afterwards."""
+    seen = []
+    real_run = cli.run
+
+    def watched(*args, **kwargs):
+        seen.append(train.training_threads())
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(cli, "run", watched)
+    monkeypatch.setattr(cli, "all_threads", lambda: 3)
+    monkeypatch.delenv("CNN_LAB_THREADS", raising=False)
+    common = ["--preset", "seed-mnist", "--dataset", "mnist-5k", "--epochs", "1", "--quiet"]
+    assert cli.main(common + ["--out", str(tmp_path / "a")]) == 0
+    assert cli.main(common + ["--threads", "2", "--out", str(tmp_path / "b")]) == 0
+    assert "CNN_LAB_THREADS" not in train.os.environ
+    monkeypatch.setenv("CNN_LAB_THREADS", "1")
+    assert cli.main(common + ["--out", str(tmp_path / "c")]) == 0
+    assert train.os.environ["CNN_LAB_THREADS"] == "1"
+    assert seen == [3, 2, 1]
+
+
 def test_cli_to_a_pipe_writes_one_line_per_epoch_and_no_carriage_returns(tmp_path):
     """Output to a pipe (a log file, CI): no progress bar, just one line per finished epoch; --quiet: none."""
     root = Path(__file__).resolve().parents[1]
@@ -274,6 +297,41 @@ def test_fused_optimizer_steps_like_the_plain_one():
             torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="adam or sgd"):
         train.make_optimizer([torch.nn.Parameter(torch.zeros(1))], train.TrainConfig(optimizer="rmsprop"))
+
+
+def test_the_direct_adam_step_moves_the_weights_exactly_as_adam_step_does():
+    """OptimizerStep calls Adam's fused kernel itself (without Adam.step's Python): the weights, moments and
+    step counts must be the ones Adam.step gives, bit for bit, with weight decay, a learning rate a schedule
+    changes, and a step where a weight has no gradient (it must then go through Adam.step, which skips it)."""
+    torch.manual_seed(0)
+    a = torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.ReLU(), torch.nn.Linear(5, 3))
+    b = torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.ReLU(), torch.nn.Linear(5, 3))
+    b.load_state_dict(a.state_dict())
+    config = train.TrainConfig(lr=0.01, weight_decay=1e-3)
+    direct_opt = train.make_optimizer(list(a.parameters()), config)
+    plain_opt = train.make_optimizer(list(b.parameters()), config)
+    direct = train.OptimizerStep(direct_opt)
+    assert direct.direct, "this torch has a fused Adam kernel for the CPU: the direct path must be taken"
+    calls = []
+    original = direct_opt.step
+    direct_opt.step = lambda *args, **kwargs: calls.append(1) or original(*args, **kwargs)
+    x, y = torch.randn(16, 6), torch.randint(0, 3, (16,))
+    for i in range(6):
+        for group in (*direct_opt.param_groups, *plain_opt.param_groups):
+            group["lr"] = 0.01 * (i + 1) / 6                    # as a one-cycle schedule moves it
+        for model, step in ((a, direct), (b, plain_opt.step)):
+            model.zero_grad(set_to_none=True)
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            if i == 3:
+                model[2].bias.grad = None                       # a weight without a gradient this step
+            step()
+    assert calls == [1, 1], "Adam.step runs to make its state and on the step with a missing gradient only"
+    for p, q in zip(a.parameters(), b.parameters()):
+        assert torch.equal(p, q)
+        for key in ("exp_avg", "exp_avg_sq", "step"):
+            assert torch.equal(direct_opt.state[p][key], plain_opt.state[q][key])
+    sgd = train.OptimizerStep(train.make_optimizer(list(a.parameters()), train.TrainConfig(optimizer="sgd")))
+    assert not sgd.direct
 
 
 def test_precision_auto_is_bf16_only_on_a_cpu_with_amx(monkeypatch):
