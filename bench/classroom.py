@@ -13,13 +13,13 @@ a lesson exercise's form. Streamlit keeps each session's widget values on the se
 the values it changes, as the browser's own rerun messages carry them.
 
 Calibration first (N <= 5): the same steps by real Chromium browsers (Playwright) and by the protocol client,
-one student after another, with the server's CPU time (/proc/<pid>/stat) read around each step; both, and
-their ratio (goal: within 20%). Then for each N, on a fresh server with 10 runs queued or training (pressed
-Start on Train by 10 protocol clients): N students arrive within 30 s and open the Lab (time until each page
-is complete); then all of them change a Lab control three times (Python's answer: send -> the maps' run has
-finished), open Draw and draw a stroke, open Lessons and answer an exercise; each of those phases waits for
-every student, so the server's CPU in a phase divided by its steps is the CPU per step. The server's RSS at the
-start, its peak, and 60 s after the students leave. Every figure is printed beside its goal.
+one student after another, with the server's CPU clock read around each step, less its own idle work
+(ServerMeter); both, and their ratio (goal: within 20%). Then for each N, on a fresh server with 10 runs queued
+or training (pressed Start on Train by 10 protocol clients): N students arrive within 30 s and open the Lab
+(time until each page is complete); then all of them change a Lab control three times (Python's answer: send ->
+the maps' run has finished), open Draw and draw a stroke, open Lessons and answer an exercise; each of those
+phases waits for every student, so the server's CPU in a phase divided by its steps is the CPU per step. The
+server's RSS at the start, its peak, and 60 s after the students leave. Every figure is printed beside its goal.
 Everything on 127.0.0.1, in a temporary runs folder and database; every wait is bounded.
 """
 
@@ -67,11 +67,32 @@ GOALS = {"complete_s": 10.0, "answer_ratio": 2.0, "open_cpu_ms": 100.0, "rss_bas
 
 # ----------------------------------------------------------------------------------------- the server's process
 
-def server_cpu(pid: int) -> float:
-    """Seconds of CPU the process has used (all its threads; not its children, the training worker)."""
-    with open(f"/proc/{pid}/stat") as f:
+def _proc_cpu(path: str) -> float:
+    """Seconds of CPU in a /proc stat file (utime + stime, in clock ticks: 10 ms steps)."""
+    with open(path) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def server_cpu(pid: int) -> float:
+    """Seconds of CPU the process has used (all its threads, ended ones too; not its children, the training
+    worker), to the nanosecond: Linux's CPU-time clock of the process (the clock id clock_getcpuclockid(3)
+    makes). /proc's figure counts in 10 ms ticks, as coarse as a whole Lab control change; it is the fallback."""
+    try:
+        return time.clock_gettime(((~pid) << 3) | 2)    # CPUCLOCK_SCHED of the process `pid`
+    except OSError:
+        return _proc_cpu(f"/proc/{pid}/stat")
+
+
+def thread_cpu(pid: int, tid: int) -> float | None:
+    """Seconds of CPU one thread of the process has used (None once it has ended), to the nanosecond."""
+    try:
+        with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+            return int(f.read().split()[0]) / 1e9
+    except (OSError, ValueError, IndexError):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            return _proc_cpu(f"/proc/{pid}/task/{tid}/stat")
+    return None
 
 
 def server_rss_mb(pid: int) -> float:
@@ -82,16 +103,102 @@ def server_rss_mb(pid: int) -> float:
     return 0.0
 
 
+@dataclass(frozen=True)
+class Reading:
+    at: float          # time.monotonic()
+    cpu: float         # the server's CPU, all threads
+    polling: float     # the CPU of its threads that only poll (Streamlit's config file watchers)
+
+
+class ServerMeter:
+    """The server's CPU for what it is asked, less what it spends by itself.
+
+    An idle Streamlit server is not idle: two threads poll its config.toml files five times a second
+    (Streamlit's PollingPathWatcher, always installed), and its event loop ticks ten times a second (uvicorn):
+    10-25 ms/s here, varying by a factor of two over a minute on a shared machine. Subtracted as one rate in
+    proportion to a step's duration, that noise decided the figures (a Chromium step lasts 2-5 times as long
+    as the client's, so its share of the idle work was over- or under-subtracted by as much as the step's own
+    cost). So: the polling threads (those that use CPU while nobody asks anything; they never serve a request)
+    are read and subtracted as they are, exactly; only the main thread's own ticking (a few ms/s, steady) is
+    subtracted as a rate."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.polling: set[int] = set()
+        self.last: dict[int, float] = {}     # the last CPU read of each polling thread
+        self.main_rate = 0.0                 # the main thread's CPU per second while idle
+        self.idle_rate = 0.0                 # the whole server's, for the report
+
+    def _threads(self) -> dict[int, float]:
+        found = {}
+        for entry in os.listdir(f"/proc/{self.pid}/task"):
+            seconds = thread_cpu(self.pid, int(entry))
+            if seconds is not None:
+                found[int(entry)] = seconds
+        return found
+
+    def read(self) -> Reading:
+        for tid in self.polling:
+            seconds = thread_cpu(self.pid, tid)
+            if seconds is not None:
+                self.last[tid] = seconds
+        return Reading(time.monotonic(), server_cpu(self.pid), sum(self.last.get(tid, 0.0) for tid in self.polling))
+
+    def work(self, before: Reading, after: Reading) -> float:
+        """Seconds of CPU the server spent on what it was asked between two readings."""
+        return (after.cpu - before.cpu) - (after.polling - before.polling) - self.main_rate * (after.at - before.at)
+
+    def learn_idle(self, seconds: float = 4.0) -> float:
+        """Watch the idle server for `seconds`: which threads poll, the main thread's rate. The whole rate."""
+        self.quiescent()
+        start, before, threads = time.monotonic(), server_cpu(self.pid), self._threads()
+        time.sleep(seconds)   # the measure itself
+        wall, after = time.monotonic() - start, self._threads()
+        used = {tid: after[tid] - threads[tid] for tid in after if tid in threads}
+        self.main_rate = used.get(self.pid, 0.0) / wall
+        # A thread that worked while nobody asked anything polls; 0.2 ms/s is far below a request's cost.
+        self.polling = {tid for tid, spent in used.items() if tid != self.pid and spent / wall > 0.0002}
+        self.last = {tid: after[tid] for tid in self.polling}
+        self.idle_rate = (server_cpu(self.pid) - before) / wall
+        return self.idle_rate
+
+    def quiescent(self, timeout: float = 10.0, window: float = 0.3, margin: float = 0.002) -> bool:
+        """Wait until the server has stopped working on what was asked: at most `margin` seconds of CPU spent
+        on requests (self.work) over the last `window` seconds (what a browser fetches late, fonts and media,
+        is served by then). Bounded: a busy server returns False after `timeout`."""
+        deadline = time.monotonic() + timeout
+        history = [self.read()]
+        while time.monotonic() < deadline:
+            time.sleep(0.05)   # sampling the server's CPU clock
+            history.append(self.read())
+            earlier = [r for r in history if history[-1].at - r.at >= window]
+            if earlier and self.work(earlier[-1], history[-1]) <= margin:
+                return True
+            history = history[-2 * int(window / 0.05) - 4:]
+        return False
+
+    def measure(self, act) -> float:
+        """Milliseconds of the server's CPU that act() cost: from a quiet server to a quiet server."""
+        self.quiescent()
+        before = self.read()
+        act()
+        self.quiescent()
+        return 1000 * self.work(before, self.read())
+
+    async def measure_async(self, coroutine) -> float:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self.quiescent)
+        before = self.read()
+        await coroutine
+        await loop.run_in_executor(None, self.quiescent)
+        return 1000 * self.work(before, self.read())
+
+
 def quiescent(pid: int, timeout: float = 10.0) -> None:
-    """Wait until the server has stopped working on what was asked: its CPU time unchanged over 0.3 s (what a
-    browser fetches late, fonts and media, is served by then). Bounded: a busy server returns after `timeout`."""
-    deadline = time.monotonic() + timeout
-    last, still = server_cpu(pid), 0
-    while time.monotonic() < deadline and still < 3:
-        time.sleep(0.1)   # sampling the server's CPU counter
-        now = server_cpu(pid)
-        still = still + 1 if now == last else 0
-        last = now
+    """Wait until the server has stopped working (for callers without a meter: its polling not learned)."""
+    meter = ServerMeter(pid)
+    meter.main_rate = 0.025    # the whole idle server's rate here, at most (the polling threads included)
+    meter.quiescent(timeout)
 
 
 def children_cpu(pid: int) -> float:
@@ -106,15 +213,6 @@ def children_cpu(pid: int) -> float:
             if int(fields[1]) == pid:
                 total += (int(fields[11]) + int(fields[12])) / TICK
     return total
-
-
-def idle_rate(pid: int, seconds: float = 4.0) -> float:
-    """The server's CPU per second of wall time while nobody asks it anything (its own polling, the training
-    runs' progress): subtracted from each step's CPU, in proportion to the step's duration."""
-    quiescent(pid)
-    start, before = time.monotonic(), server_cpu(pid)
-    time.sleep(seconds)   # the measure itself
-    return (server_cpu(pid) - before) / (time.monotonic() - start)
 
 
 class RssWatch:
@@ -611,16 +709,11 @@ STEPS = ("open the Lab", "a Lab control change", "open Draw", "a stroke", "open 
 TRACE: list[str] | None = None   # --trace: what Chromium fetched and sent in each calibration step
 
 
-def _cpu_step(pid: int, cpu: dict, name: str, act) -> None:
-    """The server's CPU for one step, less what the idle server spends in the same time (cpu["idle"])."""
-    quiescent(pid)
+def _cpu_step(meter: ServerMeter, cpu: dict, name: str, act) -> None:
+    """The server's CPU for one step, less its own idle work (ServerMeter)."""
     if TRACE is not None:
         TRACE.clear()
-    before, start = server_cpu(pid), time.monotonic()
-    act()
-    quiescent(pid)
-    spent = server_cpu(pid) - before - cpu["idle"] * (time.monotonic() - start)
-    cpu.setdefault(name, []).append(1000 * spent)
+    cpu.setdefault(name, []).append(meter.measure(act))
     if TRACE is not None:
         print(f"  [trace] Chromium, {name}: {cpu[name][-1]:.0f} ms")
         for line in TRACE:
@@ -643,7 +736,7 @@ def _trace_frame(payload) -> None:
         TRACE.append(f"sent {kind}")
 
 
-def browser_student(chromium, url, pid: int, cpu: dict, fetched: dict, pace: dict | None = None) -> None:
+def browser_student(chromium, url, meter: ServerMeter, cpu: dict, fetched: dict, pace: dict | None = None) -> None:
     """The same steps in Chromium, as tests/e2e/harness.py launches it; `fetched` gets the static files the
     page fetched to open the Lab ("open") and to show Draw and Lessons; `pace`, when given, the seconds after
     the Lab was asked for at which it asked each of its files ("open") and opened its websocket ("connect")."""
@@ -701,7 +794,7 @@ def browser_student(chromium, url, pid: int, cpu: dict, fetched: dict, pace: dic
         page.goto(origin + "/lab")
         page.wait_for_function(LAB_READY_JS, polling="raf", timeout=STEP_TIMEOUT_S * 1000)
         page.wait_for_load_state("networkidle")
-    _cpu_step(pid, cpu, STEPS[0], open_lab)
+    _cpu_step(meter, cpu, STEPS[0], open_lab)
     step[0] = None
     for i in range(LAB_CHANGES):
         def change(i=i):
@@ -712,7 +805,7 @@ def browser_student(chromium, url, pid: int, cpu: dict, fetched: dict, pace: dic
             page.wait_for_function("(b) => document.querySelector('.labmaps').getAttribute('data-version') !== b",
                                    arg=before, polling="raf", timeout=STEP_TIMEOUT_S * 1000)
             wait_idle(page)
-        _cpu_step(pid, cpu, STEPS[1], change)
+        _cpu_step(meter, cpu, STEPS[1], change)
     nav = page.locator('[data-testid="stSidebarNav"]')
 
     def open_draw():
@@ -721,7 +814,7 @@ def browser_student(chromium, url, pid: int, cpu: dict, fetched: dict, pace: dic
         wait_idle(page)
         page.wait_for_load_state("networkidle")
     step[0] = "draw"
-    _cpu_step(pid, cpu, STEPS[2], open_draw)
+    _cpu_step(meter, cpu, STEPS[2], open_draw)
     step[0] = None
 
     def stroke():
@@ -744,7 +837,7 @@ def browser_student(chromium, url, pid: int, cpu: dict, fetched: dict, pace: dic
         stroke()
         cpu.setdefault("runs per stroke", []).append(finished["whole"] - start["whole"])
         cpu.setdefault("runs cut short per stroke", []).append(finished["cut short"] - start["cut short"])
-    _cpu_step(pid, cpu, STEPS[3], stroke_counted)
+    _cpu_step(meter, cpu, STEPS[3], stroke_counted)
     if not PEN_PICTURES:
         PEN_PICTURES.extend(pen[seq] for seq in sorted(pen))   # in the order the pad sent them
 
@@ -756,7 +849,7 @@ def browser_student(chromium, url, pid: int, cpu: dict, fetched: dict, pace: dic
         wait_idle(page)
         page.wait_for_load_state("networkidle")
     step[0] = "lessons"
-    _cpu_step(pid, cpu, STEPS[4], open_lessons)
+    _cpu_step(meter, cpu, STEPS[4], open_lessons)
     step[0] = None
 
     def answer():
@@ -764,23 +857,18 @@ def browser_student(chromium, url, pid: int, cpu: dict, fetched: dict, pace: dic
         page.get_by_role("button", name=i18n.t("exercise.check", "en")).first.click()
         page.locator('[data-testid="stAlert"]').first.wait_for(timeout=STEP_TIMEOUT_S * 1000)
         wait_idle(page)
-    _cpu_step(pid, cpu, STEPS[5], answer)
+    _cpu_step(meter, cpu, STEPS[5], answer)
     context.close()
 
 
-def protocol_student(base: str, pid: int, cpu: dict, statics: Statics, sends: int = STROKE_SENDS) -> None:
+def protocol_student(base: str, meter: ServerMeter, cpu: dict, statics: Statics,
+                     sends: int = STROKE_SENDS) -> None:
     """The same steps by the protocol client, each timed at the server alone."""
     async def steps():
         student = Student(base, statics)
-        loop = asyncio.get_running_loop()
 
         async def step(name, coroutine):
-            await loop.run_in_executor(None, quiescent, pid)
-            before, start = server_cpu(pid), time.monotonic()
-            await coroutine
-            await loop.run_in_executor(None, quiescent, pid)
-            spent = server_cpu(pid) - before - cpu["idle"] * (time.monotonic() - start)
-            cpu.setdefault(name, []).append(1000 * spent)
+            cpu.setdefault(name, []).append(await meter.measure_async(coroutine))
         try:
             await step(STEPS[0], student.open("lab"))
             for i in range(LAB_CHANGES):
@@ -810,25 +898,28 @@ def calibrate(students: int, env: dict) -> tuple[Statics, int]:
     """Browser and protocol client, alternately, one student at a time; prints both and their ratio."""
     from harness import browser
 
-    browser_cpu, client_cpu, idle = {}, {}, []
+    browser_cpu, client_cpu, idle, polling, main = {}, {}, [], [], []
     with streamlit_server(env=env) as url, browser() as chromium:
         pid = url.process.pid
         warm(url, pid)
+        meter = ServerMeter(pid)
         statics = Statics()
         for k in range(students):
             # The first browser's files tell the client what a fresh browser fetches; its strokes, how many
             # pictures the pad sends (the pen's pace under Playwright on a loaded machine varies).
             fetched, pace = {}, {}
-            browser_cpu["idle"] = client_cpu["idle"] = idle_rate(pid)
-            idle.append(browser_cpu["idle"])
-            browser_student(chromium, url, pid, browser_cpu, fetched, pace)
+            idle.append(meter.learn_idle())
+            polling.append(len(meter.polling))
+            main.append(meter.main_rate)
+            browser_student(chromium, url, meter, browser_cpu, fetched, pace)
             if k == 0:
                 statics = Statics(fetched, {"open": pace.get("open", [])}, pace.get("connect", 0.0))
             sends = round(browser_cpu["draw pad sends per stroke"][-1])
-            protocol_student(url, pid, client_cpu, statics, sends)
+            protocol_student(url, meter, client_cpu, statics, sends)
     print(f"\nCalibration: server CPU per step (trimmed mean), {students} student(s) one after another, Chromium vs "
-          f"the protocol client (static files fetched: {statics.count()}, {statics.source}); less the idle server's "
-          f"{1000 * _mean(idle):.0f} ms/s over each step's duration")
+          f"the protocol client (static files fetched: {statics.count()}, {statics.source}); less the server's own "
+          f"idle work ({1000 * _mean(idle):.0f} ms/s: its {max(polling)} polling threads' CPU as read, its main "
+          f"thread's {1000 * _mean(main):.0f} ms/s over each step's duration)")
     print(f"  {'step':<26} {'Chromium':>12} {'client':>12} {'client/Chromium':>16}  (goal: within "
           f"{GOALS['calibration']:.0%})")
     for name in STEPS:
@@ -895,7 +986,7 @@ class ClassResult:
     watching: bool = False                              # the trainers stayed on Train (refreshing)
 
 
-async def a_class(url, pid: int, n: int, statics: Statics, sends: int, arrival_s: float,
+async def a_class(url, meter: ServerMeter, n: int, statics: Statics, sends: int, arrival_s: float,
                   result: ClassResult) -> None:
     students = [Student(url, statics) for _ in range(n)]
     loop = asyncio.get_running_loop()
@@ -916,12 +1007,11 @@ async def a_class(url, pid: int, n: int, statics: Statics, sends: int, arrival_s
             result.complete_s.append(time.perf_counter() - start)
 
     async def phase(name: str, work, count: int = 1):
-        """All students do one step; the server's CPU meanwhile, less its idle rate, per step."""
-        before, start = server_cpu(pid), time.monotonic()
+        """All students do one step; the server's CPU meanwhile, less its own idle work, per step."""
+        before = meter.read()
         await asyncio.gather(*(work(k, s) for k, s in enumerate(students)))
-        await loop.run_in_executor(None, quiescent, pid)
-        spent = server_cpu(pid) - before - result.idle_ms_per_s / 1000 * (time.monotonic() - start)
-        result.cpu_ms[name] = 1000 * spent / max(1, n * count)
+        await loop.run_in_executor(None, meter.quiescent)
+        result.cpu_ms[name] = 1000 * meter.work(before, meter.read()) / max(1, n * count)
 
     async def changes(k: int, s: Student):
         for i in range(LAB_CHANGES):
@@ -936,7 +1026,7 @@ async def a_class(url, pid: int, n: int, statics: Statics, sends: int, arrival_s
         if ok and into is not None:
             into.append(seconds)
 
-    worker_before, clients_before, server_before = children_cpu(pid), time.process_time(), server_cpu(pid)
+    worker_before, clients_before, server_before = children_cpu(meter.pid), time.process_time(), server_cpu(meter.pid)
     await phase(STEPS[0], arrive)
     print(f"    {n} arrived and opened the Lab in {time.perf_counter() - t0:.0f} s", flush=True)
     await phase(STEPS[1], changes, LAB_CHANGES)
@@ -944,8 +1034,8 @@ async def a_class(url, pid: int, n: int, statics: Statics, sends: int, arrival_s
     await phase(STEPS[3], lambda k, s: spread(k, s.stroke(sends), "a stroke", result.strokes_s))
     await phase(STEPS[4], lambda k, s: spread(k, s.navigate("lessons", _drew_answer_box), "open Lessons"))
     await phase(STEPS[5], lambda k, s: spread(k, s.answer(), "an exercise answer"))
-    result.worker_busy = (children_cpu(pid) - worker_before) / (time.perf_counter() - t0)
-    result.clients_cpu, result.server_cpu = time.process_time() - clients_before, server_cpu(pid) - server_before
+    result.worker_busy = (children_cpu(meter.pid) - worker_before) / (time.perf_counter() - t0)
+    result.clients_cpu, result.server_cpu = time.process_time() - clients_before, server_cpu(meter.pid) - server_before
     await asyncio.gather(*(s.close() for s in students))
 
 
@@ -994,11 +1084,12 @@ def run_class(n: int, folder: str, learned: Statics | None, sends: int, training
             runs_folder = Path(env["CNN_LAB_RUNS"])
             result.training = sum(1 for p in runs_folder.iterdir() if p.is_dir()) if runs_folder.exists() else 0
             loop = asyncio.get_running_loop()
-            result.idle_ms_per_s = 1000 * await loop.run_in_executor(None, idle_rate, pid)
+            meter = ServerMeter(pid)
+            result.idle_ms_per_s = 1000 * await loop.run_in_executor(None, meter.learn_idle)
             result.rss_start = server_rss_mb(pid)
             live_before = live_runs(runs_folder)
             try:
-                await a_class(url, pid, n, statics, sends, arrival_s if n > 1 else 0.0, result)
+                await a_class(url, meter, n, statics, sends, arrival_s if n > 1 else 0.0, result)
                 result.live = (live_before, live_runs(runs_folder))
             finally:
                 await asyncio.gather(*(t.close() for t in trainers))
@@ -1022,7 +1113,7 @@ def _mean(values) -> float | None:
 
 def _typical(values) -> float | None:
     """A few students' figures, typically: the mean without the highest and the lowest when there are 5 or more
-    (one spike from elsewhere on a shared machine does not move it; the mean keeps what 10 ms ticks lose), else
+    (one spike from elsewhere on a shared machine does not move it; the mean keeps what a median drops), else
     the median."""
     if not values:
         return None
@@ -1054,7 +1145,7 @@ def report(results: list[ClassResult], training: int, arrival_s: float, after_s:
     one = next((r for r in results if r.students == 1), None)
     one_p90 = _q(one.answers_s, 0.9) if one else None
     print(f"\nA class arriving within {arrival_s:.0f} s while {training} runs are queued or training "
-          f"(server CPU from /proc; each N on a fresh server; static files: {statics})")
+          f"(server CPU from its CPU clock, less its idle work; each N on a fresh server; static files: {statics})")
     for r in results:
         n = r.students
         print(f"\n  N = {n} students ({len(r.failures)} failed steps); {r.training} runs started, {r.live[0]} "
