@@ -73,13 +73,7 @@ def test_a_class_end_to_end_with_a_teacher_and_two_students(chromium, folders):
                 for who in ("teacher", "ana", "ben")}
     try:
         with streamlit_server(env=folders) as url:
-            teacher = _open(contexts["teacher"], url + "/class?lang=en")
-            _fill(teacher, "Create the class", "Class name", HOSTILE)
-            _fill(teacher, "Create the class", "Class code", code)
-            _fill(teacher, "Create the class", "Teacher secret", "teach-me")
-            teacher.get_by_role("button", name="Create the class").click()
-            wait_idle(teacher)
-            expect(teacher.get_by_text(f"Your class: {HOSTILE}")).to_be_visible()
+            teacher = _create_class(contexts["teacher"], url, HOSTILE, code)
             _literal(teacher, f"Your class: {HOSTILE}")
             expect(teacher.get_by_text(t("class.grid.empty", "en"))).to_be_visible()
 
