@@ -12,14 +12,15 @@ send: the Lab's stride slider's trigger, the draw pad's picture every 150 ms of 
 a lesson exercise's form. Streamlit keeps each session's widget values on the server, so a client sends only
 the values it changes, as the browser's own rerun messages carry them.
 
-Calibration first (N <= 5): the same steps by real Chromium browsers (Playwright) and by the protocol client,
-one student after another, with the server's CPU clock read around each step, less its own idle work
-(ServerMeter); both, and their ratio (goal: within 20%). Then for each N, on a fresh server with 10 runs queued
-or training (pressed Start on Train by 10 protocol clients): N students arrive within 30 s and open the Lab
-(time until each page is complete); then all of them change a Lab control three times (Python's answer: send ->
-the maps' run has finished), open Draw and draw a stroke, open Lessons and answer an exercise; each of those
-phases waits for every student, so the server's CPU in a phase divided by its steps is the CPU per step. The
-server's RSS at the start, its peak, and 60 s after the students leave. Every figure is printed beside its goal.
+Calibration first (N <= 5), on a warm server (one student of each kind first, not counted): the same steps by real
+Chromium browsers (Playwright) and by the protocol client, one student after another, with the server's CPU clock
+read around each step, less its own idle work (ServerMeter); both, and their ratio (goal: within 20%). Then for
+each N, on a fresh server with 10 runs queued or training (pressed Start on Train by 10 protocol clients): N
+students arrive within 30 s and open the Lab (time until each page is complete); then all of them change a Lab
+control three times (Python's answer: send -> the maps' run has finished), open Draw and draw a stroke, open
+Lessons and answer an exercise; each of those phases waits for every student, so the server's CPU in a phase
+divided by its steps is the CPU per step. The server's RSS at the start, its peak, and 60 s after the students
+leave. Every figure is printed beside its goal.
 Everything on 127.0.0.1, in a temporary runs folder and database; every wait is bounded.
 """
 
@@ -607,6 +608,7 @@ class Student:
         wid, element = self.find(lambda wid, e: e.kind == "bidi_component" and wid.endswith("-draw_pad"))
         # A real pen's pictures where calibration caught them (the first is often a dot, which the page reads
         # as too little to guess: a cheaper run), else drawn here.
+        fetch = None
         for k, png in enumerate(PEN_PICTURES or stroke_pngs(max(1, sends))):
             if k:
                 await asyncio.sleep(SEND_EVERY_S)      # the pen's pace (the pad's own 150 ms between sends)
@@ -615,11 +617,17 @@ class Student:
             self.kept[wid] = state
             start = time.perf_counter()
             sent_at = await self.rerun(fragment=element.fragment)
+            if fetch is None:   # the chunks the first answer's elements need, as the browser asks for them then
+                fetch = asyncio.create_task(self.statics.fetch(self.base, "stroke"))
         # The page echoes the number of the picture its probabilities answer (pages/views/bars.py)
         answered = 'data-testid="probability-bars"'
         seq = f'data-seq="{self.seq}"'
         await self.settled(sent_at, lambda e: e.kind == "markdown" and answered in e.proto.body and seq in e.proto.body)
-        return time.perf_counter() - start
+        took = time.perf_counter() - start
+        if fetch is not None:
+            await fetch
+        await self._fetch_media()
+        return took
 
     async def answer(self) -> float:
         """Type the first exercise's answer and press its Check (a form: the whole page reruns)."""
@@ -834,7 +842,9 @@ def browser_student(chromium, url, meter: ServerMeter, cpu: dict, fetched: dict,
 
     def stroke_counted():
         start = dict(finished)
+        step[0] = "stroke"     # the chunks of what a stroke's first answer draws (the pictures of each stage)
         stroke()
+        step[0] = None
         cpu.setdefault("runs per stroke", []).append(finished["whole"] - start["whole"])
         cpu.setdefault("runs cut short per stroke", []).append(finished["cut short"] - start["cut short"])
     _cpu_step(meter, cpu, STEPS[3], stroke_counted)
@@ -904,6 +914,12 @@ def calibrate(students: int, env: dict) -> tuple[Statics, int]:
         warm(url, pid)
         meter = ServerMeter(pid)
         statics = Statics()
+        # One whole student of each kind first, not counted: what the first of anything costs a fresh server
+        # (the static files read from disk into serve.py's cache, the model's first prediction on Draw) would
+        # otherwise fall on whichever kind went first (a stroke cost Chromium 105 ms a run, the client after
+        # it 19).
+        browser_student(chromium, url, meter, {}, {})
+        protocol_student(url, meter, {}, Statics())
         for k in range(students):
             # The first browser's files tell the client what a fresh browser fetches; its strokes, how many
             # pictures the pad sends (the pen's pace under Playwright on a loaded machine varies).
