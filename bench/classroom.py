@@ -33,6 +33,7 @@ import contextlib
 import functools
 import http.client
 import io
+import itertools
 import json
 import os
 import re
@@ -49,7 +50,7 @@ from urllib.parse import urlsplit
 import measure  # noqa: F401, I001 (first: it puts the repository and tests/e2e on the path)
 from harness import streamlit_server
 
-from cnn import i18n, lessons, runs
+from cnn import classroom, i18n, lessons, runs
 
 TICK = os.sysconf("SC_CLK_TCK")
 ARRIVAL_S = 30.0          # the students arrive within this window
@@ -60,6 +61,7 @@ STEP_TIMEOUT_S = 120.0    # any one wait
 TRAIN_PRESET = "mnist-default"   # the runs started meanwhile: the shipped model's network ...
 TRAIN_EPOCHS = 10                # ... for 10 epochs (one to two minutes a run on a quiet machine here; 30
                                  # were refused as too long while other programs loaded it)
+CLASS_CODE, CLASS_SECRET = "BENCH7", "bench-secret"   # the class the students join (its teacher watches it)
 CUT_SHORT = 2             # ForwardMsg.FINISHED_EARLY_FOR_RERUN: a run given up for a newer request
 PEN_PICTURES: list[str] = []     # the pictures Chromium's draw pad sent during its first calibration stroke
 GOALS = {"complete_s": 10.0, "answer_ratio": 2.0, "open_cpu_ms": 100.0, "rss_base_mb": 1536.0,
@@ -400,6 +402,7 @@ class Student:
         self.received = 0                          # bytes of ForwardMsgs
         self.media_seen: set[str] = set()          # media addresses fetched already
         self.seq = 0                               # the draw pad's pictures sent so far
+        self.refreshes: list[float] | None = None  # a teacher's: seconds from each refresh's request to its end
 
     # -- the connection
     async def connect(self) -> None:
@@ -486,7 +489,12 @@ class Student:
         async def again():
             while True:
                 await asyncio.sleep(interval)     # the fragment's own period (what the browser's timer does)
-                await self.rerun(fragment=fragment, auto=True)
+                start = time.perf_counter()
+                before = await self.rerun(fragment=fragment, auto=True)
+                if self.refreshes is not None:    # the teacher's board: how long until it has its new figures
+                    with contextlib.suppress(TimeoutError):
+                        await self.settled(before)
+                        self.refreshes.append(time.perf_counter() - start)
         self.auto[fragment] = asyncio.create_task(again())
 
     def _forget_refreshes(self) -> None:
@@ -640,6 +648,27 @@ class Student:
         await self.settled(before, lambda e: e.kind == "alert")
         return time.perf_counter() - start
 
+    async def submit(self, form: str, values: dict[str, str], drew=None) -> Run:
+        """Fill a form's text fields (by their keys) and press its submit button: one rerun of the page."""
+        for key, value in values.items():
+            wid, _ = self.find(lambda wid, e, key=key: e.kind == "text_input" and wid.endswith(f"-{key}"))
+            self.kept[wid] = self.state(wid, string_value=value)
+        submit_id, _ = self.find(lambda wid, e: e.kind == "button" and f"FormSubmitter:{form}-" in wid)
+        before = await self.rerun(states=(self.state(submit_id, trigger_value=True),))
+        return await self.settled(before, drew)
+
+    async def join(self, nickname: str, code: str = CLASS_CODE) -> None:
+        """On the Class page, join the class with its code under a nickname."""
+        await self.submit("join_class", {"join_code": code, "join_nickname": nickname},
+                          lambda e: e.kind == "button" and e.proto.label == i18n.t("class.student.leave", "en"))
+
+    async def create_class(self, name: str = "Bench class", code: str = CLASS_CODE,
+                           secret: str = CLASS_SECRET) -> None:
+        """On the Class page, create a class: this session is its teacher and sees the class board at once."""
+        await self.submit("create_class", {"new_class_name": name, "new_class_code": code,
+                                           "new_class_secret": secret},
+                          lambda e: e.kind == "toggle" or (e.kind == "checkbox"))
+
     async def start_training(self, preset: str = TRAIN_PRESET, epochs: int = TRAIN_EPOCHS) -> None:
         """Choose a network and the epochs and press Start on Train at once (one rerun, as a quick hand's), on
         the page's default data set. The default network for 3 epochs takes a few seconds here: a run should
@@ -711,7 +740,9 @@ async def one_student(base: str, statics: Statics | None = None) -> dict:
 LAB_READY_JS = """() => document.querySelector('.labmaps canvas')
   && !document.querySelector('[data-testid="stSkeleton"]')
   && document.querySelector('[data-testid="stApp"]').getAttribute('data-test-script-state') === 'notRunning'"""
-STEPS = ("open the Lab", "a Lab control change", "open Draw", "a stroke", "open Lessons", "an exercise answer")
+STEPS = ("open the Lab", "a Lab control change", "open Draw", "a stroke", "open Lessons", "an exercise answer",
+         "open Class", "join the class")
+NICKNAMES = itertools.count(1)   # each student joins under a nickname of their own
 
 
 TRACE: list[str] | None = None   # --trace: what Chromium fetched and sent in each calibration step
@@ -868,6 +899,23 @@ def browser_student(chromium, url, meter: ServerMeter, cpu: dict, fetched: dict,
         page.locator('[data-testid="stAlert"]').first.wait_for(timeout=STEP_TIMEOUT_S * 1000)
         wait_idle(page)
     _cpu_step(meter, cpu, STEPS[5], answer)
+
+    def open_class():
+        nav.get_by_text(i18n.t("nav.class", "en"), exact=True).click()
+        page.locator(".st-key-join_code input").wait_for(timeout=STEP_TIMEOUT_S * 1000)
+        wait_idle(page)
+        page.wait_for_load_state("networkidle")
+    step[0] = "class"
+    _cpu_step(meter, cpu, STEPS[6], open_class)
+    step[0] = None
+
+    def join():
+        page.locator(".st-key-join_code input").fill(CLASS_CODE)
+        page.locator(".st-key-join_nickname input").fill(f"browser {next(NICKNAMES)}")
+        page.get_by_role("button", name=i18n.t("class.student.join", "en")).click()
+        page.get_by_role("button", name=i18n.t("class.student.leave", "en")).wait_for(timeout=STEP_TIMEOUT_S * 1000)
+        wait_idle(page)
+    _cpu_step(meter, cpu, STEPS[7], join)
     context.close()
 
 
@@ -891,6 +939,8 @@ def protocol_student(base: str, meter: ServerMeter, cpu: dict, statics: Statics,
             cpu.setdefault("runs cut short per stroke", []).append(sum(1 for st in statuses if st == CUT_SHORT))
             await step(STEPS[4], student.navigate("lessons", _drew_answer_box))
             await step(STEPS[5], student.answer())
+            await step(STEPS[6], student.navigate("class", _drew_join_box))
+            await step(STEPS[7], student.join(f"client {next(NICKNAMES)}"))
         finally:
             await student.close()
     run_async(steps)
@@ -904,11 +954,18 @@ def _drew_answer_box(e: Element) -> bool:
     return e.kind == "text_input"
 
 
+def _drew_join_box(e: Element) -> bool:
+    return e.kind == "text_input" and e.proto.id.endswith("-join_code")
+
+
 def calibrate(students: int, env: dict) -> tuple[Statics, int]:
     """Browser and protocol client, alternately, one student at a time; prints both and their ratio."""
     from harness import browser
 
     browser_cpu, client_cpu, idle, polling, main = {}, {}, [], [], []
+    room = classroom.Classroom(env["CNN_LAB_DATABASE"])      # the class every calibration student joins
+    room.create_class("Calibration", CLASS_CODE, CLASS_SECRET, "calibration-teacher")
+    room.close()
     with streamlit_server(env=env) as url, browser() as chromium:
         pid = url.process.pid
         warm(url, pid)
@@ -1000,6 +1057,9 @@ class ClassResult:
     clients_cpu: float = 0.0                            # this process's CPU while they worked (the clients)
     server_cpu: float = 0.0                             # the server's CPU meanwhile
     watching: bool = False                              # the trainers stayed on Train (refreshing)
+    refreshes_s: list[float] = field(default_factory=list)  # the teacher's board: each refresh's answer
+    members: int = 0                                    # the class's students in the database afterwards
+    solved: int = 0                                     # ... of whom the teacher's grid shows the exercise solved
 
 
 async def a_class(url, meter: ServerMeter, n: int, statics: Statics, sends: int, arrival_s: float,
@@ -1046,6 +1106,8 @@ async def a_class(url, meter: ServerMeter, n: int, statics: Statics, sends: int,
     await phase(STEPS[0], arrive)
     print(f"    {n} arrived and opened the Lab in {time.perf_counter() - t0:.0f} s", flush=True)
     await phase(STEPS[1], changes, LAB_CHANGES)
+    await phase(STEPS[6], lambda k, s: spread(k, s.navigate("class", _drew_join_box), "open Class"))
+    await phase(STEPS[7], lambda k, s: spread(k, s.join(f"student {k + 1}"), "join the class"))
     await phase(STEPS[2], lambda k, s: spread(k, s.navigate("draw", _drew_pad), "open Draw"))
     await phase(STEPS[3], lambda k, s: spread(k, s.stroke(sends), "a stroke", result.strokes_s))
     await phase(STEPS[4], lambda k, s: spread(k, s.navigate("lessons", _drew_answer_box), "open Lessons"))
@@ -1097,6 +1159,10 @@ def run_class(n: int, folder: str, learned: Statics | None, sends: int, training
 
         async def session():
             trainers = await start_training(url, statics, training, watching) if training else []
+            teacher = Student(url, statics)     # the teacher's Class page stays open, its board refreshing
+            await teacher.open("class")
+            await teacher.create_class()
+            teacher.refreshes = result.refreshes_s
             runs_folder = Path(env["CNN_LAB_RUNS"])
             result.training = sum(1 for p in runs_folder.iterdir() if p.is_dir()) if runs_folder.exists() else 0
             loop = asyncio.get_running_loop()
@@ -1108,7 +1174,15 @@ def run_class(n: int, folder: str, learned: Statics | None, sends: int, training
                 await a_class(url, meter, n, statics, sends, arrival_s if n > 1 else 0.0, result)
                 result.live = (live_before, live_runs(runs_folder))
             finally:
-                await asyncio.gather(*(t.close() for t in trainers))
+                await asyncio.gather(*(t.close() for t in [*trainers, teacher]))
+            room = classroom.Classroom(env["CNN_LAB_DATABASE"])
+            try:    # what the teacher's grid reads
+                grid = room.progress(room.class_by_code(CLASS_CODE).id)
+                item = lessons.LESSONS[1][0].id
+                result.members = len(grid)
+                result.solved = sum(1 for cells in grid.values() if (cells.get(item) or {}).get("solved"))
+            finally:
+                room.close()
         watch = RssWatch(pid)
         run_async(session)
         left = time.monotonic()
@@ -1186,6 +1260,10 @@ def report(results: list[ClassResult], training: int, arrival_s: float, after_s:
         print(f"    Python's answer, Lab change    p50 {_ms(a50)}  p90 {_ms(a90)}  n={len(r.answers_s)}{goal}")
         print(f"    end of a stroke -> its answer  p50 {_ms(_q(r.strokes_s, 0.5))}  p90 {_ms(_q(r.strokes_s, 0.9))}  "
               f"n={len(r.strokes_s)}  ({sends} pictures a stroke)")
+        t50, t90 = _q(r.refreshes_s, 0.5), _q(r.refreshes_s, 0.9)
+        print(f"    the teacher's board refreshing p50 {_ms(t50)}  p90 {_ms(t90)}  "
+              f"n={len(r.refreshes_s)}  (its grid afterwards: {r.members} of {n} students in the class, "
+              f"{r.solved} with the exercise solved)")
         for name in STEPS:
             if r.watching:   # the refreshing Train pages' load varies too much to subtract
                 print("    server CPU per step: not separable while the trainers watch (the total is below)")
