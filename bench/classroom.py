@@ -775,8 +775,9 @@ def _trace_frame(payload) -> None:
         TRACE.append(f"sent {kind}")
 
 
-def browser_student(chromium, url, meter: ServerMeter, cpu: dict, fetched: dict, pace: dict | None = None) -> None:
-    """The same steps in Chromium, as tests/e2e/harness.py launches it; `fetched` gets the static files the
+def browser_student(chromium, url, meter: ServerMeter, cpu: dict, fetched: dict, pace: dict | None = None):
+    """The same steps in Chromium, as tests/e2e/harness.py launches it, one measured step per next() (a
+    generator, so that calibration can take turns with the client step by step); `fetched` gets the static files the
     page fetched to open the Lab ("open") and to show Draw and Lessons; `pace`, when given, the seconds after
     the Lab was asked for at which it asked each of its files ("open") and opened its websocket ("connect")."""
     from harness import wait_idle
@@ -834,6 +835,7 @@ def browser_student(chromium, url, meter: ServerMeter, cpu: dict, fetched: dict,
         page.wait_for_function(LAB_READY_JS, polling="raf", timeout=STEP_TIMEOUT_S * 1000)
         page.wait_for_load_state("networkidle")
     _cpu_step(meter, cpu, STEPS[0], open_lab)
+    yield
     step[0] = None
     for i in range(LAB_CHANGES):
         def change(i=i):
@@ -845,6 +847,7 @@ def browser_student(chromium, url, meter: ServerMeter, cpu: dict, fetched: dict,
                                    arg=before, polling="raf", timeout=STEP_TIMEOUT_S * 1000)
             wait_idle(page)
         _cpu_step(meter, cpu, STEPS[1], change)
+        yield
     nav = page.locator('[data-testid="stSidebarNav"]')
 
     def open_draw():
@@ -854,6 +857,7 @@ def browser_student(chromium, url, meter: ServerMeter, cpu: dict, fetched: dict,
         page.wait_for_load_state("networkidle")
     step[0] = "draw"
     _cpu_step(meter, cpu, STEPS[2], open_draw)
+    yield
     step[0] = None
 
     def stroke():
@@ -879,6 +883,7 @@ def browser_student(chromium, url, meter: ServerMeter, cpu: dict, fetched: dict,
         cpu.setdefault("runs per stroke", []).append(finished["whole"] - start["whole"])
         cpu.setdefault("runs cut short per stroke", []).append(finished["cut short"] - start["cut short"])
     _cpu_step(meter, cpu, STEPS[3], stroke_counted)
+    yield
     if not PEN_PICTURES:
         PEN_PICTURES.extend(pen[seq] for seq in sorted(pen))   # in the order the pad sent them
 
@@ -891,6 +896,7 @@ def browser_student(chromium, url, meter: ServerMeter, cpu: dict, fetched: dict,
         page.wait_for_load_state("networkidle")
     step[0] = "lessons"
     _cpu_step(meter, cpu, STEPS[4], open_lessons)
+    yield
     step[0] = None
 
     def answer():
@@ -899,6 +905,7 @@ def browser_student(chromium, url, meter: ServerMeter, cpu: dict, fetched: dict,
         page.locator('[data-testid="stAlert"]').first.wait_for(timeout=STEP_TIMEOUT_S * 1000)
         wait_idle(page)
     _cpu_step(meter, cpu, STEPS[5], answer)
+    yield
 
     def open_class():
         nav.get_by_text(i18n.t("nav.class", "en"), exact=True).click()
@@ -907,6 +914,7 @@ def browser_student(chromium, url, meter: ServerMeter, cpu: dict, fetched: dict,
         page.wait_for_load_state("networkidle")
     step[0] = "class"
     _cpu_step(meter, cpu, STEPS[6], open_class)
+    yield
     step[0] = None
 
     def join():
@@ -916,34 +924,65 @@ def browser_student(chromium, url, meter: ServerMeter, cpu: dict, fetched: dict,
         page.get_by_role("button", name=i18n.t("class.student.leave", "en")).wait_for(timeout=STEP_TIMEOUT_S * 1000)
         wait_idle(page)
     _cpu_step(meter, cpu, STEPS[7], join)
+    yield
     context.close()
 
 
-def protocol_student(base: str, meter: ServerMeter, cpu: dict, statics: Statics,
-                     sends: int = STROKE_SENDS) -> None:
-    """The same steps by the protocol client, each timed at the server alone."""
+def protocol_student(base: str, meter: ServerMeter, cpu: dict, statics: Statics, sends: int = STROKE_SENDS):
+    """The same steps by the protocol client, each timed at the server alone; one step per next(), as
+    browser_student. The client's event loop runs in a thread of its own (Playwright's sync API keeps one
+    running in this one)."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+
     async def steps():
         student = Student(base, statics)
 
         async def step(name, coroutine):
+            start = time.monotonic()
             cpu.setdefault(name, []).append(await meter.measure_async(coroutine))
+            if TRACE is not None:
+                took = time.monotonic() - start
+                print(f"  [trace] client, {name}: {cpu[name][-1]:.0f} ms ({took:.1f} s)", flush=True)
         try:
             await step(STEPS[0], student.open("lab"))
+            yield
             for i in range(LAB_CHANGES):
                 await step(STEPS[1], student.change_stride(2 if i % 2 == 0 else 1))
+                yield
             await step(STEPS[2], student.navigate("draw", _drew_pad))
+            yield
             first = len(student.runs)
             await step(STEPS[3], student.stroke(sends))
             statuses = [run.status for run in student.runs[first:] if run.status is not None]
             cpu.setdefault("runs per stroke", []).append(sum(1 for st in statuses if st != CUT_SHORT))
             cpu.setdefault("runs cut short per stroke", []).append(sum(1 for st in statuses if st == CUT_SHORT))
+            yield
             await step(STEPS[4], student.navigate("lessons", _drew_answer_box))
+            yield
             await step(STEPS[5], student.answer())
+            yield
             await step(STEPS[6], student.navigate("class", _drew_join_box))
+            yield
             await step(STEPS[7], student.join(f"client {next(NICKNAMES)}"))
+            yield
         finally:
             await student.close()
-    run_async(steps)
+
+    async def one_step(agen) -> bool:
+        try:
+            await agen.__anext__()
+            return True
+        except StopAsyncIteration:
+            return False
+    try:
+        agen = steps()
+        while asyncio.run_coroutine_threadsafe(one_step(agen), loop).result():
+            yield
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
 
 
 def _drew_pad(e: Element) -> bool:
@@ -959,7 +998,8 @@ def _drew_join_box(e: Element) -> bool:
 
 
 def calibrate(students: int, env: dict) -> tuple[Statics, int]:
-    """Browser and protocol client, alternately, one student at a time; prints both and their ratio."""
+    """Browser and protocol client, one student of each at a time, taking turns step by step; prints both and
+    their ratio."""
     from harness import browser
 
     browser_cpu, client_cpu, idle, polling, main = {}, {}, [], [], []
@@ -975,20 +1015,30 @@ def calibrate(students: int, env: dict) -> tuple[Statics, int]:
         # (the static files read from disk into serve.py's cache, the model's first prediction on Draw) would
         # otherwise fall on whichever kind went first (a stroke cost Chromium 105 ms a run, the client after
         # it 19).
-        browser_student(chromium, url, meter, {}, {})
-        protocol_student(url, meter, {}, Statics())
+        for _ in browser_student(chromium, url, meter, {}, {}):
+            pass
+        for _ in protocol_student(url, meter, {}, Statics()):
+            pass
+        # A second browser, not counted either, tells the client what a fresh browser fetches on a warm server
+        # and when; its stroke, how many pictures the pad sends (the pen's pace under Playwright varies).
+        fetched, pace, learning = {}, {}, {}
+        for _ in browser_student(chromium, url, meter, learning, fetched, pace):
+            pass
+        statics = Statics(fetched, {"open": pace.get("open", [])}, pace.get("connect", 0.0))
+        sends = round(learning["draw pad sends per stroke"][-1])
         for k in range(students):
-            # The first browser's files tell the client what a fresh browser fetches; its strokes, how many
-            # pictures the pad sends (the pen's pace under Playwright on a loaded machine varies).
-            fetched, pace = {}, {}
             idle.append(meter.learn_idle())
             polling.append(len(meter.polling))
             main.append(meter.main_rate)
-            browser_student(chromium, url, meter, browser_cpu, fetched, pace)
-            if k == 0:
-                statics = Statics(fetched, {"open": pace.get("open", [])}, pace.get("connect", 0.0))
-            sends = round(browser_cpu["draw pad sends per stroke"][-1])
-            protocol_student(url, meter, client_cpu, statics, sends)
+            # Step by step in turns, each kind first in every other student: this shared machine's speed drifts
+            # by tens of percent within a minute (the same Python loop here took 6.2 to 9.1 ms of CPU), which
+            # decided the ratios when each kind did its eight steps in a row.
+            turns = [browser_student(chromium, url, meter, browser_cpu, {}),
+                     protocol_student(url, meter, client_cpu, statics, sends)]
+            if k % 2:
+                turns.reverse()
+            for _ in itertools.zip_longest(*turns):
+                pass
     print(f"\nCalibration: server CPU per step (trimmed mean), {students} student(s) one after another, Chromium vs "
           f"the protocol client (static files fetched: {statics.count()}, {statics.source}); less the server's own "
           f"idle work ({1000 * _mean(idle):.0f} ms/s: its {max(polling)} polling threads' CPU as read, its main "
