@@ -835,8 +835,8 @@ def browser_student(chromium, url, meter: ServerMeter, cpu: dict, fetched: dict,
         page.wait_for_function(LAB_READY_JS, polling="raf", timeout=STEP_TIMEOUT_S * 1000)
         page.wait_for_load_state("networkidle")
     _cpu_step(meter, cpu, STEPS[0], open_lab)
-    yield
     step[0] = None
+    yield
     for i in range(LAB_CHANGES):
         def change(i=i):
             thumb = page.locator(".live-slider").filter(has_text="Stride ↓ rows").first.locator('input[type="range"]')
@@ -850,15 +850,17 @@ def browser_student(chromium, url, meter: ServerMeter, cpu: dict, fetched: dict,
         yield
     nav = page.locator('[data-testid="stSidebarNav"]')
 
-    def open_draw():
-        nav.get_by_text(i18n.t("nav.draw", "en"), exact=True).click()
-        page.locator(".drawpad canvas").wait_for(timeout=STEP_TIMEOUT_S * 1000)
-        wait_idle(page)
-        page.wait_for_load_state("networkidle")
-    step[0] = "draw"
-    _cpu_step(meter, cpu, STEPS[2], open_draw)
-    yield
+    def open_from_menu(label: str, ready: str):
+        def act():
+            nav.get_by_text(i18n.t(label, "en"), exact=True).click()
+            page.locator(ready).wait_for(timeout=STEP_TIMEOUT_S * 1000)
+            wait_idle(page)
+            page.wait_for_load_state("networkidle")
+        return act
+    step[0] = "draw"     # the chunks this page's elements need
+    _cpu_step(meter, cpu, STEPS[2], open_from_menu("nav.draw", ".drawpad canvas"))
     step[0] = None
+    yield
 
     def stroke():
         box = page.locator(".drawpad canvas").bounding_box()
@@ -889,15 +891,10 @@ def browser_student(chromium, url, meter: ServerMeter, cpu: dict, fetched: dict,
 
     item = lessons.LESSONS[1][0]
 
-    def open_lessons():
-        nav.get_by_text(i18n.t("nav.lessons", "en"), exact=True).click()
-        page.locator(f".st-key-answer_{item.id} input").wait_for(timeout=STEP_TIMEOUT_S * 1000)
-        wait_idle(page)
-        page.wait_for_load_state("networkidle")
     step[0] = "lessons"
-    _cpu_step(meter, cpu, STEPS[4], open_lessons)
-    yield
+    _cpu_step(meter, cpu, STEPS[4], open_from_menu("nav.lessons", f".st-key-answer_{item.id} input"))
     step[0] = None
+    yield
 
     def answer():
         page.locator(f".st-key-answer_{item.id} input").fill(item.solution_text())
@@ -907,15 +904,10 @@ def browser_student(chromium, url, meter: ServerMeter, cpu: dict, fetched: dict,
     _cpu_step(meter, cpu, STEPS[5], answer)
     yield
 
-    def open_class():
-        nav.get_by_text(i18n.t("nav.class", "en"), exact=True).click()
-        page.locator(".st-key-join_code input").wait_for(timeout=STEP_TIMEOUT_S * 1000)
-        wait_idle(page)
-        page.wait_for_load_state("networkidle")
     step[0] = "class"
-    _cpu_step(meter, cpu, STEPS[6], open_class)
-    yield
+    _cpu_step(meter, cpu, STEPS[6], open_from_menu("nav.class", ".st-key-join_code input"))
     step[0] = None
+    yield
 
     def join():
         page.locator(".st-key-join_code input").fill(CLASS_CODE)
@@ -1039,7 +1031,8 @@ def calibrate(students: int, env: dict) -> tuple[Statics, int]:
                 turns.reverse()
             for _ in itertools.zip_longest(*turns):
                 pass
-    print(f"\nCalibration: server CPU per step (trimmed mean), {students} student(s) one after another, Chromium vs "
+    print(f"\nCalibration: server CPU per step (trimmed mean), {students} student(s) of each kind taking turns step "
+          f"by step, Chromium vs "
           f"the protocol client (static files fetched: {statics.count()}, {statics.source}); less the server's own "
           f"idle work ({1000 * _mean(idle):.0f} ms/s: its {max(polling)} polling threads' CPU as read, its main "
           f"thread's {1000 * _mean(main):.0f} ms/s over each step's duration)")
