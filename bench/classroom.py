@@ -12,8 +12,8 @@ send: the Lab's stride slider's trigger, the draw pad's picture every 150 ms of 
 a lesson exercise's form. Streamlit keeps each session's widget values on the server, so a client sends only
 the values it changes, as the browser's own rerun messages carry them.
 
-Calibration first (N <= 5), on a warm server (one student of each kind first, not counted): the same steps by real
-Chromium browsers (Playwright) and by the protocol client, one student after another, with the server's CPU clock
+Calibration first (N <= 5), on a warm server (two browsers and a client first, not counted): the same steps by real
+Chromium browsers (Playwright) and by the protocol client, taking turns step by step, with the server's CPU clock
 read around each step, less its own idle work (ServerMeter); both, and their ratio (goal: within 20%). Then for
 each N, on a fresh server with 10 runs queued or training (pressed Start on Train by 10 protocol clients): N
 students arrive within 30 s and open the Lab (time until each page is complete); then all of them change a Lab
@@ -640,12 +640,8 @@ class Student:
     async def answer(self) -> float:
         """Type the first exercise's answer and press its Check (a form: the whole page reruns)."""
         item = lessons.LESSONS[1][0]
-        answer_id, _ = self.find(lambda wid, e: e.kind == "text_input" and wid.endswith(f"-answer_{item.id}"))
-        submit_id, _ = self.find(lambda wid, e: e.kind == "button" and f"FormSubmitter:form_{item.id}-" in wid)
-        self.kept[answer_id] = self.state(answer_id, string_value=item.solution_text())
         start = time.perf_counter()
-        before = await self.rerun(states=(self.state(submit_id, trigger_value=True),))
-        await self.settled(before, lambda e: e.kind == "alert")
+        await self.submit(f"form_{item.id}", {f"answer_{item.id}": item.solution_text()}, lambda e: e.kind == "alert")
         return time.perf_counter() - start
 
     async def submit(self, form: str, values: dict[str, str], drew=None) -> Run:
@@ -667,7 +663,7 @@ class Student:
         """On the Class page, create a class: this session is its teacher and sees the class board at once."""
         await self.submit("create_class", {"new_class_name": name, "new_class_code": code,
                                            "new_class_secret": secret},
-                          lambda e: e.kind == "toggle" or (e.kind == "checkbox"))
+                          lambda e: e.kind == "checkbox")     # the projector toggle: the teacher's view
 
     async def start_training(self, preset: str = TRAIN_PRESET, epochs: int = TRAIN_EPOCHS) -> None:
         """Choose a network and the epochs and press Start on Train at once (one rerun, as a quick hand's), on
