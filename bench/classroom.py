@@ -985,10 +985,10 @@ def _drew_join_box(e: Element) -> bool:
     return e.kind == "text_input" and e.proto.id.endswith("-join_code")
 
 
-def machine_check() -> str:
+def machine_check(label: str = "machine check") -> str:
     """One line on how much this machine's CPU clock depends on idle gaps (measure.idle_penalty)."""
     hot, after_idle = measure.idle_penalty()
-    return (f"  machine check: the same Python work cost {hot:.1f} ms of CPU back to back and {after_idle:.1f} ms "
+    return (f"  {label}: the same Python work cost {hot:.1f} ms of CPU back to back and {after_idle:.1f} ms "
             f"after 0.3 s asleep ({after_idle / hot:.1f}x: the higher, the more a step's server CPU depends on how "
             f"its requests are spaced rather than on the work asked)")
 
@@ -998,7 +998,7 @@ def calibrate(students: int, env: dict) -> tuple[Statics, int]:
     their ratio."""
     from harness import browser
 
-    before = machine_check()
+    before = machine_check("machine check, before")
     browser_cpu, client_cpu, idle, polling, main = {}, {}, [], [], []
     room = classroom.Classroom(env["CNN_LAB_DATABASE"])      # the class every calibration student joins
     room.create_class("Calibration", CLASS_CODE, CLASS_SECRET, "calibration-teacher")
@@ -1063,8 +1063,8 @@ def calibrate(students: int, env: dict) -> tuple[Statics, int]:
         ok = abs(c / b - 1) <= GOALS["calibration"]
         print(f"  {'a stroke, per whole run':<26} {_fmt(b, 'ms'):>12} {_fmt(c, 'ms'):>12} {f'{c / b:.2f}':>16}  "
               f"{'met' if ok else 'NOT met'}")
-    print(before.replace("machine check:", "machine check, before:"))
-    print(machine_check().replace("machine check:", "machine check, after: "))
+    print(before)
+    print(machine_check("machine check, after"))
     return statics, round(sends)
 
 

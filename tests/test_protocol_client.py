@@ -43,8 +43,8 @@ def test_the_client_names_a_components_trigger_as_streamlit_does():
 
 
 async def _a_class_of_one(url) -> list[float]:
-    """The teacher creates the class and keeps its page open; one student joins. The teacher's board refreshes
-    it times (at least one, within a minute)."""
+    """The teacher creates the class and keeps its page open; one student joins. The times of the teacher's board
+    refreshing by itself (at least one, within a minute)."""
     statics = classroom.Statics()
     statics.learn_from_index(url)
     teacher, student = classroom.Student(url, statics), classroom.Student(url, statics)
