@@ -57,6 +57,7 @@ ARRIVAL_S = 30.0          # the students arrive within this window
 LAB_CHANGES = 3           # Lab control changes per student
 STROKE_SENDS = 5          # the draw pad sends about every 150 ms while the pen moves, and when it lifts
 SEND_EVERY_S = 0.15
+PAD_TAKEN_WITHIN_S = 0.25  # the pad sends while the pen moves only if Python took its last picture up this soon
 STEP_TIMEOUT_S = 120.0    # any one wait
 TRAIN_PRESET = "mnist-default"   # the runs started meanwhile: the shipped model's network ...
 TRAIN_EPOCHS = 10                # ... for 10 epochs (one to two minutes a run on a quiet machine here; 30
@@ -402,6 +403,8 @@ class Student:
         self.received = 0                          # bytes of ForwardMsgs
         self.media_seen: set[str] = set()          # media addresses fetched already
         self.seq = 0                               # the draw pad's pictures sent so far
+        self.sent_at: dict[int, float] = {}        # picture -> when it was sent, until Python takes it up
+        self.taken, self.lag = 0, 0.0              # the last picture Python took up, and how long that took
         self.refreshes: list[float] | None = None  # a teacher's: seconds from each refresh's request to its end
 
     # -- the connection
@@ -454,6 +457,8 @@ class Student:
                 which = element.WhichOneof("type")
                 inner = getattr(element, which)
                 drawn = Element(which, inner, msg.delta.fragment_id)
+                if which == "bidi_component" and "draw_pad" in inner.component_name:
+                    self._note_taken(inner)
                 if getattr(inner, "id", ""):
                     self.elements[inner.id] = drawn
                 self.runs[-1].elements.append(drawn)
@@ -475,6 +480,19 @@ class Student:
             elif kind == "session_status_changed":
                 self.running = msg.session_status_changed.script_is_running
             self.changed.set()
+
+    def _note_taken(self, pad) -> None:
+        """The pad's data names the picture Python took up (pages/views/assets/draw_pad.js: noteTaken)."""
+        which = pad.WhichOneof("data")
+        text = pad.json if which == "json" else pad.mixed.json if which == "mixed" else None
+        answering = json.loads(text).get("answering") if text else None
+        if isinstance(answering, int) and answering > self.taken and answering in self.sent_at:
+            self.lag, self.taken = time.perf_counter() - self.sent_at[answering], answering
+            self.sent_at = {seq: at for seq, at in self.sent_at.items() if seq > answering}
+
+    def keeps_up(self) -> bool:
+        """Whether the pad sends a picture while the pen moves (draw_pad.js: keepsUp)."""
+        return self.taken >= self.seq and self.lag <= PAD_TAKEN_WITHIN_S
 
     def _learn_pages(self, app_pages) -> None:
         for page in app_pages:
@@ -617,13 +635,16 @@ class Student:
         # A real pen's pictures where calibration caught them (the first is often a dot, which the page reads
         # as too little to guess: a cheaper run), else drawn here.
         fetch = None
-        for k, png in enumerate(PEN_PICTURES or stroke_pngs(max(1, sends))):
+        pictures = PEN_PICTURES or stroke_pngs(max(1, sends))
+        for k, png in enumerate(pictures):
             if k:
                 await asyncio.sleep(SEND_EVERY_S)      # the pen's pace (the pad's own 150 ms between sends)
+            if k < len(pictures) - 1 and not self.keeps_up():
+                continue                               # the pen moves on; its lift is always sent
             self.seq += 1
             state = self.state(wid, json_value=json.dumps({"drawing": {"seq": self.seq, "png": png}}))
             self.kept[wid] = state
-            start = time.perf_counter()
+            start = self.sent_at[self.seq] = time.perf_counter()
             sent_at = await self.rerun(fragment=element.fragment)
             if fetch is None:   # the chunks the first answer's elements need, as the browser asks for them then
                 fetch = asyncio.create_task(self.statics.fetch(self.base, "stroke"))
@@ -1095,6 +1116,8 @@ class ClassResult:
     complete_s: list[float] = field(default_factory=list)
     answers_s: list[float] = field(default_factory=list)
     strokes_s: list[float] = field(default_factory=list)  # the end of a stroke -> its probabilities
+    pictures: list[int] = field(default_factory=list)   # the pictures each stroke's pad sent (it sends fewer when
+                                                        # Python lags: pages/views/assets/draw_pad.js)
     cpu_ms: dict = field(default_factory=dict)          # step -> CPU ms per step
     failures: list[str] = field(default_factory=list)
     rss_start: float = 0.0
@@ -1159,7 +1182,9 @@ async def a_class(url, meter: ServerMeter, n: int, statics: Statics, sends: int,
     await phase(STEPS[6], lambda k, s: spread(k, s.navigate("class", _drew_join_box), "open Class"))
     await phase(STEPS[7], lambda k, s: spread(k, s.join(f"student {k + 1}"), "join the class"))
     await phase(STEPS[2], lambda k, s: spread(k, s.navigate("draw", _drew_pad), "open Draw"))
+    drawn_before = [s.seq for s in students]
     await phase(STEPS[3], lambda k, s: spread(k, s.stroke(sends), "a stroke", result.strokes_s))
+    result.pictures = [s.seq - before for s, before in zip(students, drawn_before)]
     await phase(STEPS[4], lambda k, s: spread(k, s.navigate("lessons", _drew_answer_box), "open Lessons"))
     await phase(STEPS[5], lambda k, s: spread(k, s.answer(), "an exercise answer"))
     result.worker_busy = (children_cpu(meter.pid) - worker_before) / (time.perf_counter() - t0)
@@ -1309,7 +1334,8 @@ def report(results: list[ClassResult], training: int, arrival_s: float, after_s:
             goal = "  (no one-student run to compare with: add 1 to --students)"
         print(f"    Python's answer, Lab change    p50 {_ms(a50)}  p90 {_ms(a90)}  n={len(r.answers_s)}{goal}")
         print(f"    end of a stroke -> its answer  p50 {_ms(_q(r.strokes_s, 0.5))}  p90 {_ms(_q(r.strokes_s, 0.9))}  "
-              f"n={len(r.strokes_s)}  ({sends} pictures a stroke)")
+              f"n={len(r.strokes_s)}  (the pad sent {_mean(r.pictures) or 0:.1f} of a stroke's {sends} pictures: "
+              f"fewer while Python lags)")
         t50, t90 = _q(r.refreshes_s, 0.5), _q(r.refreshes_s, 0.9)
         print(f"    the teacher's board refreshing p50 {_ms(t50)}  p90 {_ms(t90)}  "
               f"n={len(r.refreshes_s)}  (its grid afterwards: {r.members} of {n} students in the class, "

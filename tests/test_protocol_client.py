@@ -74,3 +74,26 @@ def test_a_teacher_makes_a_class_and_a_student_joins_it_through_the_pages(tmp_pa
     finally:
         room.close()
     assert refreshes and all(seconds > 0 for seconds in refreshes)
+
+
+async def _a_stroke(url) -> tuple[classroom.Student, float]:
+    statics = classroom.Statics()
+    statics.learn_from_index(url)
+    student = classroom.Student(url, statics)
+    try:
+        await student.open("draw")
+        return student, await student.stroke(5)
+    finally:
+        await student.close()
+
+
+def test_a_stroke_is_answered_and_the_pad_hears_which_picture_python_took_up(tmp_path):
+    """The client's stroke keeps the pad's pace (draw_pad.js): on a quiet server every picture goes while the
+    pen moves, and each run's pad data names the picture Python took up, the last one at the end."""
+    env = classroom.fresh_env(str(tmp_path), "class")
+    with streamlit_server(env=env) as url:
+        student, seconds = _run(_a_stroke(url))
+    assert seconds > 0
+    assert student.seq >= 2                             # more than the lift's picture went
+    assert student.taken == student.seq                 # Python's runs told the pad
+    assert 0 < student.lag < 60

@@ -38,7 +38,8 @@ def draw_pad(key: str, stroke_width: int, *, reset: int | None = None) -> tuple[
     """(The drawing as (280, 280, 4) RGBA or None while the pad is empty, the number of the send it came
     in: the page echoes it, so a benchmark knows which drawing an answer is for). A `reset` that differs
     from the last one wipes the pad (My data, once it has saved a drawing)."""
-    data = {"width": int(stroke_width), "labels": {"undo": tr("draw.undo"), "clear": tr("draw.clear")}}
+    data = {"width": int(stroke_width), "labels": {"undo": tr("draw.undo"), "clear": tr("draw.clear")},
+            "answering": _seq(st.session_state.get(key))}   # the pad sends less while Python lags behind it
     if reset is not None:
         data["reset"] = int(reset)
     result = _pad(key=key, data=data,
@@ -46,5 +47,12 @@ def draw_pad(key: str, stroke_width: int, *, reset: int | None = None) -> tuple[
     drawing = result.get("drawing") if result is not None else None
     if not isinstance(drawing, dict):
         return None, 0
-    png, seq = drawing.get("png"), drawing.get("seq")
-    return (_decode(png) if isinstance(png, str) else None), (seq if isinstance(seq, int) else 0)
+    png = drawing.get("png")
+    return (_decode(png) if isinstance(png, str) else None), _seq(result)
+
+
+def _seq(state) -> int:
+    """The number of the drawing in the pad's state (what this run reads), 0 when there is none."""
+    drawing = state.get("drawing") if hasattr(state, "get") else None
+    seq = drawing.get("seq") if isinstance(drawing, dict) else None
+    return seq if isinstance(seq, int) and not isinstance(seq, bool) else 0

@@ -42,6 +42,11 @@ def draw(chromium, app_url):
 def test_draw_a_one_then_a_zero_then_clear(draw):
     draw_stroke(draw, ONE)
     expect(top_guess(draw)).to_have_text("1")
+    # Python tells the pad which picture it took up (the pad's pace while the pen moves depends on it): the
+    # last one sent, the one whose probabilities show.
+    sent = draw.locator(".drawpad").get_attribute("data-sent")
+    expect(draw.locator(".drawpad")).to_have_attribute("data-taken", sent)
+    expect(draw.get_by_test_id("probability-bars")).to_have_attribute("data-seq", sent)
     expect(draw.get_by_text(re.compile(r"confidence (> 99\.9%|\d+\.\d%)"))).to_be_visible()
     draw.get_by_role("button", name="Clear").click()
     expect(draw.get_by_text("Draw a digit on the canvas to see what the network reads.")).to_be_visible()

@@ -2,7 +2,23 @@
 // picture at once when the pen lifts and about every 150 ms while it moves, so the prediction follows
 // the pen. Mouse, pen and touch alike (pointer events); undo and clear; Python may wipe it (`reset`).
 
-const SIDE = 280, EVERY_MS = 150;
+const SIDE = 280, EVERY_MS = 150, TAKEN_WITHIN_MS = 250;
+
+// Each run tells the pad which picture Python took up (`data.answering`). While the pen moves, the pad sends
+// the next picture only when Python has taken up the last one, and took it up within TAKEN_WITHIN_MS:
+// when a whole class draws at once, a pad then sends little more than its strokes' ends (always sent), and
+// those answers come sooner for everyone than behind a queue of pictures drawn over before they are read.
+export function keepsUp(pad) {
+  return pad.taken >= pad.seq && pad.lag <= TAKEN_WITHIN_MS;
+}
+
+export function noteTaken(pad, answering, now) {
+  // Only a picture this pad sent counts: after a reload Python still names the last page's picture.
+  if (!(answering > pad.taken) || !pad.sentAt.has(answering)) return;
+  pad.lag = now - pad.sentAt.get(answering);
+  pad.taken = answering;
+  for (const seq of pad.sentAt.keys()) if (seq <= answering) pad.sentAt.delete(seq);
+}
 
 function paint(s) {
   const g = s.canvas.getContext("2d");
@@ -20,15 +36,15 @@ function paint(s) {
 
 function send(s) {
   clearTimeout(s.later); s.later = null; s.lastSent = performance.now();
-  s.seq += 1;
+  s.seq += 1; s.sentAt.set(s.seq, s.lastSent);
   s.root.dataset.sent = String(s.seq);
   s.setStateValue("drawing", { seq: s.seq, png: s.strokes.length ? s.canvas.toDataURL("image/png") : null });
 }
 
-function soon(s) {  // at most one send per EVERY_MS while the pen moves
-  if (s.later) return;
+function soon(s) {  // at most one send per EVERY_MS while the pen moves, and only while Python keeps up
+  if (s.later || !keepsUp(s)) return;
   const wait = Math.max(0, EVERY_MS - (performance.now() - s.lastSent));
-  s.later = setTimeout(() => send(s), wait);
+  s.later = setTimeout(() => { s.later = null; if (s.pen && keepsUp(s)) send(s); }, wait);
 }
 
 function at(s, e) {
@@ -44,7 +60,8 @@ export default function ({ data, parentElement, setStateValue }) {
     root.innerHTML = `<canvas width="${SIDE}" height="${SIDE}"></canvas>
       <div class="tools"><button type="button" class="undo"></button><button type="button" class="clear"></button></div>`;
     parentElement.appendChild(root);
-    const s = { root, canvas: root.querySelector("canvas"), strokes: [], seq: 0, lastSent: 0, later: null, pen: null };
+    const s = { root, canvas: root.querySelector("canvas"), strokes: [], seq: 0, lastSent: 0, later: null, pen: null,
+                sentAt: new Map(), taken: 0, lag: 0 };
     root.__pad = s;
     paint(s);
     const c = s.canvas;
@@ -71,6 +88,10 @@ export default function ({ data, parentElement, setStateValue }) {
   if (data.reset !== undefined && data.reset !== s.reset) {
     if (s.reset !== undefined && s.strokes.length) { s.strokes = []; paint(s); }
     s.reset = data.reset;
+  }
+  if (Number.isInteger(data.answering)) {
+    noteTaken(s, data.answering, performance.now());
+    root.dataset.taken = String(s.taken);
   }
   s.setStateValue = setStateValue;
   s.width = data.width;
