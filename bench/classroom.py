@@ -57,7 +57,8 @@ ARRIVAL_S = 30.0          # the students arrive within this window
 LAB_CHANGES = 3           # Lab control changes per student
 STROKE_SENDS = 5          # the draw pad sends about every 150 ms while the pen moves, and when it lifts
 SEND_EVERY_S = 0.15
-PAD_TAKEN_WITHIN_S = 0.25  # the pad sends while the pen moves only if Python took its last picture up this soon
+PAD_QUEUED_S = 0.05       # the pad sends while the pen moves only if Python took its last picture up at most
+                          # this much later than its quickest take-up (pages/views/assets/draw_pad.js)
 STEP_TIMEOUT_S = 120.0    # any one wait
 TRAIN_PRESET = "mnist-default"   # the runs started meanwhile: the shipped model's network ...
 TRAIN_EPOCHS = 10                # ... for 10 epochs (one to two minutes a run on a quiet machine here; 30
@@ -405,6 +406,7 @@ class Student:
         self.seq = 0                               # the draw pad's pictures sent so far
         self.sent_at: dict[int, float] = {}        # picture -> when it was sent, until Python takes it up
         self.taken, self.lag = 0, 0.0              # the last picture Python took up, and how long that took
+        self.quickest = float("inf")               # the quickest take-up so far
         self.refreshes: list[float] | None = None  # a teacher's: seconds from each refresh's request to its end
 
     # -- the connection
@@ -488,11 +490,12 @@ class Student:
         answering = json.loads(text).get("answering") if text else None
         if isinstance(answering, int) and answering > self.taken and answering in self.sent_at:
             self.lag, self.taken = time.perf_counter() - self.sent_at[answering], answering
+            self.quickest = min(self.quickest, self.lag)
             self.sent_at = {seq: at for seq, at in self.sent_at.items() if seq > answering}
 
     def keeps_up(self) -> bool:
         """Whether the pad sends a picture while the pen moves (draw_pad.js: keepsUp)."""
-        return self.taken >= self.seq and self.lag <= PAD_TAKEN_WITHIN_S
+        return self.taken >= self.seq and self.lag - self.quickest <= PAD_QUEUED_S
 
     def _learn_pages(self, app_pages) -> None:
         for page in app_pages:

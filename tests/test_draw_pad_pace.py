@@ -17,4 +17,4 @@ def test_the_pad_sends_while_the_pen_moves_only_while_python_keeps_up():
     result = subprocess.run(["node", "--test", str(ROOT / "tests" / "js" / "draw_pad.test.mjs")], cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert "# pass 6" in result.stdout and "# fail 0" in result.stdout, result.stdout[-2000:]
+    assert "# pass 7" in result.stdout and "# fail 0" in result.stdout, result.stdout[-2000:]

@@ -5,7 +5,7 @@ import { test } from "node:test";
 
 import { keepsUp, noteTaken } from "../../pages/views/assets/draw_pad.js";
 
-function pad() { return { seq: 0, taken: 0, lag: 0, sentAt: new Map() }; }
+function pad() { return { seq: 0, taken: 0, lag: 0, quickest: Infinity, sentAt: new Map() }; }
 function send(p, at) { p.seq += 1; p.sentAt.set(p.seq, at); }
 
 test("a fresh pad follows the pen", () => { assert.equal(keepsUp(pad()), true); });
@@ -25,8 +25,18 @@ test("a late take-up stops the pictures while the pen moves until one is taken u
   send(p, 150); noteTaken(p, 2, 150 + 600);          // the server is busy: 600 ms before Python read it
   assert.equal(keepsUp(p), false);
   send(p, 1000);                                       // the pen lifts: that picture goes anyway
-  noteTaken(p, 3, 1000 + 90);
-  assert.equal(keepsUp(p), true);                      // taken up in 90 ms: the next stroke follows again
+  noteTaken(p, 3, 1000 + 60);
+  assert.equal(keepsUp(p), true);                      // taken up in 60 ms: the next stroke follows again
+});
+
+test("what counts is the wait beyond the pad's quickest take-up, not the network's share", () => {
+  const p = pad();                                     // a server far away: 180 ms before any picture is read
+  send(p, 0); noteTaken(p, 1, 180);
+  send(p, 200); noteTaken(p, 2, 200 + 220);
+  assert.equal(p.quickest, 180);
+  assert.equal(keepsUp(p), true);                      // 40 ms more than its quickest: it still follows the pen
+  send(p, 450); noteTaken(p, 3, 450 + 240);
+  assert.equal(keepsUp(p), false);                     // 60 ms more: Python is queueing pictures
 });
 
 test("a skipped picture counts as taken once a later one is", () => {

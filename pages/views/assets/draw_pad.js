@@ -2,20 +2,22 @@
 // picture at once when the pen lifts and about every 150 ms while it moves, so the prediction follows
 // the pen. Mouse, pen and touch alike (pointer events); undo and clear; Python may wipe it (`reset`).
 
-const SIDE = 280, EVERY_MS = 150, TAKEN_WITHIN_MS = 250;
+const SIDE = 280, EVERY_MS = 150, QUEUED_MS = 50;
 
 // Each run tells the pad which picture Python took up (`data.answering`). While the pen moves, the pad sends
-// the next picture only when Python has taken up the last one, and took it up within TAKEN_WITHIN_MS:
-// when a whole class draws at once, a pad then sends little more than its strokes' ends (always sent), and
-// those answers come sooner for everyone than behind a queue of pictures drawn over before they are read.
+// the next picture only when Python has taken up the last one, and took it up about as soon as it ever does
+// (at most QUEUED_MS later than this pad's quickest take-up: the network's share stays out of it). When a whole
+// class draws at once, a pad then sends little more than its strokes' ends (always sent), and those answers
+// come sooner for everyone than behind a queue of pictures drawn over before they are read.
 export function keepsUp(pad) {
-  return pad.taken >= pad.seq && pad.lag <= TAKEN_WITHIN_MS;
+  return pad.taken >= pad.seq && pad.lag - pad.quickest <= QUEUED_MS;
 }
 
 export function noteTaken(pad, answering, now) {
   // Only a picture this pad sent counts: after a reload Python still names the last page's picture.
   if (!(answering > pad.taken) || !pad.sentAt.has(answering)) return;
   pad.lag = now - pad.sentAt.get(answering);
+  pad.quickest = Math.min(pad.quickest, pad.lag);
   pad.taken = answering;
   for (const seq of pad.sentAt.keys()) if (seq <= answering) pad.sentAt.delete(seq);
 }
@@ -61,7 +63,7 @@ export default function ({ data, parentElement, setStateValue }) {
       <div class="tools"><button type="button" class="undo"></button><button type="button" class="clear"></button></div>`;
     parentElement.appendChild(root);
     const s = { root, canvas: root.querySelector("canvas"), strokes: [], seq: 0, lastSent: 0, later: null, pen: null,
-                sentAt: new Map(), taken: 0, lag: 0 };
+                sentAt: new Map(), taken: 0, lag: 0, quickest: Infinity };
     root.__pad = s;
     paint(s);
     const c = s.canvas;
