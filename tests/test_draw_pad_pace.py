@@ -1,5 +1,6 @@
 """The draw pad's pace under Node (tests/js/draw_pad.test.mjs): while the pen moves it sends a picture only
-when Python keeps up, so a class drawing at once does not queue pictures nobody sees answered."""
+once Python has taken up the last one, pausing after a late take-up, so a class drawing at once does not
+queue pictures nobody sees answered."""
 
 from __future__ import annotations
 

@@ -2,15 +2,16 @@
 // picture at once when the pen lifts and about every 150 ms while it moves, so the prediction follows
 // the pen. Mouse, pen and touch alike (pointer events); undo and clear; Python may wipe it (`reset`).
 
-const SIDE = 280, EVERY_MS = 150, QUEUED_MS = 50;
+const SIDE = 280, EVERY_MS = 150;
 
 // Each run tells the pad which picture Python took up (`data.answering`). While the pen moves, the pad sends
-// the next picture only when Python has taken up the last one, and took it up about as soon as it ever does
-// (at most QUEUED_MS later than this pad's quickest take-up: the network's share stays out of it). When a whole
-// class draws at once, a pad then sends little more than its strokes' ends (always sent), and those answers
-// come sooner for everyone than behind a queue of pictures drawn over before they are read.
-export function keepsUp(pad) {
-  return pad.taken >= pad.seq && pad.lag - pad.quickest <= QUEUED_MS;
+// the next picture only once Python has taken up the last one, and after a late take-up it first pauses as
+// long as that picture waited beyond the pad's quickest take-up (the network's and the browser's own share
+// stay out of it). On a quiet server that changes nothing; when a whole class draws at once, each pad sends
+// fewer pictures while the pen moves (its lift always goes), and everyone's answers come sooner than behind
+// a queue of pictures drawn over before they are read.
+export function keepsUp(pad, now) {
+  return pad.taken >= pad.seq && now - pad.takenAt >= pad.lag - pad.quickest;
 }
 
 export function noteTaken(pad, answering, now) {
@@ -19,6 +20,7 @@ export function noteTaken(pad, answering, now) {
   pad.lag = now - pad.sentAt.get(answering);
   pad.quickest = Math.min(pad.quickest, pad.lag);
   pad.taken = answering;
+  pad.takenAt = now;
   for (const seq of pad.sentAt.keys()) if (seq <= answering) pad.sentAt.delete(seq);
 }
 
@@ -44,9 +46,9 @@ function send(s) {
 }
 
 function soon(s) {  // at most one send per EVERY_MS while the pen moves, and only while Python keeps up
-  if (s.later || !keepsUp(s)) return;
+  if (s.later || !keepsUp(s, performance.now())) return;
   const wait = Math.max(0, EVERY_MS - (performance.now() - s.lastSent));
-  s.later = setTimeout(() => { s.later = null; if (s.pen && keepsUp(s)) send(s); }, wait);
+  s.later = setTimeout(() => { s.later = null; if (s.pen && keepsUp(s, performance.now())) send(s); }, wait);
 }
 
 function at(s, e) {
@@ -63,7 +65,7 @@ export default function ({ data, parentElement, setStateValue }) {
       <div class="tools"><button type="button" class="undo"></button><button type="button" class="clear"></button></div>`;
     parentElement.appendChild(root);
     const s = { root, canvas: root.querySelector("canvas"), strokes: [], seq: 0, lastSent: 0, later: null, pen: null,
-                sentAt: new Map(), taken: 0, lag: 0, quickest: Infinity };
+                sentAt: new Map(), taken: 0, takenAt: 0, lag: 0, quickest: Infinity };
     root.__pad = s;
     paint(s);
     const c = s.canvas;
