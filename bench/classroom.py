@@ -484,9 +484,7 @@ class Student:
 
     def _note_taken(self, pad) -> None:
         """The pad's data names the picture Python took up (pages/views/assets/draw_pad.js: noteTaken)."""
-        which = pad.WhichOneof("data")
-        text = pad.json if which == "json" else pad.mixed.json if which == "mixed" else None
-        answering = json.loads(text).get("answering") if text else None
+        answering = (_component_data(pad) or {}).get("answering")
         if isinstance(answering, int) and answering > self.taken and answering in self.sent_at:
             self.lag, self.taken = time.perf_counter() - self.sent_at[answering], answering
             self.quickest, self.taken_at = min(self.quickest, self.lag), time.perf_counter()
@@ -568,9 +566,7 @@ class Student:
         for run in reversed(self.runs):
             for e in reversed(run.elements):
                 if e.kind == "bidi_component" and component in e.proto.component_name:
-                    which = e.proto.WhichOneof("data")
-                    text = e.proto.json if which == "json" else e.proto.mixed.json if which == "mixed" else None
-                    return json.loads(text) if text else None
+                    return _component_data(e.proto)
         return None
 
     def find(self, test) -> tuple[str, Element]:
@@ -710,6 +706,13 @@ class Student:
         refused = [e.proto.body for e in run.elements if e.kind == "alert" and e.proto.body.startswith("✗")]
         if refused:
             raise ProtocolError(f"Start refused: {refused[0][:160]}")
+
+
+def _component_data(proto) -> dict | None:
+    """The data Python sent with a Components v2 element (its JSON, plain or beside Arrow tables)."""
+    which = proto.WhichOneof("data")
+    text = proto.json if which == "json" else proto.mixed.json if which == "mixed" else None
+    return json.loads(text) if text else None
 
 
 def trigger_id(component_id: str) -> str:
