@@ -296,3 +296,27 @@ def test_every_coloured_map_has_its_colour_bar(lang):
     titles = "".join(m.value for m in at.markdown if "colour-legend" in m.value)
     for key in ("legend.gradcam", "legend.each_map"):
         assert html.escape(i18n.t(key, lang)) in titles, key
+
+
+def _pad_data(at: AppTest) -> dict:
+    pads = [e.proto for e in at.get("bidi_component") if e.proto.component_name.endswith("draw_pad")]
+    assert len(pads) == 1
+    return json.loads(pads[0].json)
+
+
+def test_the_pad_hears_which_drawing_python_reads_and_odd_states_are_harmless():
+    """The pad keeps the server's pace by the number of the drawing each run reads (draw_pad.js); a state a
+    hostile page could send instead of a drawing is an empty pad, not an error."""
+    canvas = np.zeros((280, 280), dtype=np.uint8)
+    canvas[40:240, 130:150] = 255
+    drawing = _drawing(canvas)
+    drawing["drawing"]["seq"] = 7
+    at = _open("pages/draw.py", draw_pad=drawing)
+    assert _top_guess(at) == "1"
+    assert _pad_data(at)["answering"] == 7
+    for odd, number in (({"drawing": {"seq": "7", "png": 5}}, 0), ({"drawing": {"seq": True, "png": None}}, 0),
+                        ({"drawing": "x"}, 0), ({"drawing": {"seq": 2 ** 70, "png": "data:image/png;base64,AAAA"}},
+                                                2 ** 70)):
+        at = _open("pages/draw.py", draw_pad=odd)
+        assert "Draw a digit on the canvas" in _text(at), odd
+        assert _pad_data(at)["answering"] == number
