@@ -8,7 +8,7 @@ student here is a protocol-level client instead (`Student`): it speaks Streamlit
 fetches the static files a fresh browser fetches (the list Chromium fetched in this run's calibration, each when
 Chromium asked for it: the same requests spread out cost the server more than in one burst) and the media the
 page names, answers the fragments that refresh by themselves (run_every), and sends what our Components v2 views
-send: the Lab's stride slider's trigger, the draw pad's picture every 150 ms of a stroke,
+send: the Lab's stride slider's trigger, the draw pad's picture every 150 ms of a stroke (at Python's pace, as the pad),
 a lesson exercise's form. Streamlit keeps each session's widget values on the server, so a client sends only
 the values it changes, as the browser's own rerun messages carry them.
 
