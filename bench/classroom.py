@@ -819,8 +819,8 @@ def browser_student(chromium, url, meter: ServerMeter, cpu: dict, fetched: dict,
         path = request.url[len(origin):] if request.url.startswith(origin) else None
         if step[0] and path and "/media/" not in path and path != "/lab" and "/_stcore/stream" not in path:
             fetched.setdefault(step[0], []).append(path)
-            if step[0] == "open" and pace is not None:
-                pace.setdefault("open", []).append(time.monotonic() - asked_at[0])
+            if step[0] != "stroke" and pace is not None:    # a page's files, when after it was asked for
+                pace.setdefault(step[0], []).append(time.monotonic() - asked_at[0])
     page.on("request", record)
     finished = {"whole": 0, "cut short": 0}
 
@@ -876,6 +876,7 @@ def browser_student(chromium, url, meter: ServerMeter, cpu: dict, fetched: dict,
 
     def open_from_menu(label: str, ready: str):
         def act():
+            asked_at[0] = time.monotonic()
             nav.get_by_text(i18n.t(label, "en"), exact=True).click()
             page.locator(ready).wait_for(timeout=STEP_TIMEOUT_S * 1000)
             wait_idle(page)
@@ -1053,7 +1054,9 @@ def calibrate(students: int, env: dict) -> tuple[Statics, int]:
         fetched, pace, learning = {}, {}, {}
         for _ in browser_student(chromium, url, meter, learning, fetched, pace):
             pass
-        statics = Statics(fetched, {"open": pace.get("open", [])}, pace.get("connect", 0.0))
+        # Each page's files at Chromium's pace (spread out, they cost the server more than in one burst)
+        statics = Statics(fetched, {step: times for step, times in pace.items() if step != "connect"},
+                          pace.get("connect", 0.0))
         sends = round(learning["draw pad sends per stroke"][-1])
         for k in range(students):
             idle.append(meter.learn_idle())
